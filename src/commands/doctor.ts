@@ -1,0 +1,69 @@
+// commands/: `imds-sniff doctor` — checks libpcap, privileges, /proc, attribution method and IMDS mode.
+
+import { readlinkSync } from 'node:fs';
+import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
+import { probeImds } from '../aws/imds-probe.js';
+import { loadPcap } from '../capture/pcap-module.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { canUseTracefs, effectiveCapabilities, hasCapability } from './privileges.js';
+
+export const DOCTOR_HELP = `
+Each line is ok, warn or FAIL with what to do. Exit code 0 when capture can run, 4 when it cannot.`;
+
+interface Check {
+  check: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+}
+
+async function runChecks(): Promise<Check[]> {
+  const checks: Check[] = [];
+  const caps = effectiveCapabilities();
+  checks.push(
+    hasCapability(13, caps)
+      ? { check: 'capture privilege', status: 'ok', detail: process.getuid?.() === 0 ? 'root' : 'CAP_NET_RAW' }
+      : { check: 'capture privilege', status: 'fail', detail: 'needs root or CAP_NET_RAW (sudo imds-sniff …)' },
+  );
+  try {
+    const pcap = loadPcap();
+    const devices = pcap.findalldevs().map((d) => d.name);
+    checks.push({ check: 'libpcap', status: 'ok', detail: pcap.lib_version });
+    checks.push({ check: 'interfaces', status: devices.includes('any') ? 'ok' : 'warn', detail: devices.join(', ') || 'none visible' });
+  } catch (error) {
+    checks.push({ check: 'libpcap', status: 'fail', detail: `${(error as Error).message}: apt-get install libpcap0.8` });
+  }
+  try {
+    readlinkSync('/proc/1/exe');
+    checks.push({ check: '/proc access', status: 'ok', detail: 'can read other processes (exe, fds)' });
+  } catch {
+    checks.push({ check: '/proc access', status: 'warn', detail: 'cannot read /proc/1/exe: exe and sockets of other users stay unknown (needs root or CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH)' });
+  }
+  const selected = await selectSocketOwnerFinder({ preferred: 'auto' }).catch((error: Error) => ({ finder: null, method: 'none', reason: error.message }));
+  await selected.finder?.close();
+  checks.push({
+    check: 'attribution',
+    status: selected.method === 'tracefs' ? 'ok' : selected.method === 'procfs' ? 'warn' : 'fail',
+    detail: `${selected.method}: ${selected.reason}${selected.method !== 'tracefs' && !canUseTracefs() ? ' (tracefs needs CAP_SYS_ADMIN)' : ''}`,
+  });
+  const imds = await probeImds(1000);
+  checks.push({
+    check: 'IMDS',
+    status: imds.reachable ? 'ok' : 'warn',
+    detail: imds.detail,
+  });
+  return checks;
+}
+
+export async function runDoctor(flags: { format: 'table' | 'json' }): Promise<ExitCodeValue> {
+  const checks = await runChecks();
+  if (flags.format === 'json') {
+    for (const c of checks) process.stdout.write(`${JSON.stringify({ event: 'doctor_check', ...c })}\n`);
+  } else {
+    const width = Math.max(...checks.map((c) => c.check.length));
+    for (const c of checks) {
+      process.stdout.write(`${c.status === 'fail' ? 'FAIL' : c.status.padEnd(4)}  ${c.check.padEnd(width)}  ${c.detail}\n`);
+    }
+  }
+  const cannot = checks.some((c) => c.status === 'fail' && (c.check === 'capture privilege' || c.check === 'libpcap'));
+  return cannot ? ExitCode.CANNOT_CAPTURE : ExitCode.OK;
+}

@@ -1,0 +1,80 @@
+// decode/: one captured frame → Segment (IPv4/IPv6 + TCP header), or a drop reason.
+
+import { decodeLink } from './link.js';
+import { formatIpv4, formatIpv6 } from './ip-address.js';
+import type { Segment } from './segment.js';
+
+const PROTO_TCP = 6;
+/** IPv6 extension headers we walk over to reach TCP (RFC 8200 §4). */
+const IPV6_EXTENSIONS = new Set([0, 43, 60, 51]);
+const IPV6_FRAGMENT = 44;
+
+export type DecodeResult = { segment: Segment } | { drop: string };
+
+/**
+ * Decodes one frame. `frame` may be pcap's reused buffer: the returned payload
+ * is copied. Never throws on wire input; every malformed case names a reason.
+ */
+export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: number): DecodeResult {
+  const link = decodeLink(linkType, frame);
+  if ('drop' in link) return link;
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const ip = link.ipOffset;
+  let family: 4 | 6;
+  let srcIp: string;
+  let dstIp: string;
+  let ttl: number;
+  let tcp: number;
+  let end: number;
+  if (link.version === 4) {
+    if (frame.length < ip + 20) return { drop: 'truncated_ip' };
+    const ihl = ((frame[ip] as number) & 0x0f) * 4;
+    const totalLength = view.getUint16(ip + 2);
+    if (ihl < 20 || totalLength < ihl) return { drop: 'bad_ip_header' };
+    if (frame[ip + 9] !== PROTO_TCP) return { drop: 'not_tcp' };
+    const fragment = view.getUint16(ip + 6);
+    if ((fragment & 0x1fff) !== 0 || (fragment & 0x2000) !== 0) return { drop: 'ip_fragment' };
+    family = 4;
+    ttl = frame[ip + 8] as number;
+    srcIp = formatIpv4(frame, ip + 12);
+    dstIp = formatIpv4(frame, ip + 16);
+    tcp = ip + ihl;
+    // Trust the IP length over the capture length (Ethernet padding), but never read past the capture.
+    end = Math.min(frame.length, ip + totalLength);
+  } else {
+    if (frame.length < ip + 40) return { drop: 'truncated_ip' };
+    family = 6;
+    ttl = frame[ip + 7] as number;
+    srcIp = formatIpv6(frame, ip + 8);
+    dstIp = formatIpv6(frame, ip + 24);
+    end = Math.min(frame.length, ip + 40 + view.getUint16(ip + 4));
+    let next = frame[ip + 6] as number;
+    tcp = ip + 40;
+    for (let hops = 0; IPV6_EXTENSIONS.has(next) && hops < 8; hops++) {
+      if (end < tcp + 8) return { drop: 'truncated_ip' };
+      const length = next === 51 ? ((frame[tcp + 1] as number) + 2) * 4 : ((frame[tcp + 1] as number) + 1) * 8;
+      next = frame[tcp] as number;
+      tcp += length;
+    }
+    if (next === IPV6_FRAGMENT) return { drop: 'ip_fragment' };
+    if (next !== PROTO_TCP) return { drop: 'not_tcp' };
+  }
+  if (end < tcp + 20) return { drop: 'truncated_tcp' };
+  const dataOffset = ((frame[tcp + 12] as number) >> 4) * 4;
+  if (dataOffset < 20 || tcp + dataOffset > end) return { drop: 'bad_tcp_header' };
+  return {
+    segment: {
+      timestampUs,
+      family,
+      srcIp,
+      dstIp,
+      srcPort: view.getUint16(tcp),
+      dstPort: view.getUint16(tcp + 2),
+      seq: view.getUint32(tcp + 4),
+      ack: view.getUint32(tcp + 8),
+      flags: (frame[tcp + 13] as number) & 0x3f,
+      ttl,
+      payload: frame.slice(tcp + dataOffset, end),
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// Error classes with stable codes and the one exit-code table (README "Exit codes").
+
+/** Exit codes that scripts can gate on. Keep in sync with the README. */
+export const ExitCode = {
+  /** Capture ran and saw no IMDSv1 request from the workload. */
+  OK: 0,
+  /** A bug or an unexpected failure inside imds-sniff. */
+  INTERNAL: 1,
+  /** Bad flag, bad value or bad config file. */
+  USAGE: 2,
+  /** Capture ran and saw at least one IMDSv1 request from the workload. */
+  IMDSV1_SEEN: 3,
+  /** Could not capture: privileges, libpcap, interface, unreadable pcap file. */
+  CANNOT_CAPTURE: 4,
+  /** An AWS API call failed. */
+  AWS_API: 5,
+  /** A safety gate refused the change. */
+  GATE_REFUSED: 6,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Base class: a message for the operator, a stable code, an exit code and an optional hint. */
+export class ImdsSniffError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCodeValue;
+  readonly hint: string | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { exitCode?: ExitCodeValue; hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options.exitCode ?? ExitCode.INTERNAL;
+    this.hint = options.hint;
+  }
+}
+
+/** A flag, value or config field is wrong. */
+export class UsageError extends ImdsSniffError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('ERR_USAGE', message, { ...options, exitCode: ExitCode.USAGE });
+  }
+}
+
+/** Live capture cannot start: privileges, libpcap, unknown interface. */
+export class CaptureError extends ImdsSniffError {
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(code, message, { ...options, exitCode: ExitCode.CANNOT_CAPTURE });
+  }
+}
+
+/** A capture file cannot be read. */
+export class PcapFileError extends ImdsSniffError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('ERR_PCAP_FILE', message, { ...options, exitCode: ExitCode.CANNOT_CAPTURE });
+  }
+}
+
+/** The network-namespace testbed (demo, e2e) cannot be built. */
+export class TestbedError extends ImdsSniffError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('ERR_TESTBED', message, { ...options, exitCode: ExitCode.INTERNAL });
+  }
+}

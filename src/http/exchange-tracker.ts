@@ -1,0 +1,121 @@
+// http/: StreamEvents → HttpExchanges (each request paired with its response, in order, per connection).
+
+import type { Connection, StreamEvent } from '../tcp/connection-table.js';
+import { RequestParser, type HttpRequest } from './request.js';
+import { ResponseParser } from './response.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './message-stream.js';
+
+/** One request and, when it came, its answer. */
+export interface HttpExchange {
+  conn: Connection;
+  /** 1 for the first request on the connection, 2 for the next (keep-alive) … */
+  index: number;
+  request: HttpRequest;
+  requestUs: number;
+  /** HTTP status, or null when no answer was captured before the connection ended. */
+  status: number | null;
+  responseUs: number | null;
+  /** TTL / hop limit of the packet that carried the status line, as first captured. */
+  responseTtl: number | null;
+}
+
+export interface TrackerOutput {
+  exchanges: HttpExchange[];
+  /** Reasons for streams given up on (not HTTP, over limits, bytes lost). */
+  drops: string[];
+}
+
+interface ConnState {
+  requests: RequestParser;
+  responses: ResponseParser;
+  /** Requests still waiting for their response, oldest first. */
+  waiting: HttpExchange[];
+  /** Methods of requests whose response the parser has not framed yet. */
+  methods: string[];
+  count: number;
+  broken: boolean;
+}
+
+/** Pairs requests with responses on every connection. Pure: time comes from the events. */
+export class ExchangeTracker {
+  private readonly conns = new Map<number, ConnState>();
+
+  constructor(private readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS) {}
+
+  handle(event: StreamEvent): TrackerOutput {
+    const out: TrackerOutput = { exchanges: [], drops: [] };
+    switch (event.type) {
+      case 'open':
+        this.state(event.conn);
+        break;
+      case 'data':
+        this.data(event.conn, event.direction, event.bytes, event.timestampUs, event.ttl, out);
+        break;
+      case 'gap': {
+        const state = this.state(event.conn);
+        if (!state.broken) out.drops.push(`${event.direction}_bytes_lost`);
+        state.broken = true;
+        break;
+      }
+      case 'close': {
+        const state = this.conns.get(event.conn.id);
+        if (state) out.exchanges.push(...state.waiting);
+        this.conns.delete(event.conn.id);
+        break;
+      }
+    }
+    return out;
+  }
+
+  private state(conn: Connection): ConnState {
+    let state = this.conns.get(conn.id);
+    if (!state) {
+      const methods: string[] = [];
+      state = {
+        requests: new RequestParser(this.limits),
+        responses: new ResponseParser(() => methods.shift(), this.limits),
+        waiting: [],
+        methods,
+        count: 0,
+        broken: false,
+      };
+      this.conns.set(conn.id, state);
+    }
+    return state;
+  }
+
+  private data(
+    conn: Connection,
+    direction: 'request' | 'response',
+    bytes: Uint8Array,
+    timestampUs: number,
+    ttl: number,
+    out: TrackerOutput,
+  ): void {
+    const state = this.state(conn);
+    if (state.broken) return;
+    if (direction === 'request') {
+      const { requests, error } = state.requests.push(bytes);
+      for (const request of requests) {
+        state.count += 1;
+        state.methods.push(request.method);
+        state.waiting.push({ conn, index: state.count, request, requestUs: timestampUs, status: null, responseUs: null, responseTtl: null });
+      }
+      if (error) out.drops.push(`request_${error}`);
+      return;
+    }
+    const { responses, error } = state.responses.push(bytes);
+    for (const response of responses) {
+      const exchange = state.waiting.shift();
+      if (!exchange) {
+        out.drops.push('response_without_request');
+        continue;
+      }
+      exchange.status = response.status;
+      exchange.responseUs = timestampUs;
+      exchange.responseTtl = ttl;
+      out.exchanges.push(exchange);
+    }
+    if (error) out.drops.push(`response_${error}`);
+  }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// argv → command → exit code. The only place that catches for the user and calls process.exit.
+
+import { Command, CommanderError } from 'commander';
+import { ExitCode, ImdsSniffError, type ExitCodeValue } from './errors.js';
+import { VERSION } from './pipeline/session.js';
+import { COMMANDS } from './commands/index.js';
+
+function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
+  const program = new Command('imds-sniff')
+    .description('Find which process on this instance still calls the EC2 metadata service with IMDSv1.')
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'print stack traces on errors')
+    .exitOverride()
+    .showHelpAfterError('(run imds-sniff --help for usage)');
+  for (const register of COMMANDS) register(program, setResult);
+  return program;
+}
+
+function report(error: unknown, debug: boolean): ExitCodeValue {
+  if (error instanceof ImdsSniffError) {
+    process.stderr.write(`imds-sniff: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+    if (debug) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`imds-sniff: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(debug ? `${(error as Error)?.stack}\n` : '  hint: run again with --debug and report the output\n');
+  return ExitCode.INTERNAL;
+}
+
+async function main(argv: string[]): Promise<ExitCodeValue> {
+  const debug = argv.includes('--debug');
+  let result: Promise<ExitCodeValue> | null = null;
+  const program = buildProgram((p) => {
+    result = p;
+  });
+  try {
+    await program.parseAsync(argv);
+    return result === null ? ExitCode.OK : await result;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return ExitCode.OK;
+      }
+      return ExitCode.USAGE; // commander already printed the message
+    }
+    return report(error, debug);
+  }
+}
+
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+    // pcap and child processes can keep handles open after a capture: leave now the work is done.
+    setImmediate(() => process.exit(code));
+  },
+  (error: unknown) => process.exit(report(error, process.argv.includes('--debug'))),
+);

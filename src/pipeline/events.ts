@@ -1,0 +1,100 @@
+// pipeline/: the event contract (`--format json`, logs, later metrics): one imds_request per HTTP request.
+
+import type { Ancestor, AttributionMethod, ProcessInfo } from '../attribute/types.js';
+import type { RequestKind } from '../classify/classify.js';
+import type { HttpExchange } from '../http/exchange-tracker.js';
+
+/** One HTTP request to the metadata service. Field names are the stable wire contract (README). */
+export interface ImdsRequestEvent {
+  event: 'imds_request';
+  /** Capture time of the request, ISO 8601 with milliseconds. */
+  time: string;
+  kind: RequestKind;
+  method: string;
+  path: string;
+  /** HTTP status of the answer; null when none was captured. */
+  status: number | null;
+  /** The client's own address and port (before NAT). */
+  src_ip: string;
+  src_port: number;
+  dst_ip: string;
+  dst_port: number;
+  /** Client addresses seen after NAT (empty when not NATed). */
+  nat_src: string[];
+  user_agent: string | null;
+  pid: number | null;
+  ppid: number | null;
+  comm: string | null;
+  exe: string | null;
+  cmdline: string[] | null;
+  uid: number | null;
+  user: string | null;
+  ancestors: Ancestor[];
+  netns: number | null;
+  cgroup: string | null;
+  container_id: string | null;
+  attribution: AttributionMethod;
+  /** The requested token lifetime of a token PUT (not a secret). */
+  token_ttl_seconds: number | null;
+  /** TTL / hop limit of the answer as captured here. */
+  response_ttl: number | null;
+  /** The client is behind a forwarding hop (container bridge/NAT). */
+  forwarded: boolean;
+  /** The answer's TTL could not survive the hop back to the client: raise HttpPutResponseHopLimit. */
+  hop_limit_exceeded: boolean;
+  /** Milliseconds from request to answer, capture time. */
+  latency_ms: number | null;
+  /** Connection number within this run, and the request's position on it (keep-alive). */
+  connection: number;
+  request_index: number;
+  /** The request was made by imds-sniff itself: never counted as the workload's. */
+  own: boolean;
+}
+
+export function isoTime(timestampUs: number): string {
+  return new Date(Math.floor(timestampUs / 1000)).toISOString();
+}
+
+/** Builds the contract object. `kind`, `forwarded` and `hopLimitExceeded` come from classify/. */
+export function buildRequestEvent(
+  exchange: HttpExchange,
+  process: ProcessInfo,
+  facts: { kind: RequestKind; forwarded: boolean; hopLimitExceeded: boolean; own: boolean },
+): ImdsRequestEvent {
+  const { conn, request } = exchange;
+  const ttl = request.tokenTtlSeconds === null ? null : Number.parseInt(request.tokenTtlSeconds, 10);
+  return {
+    event: 'imds_request',
+    time: isoTime(exchange.requestUs),
+    kind: facts.kind,
+    method: request.method,
+    path: request.path,
+    status: exchange.status,
+    src_ip: conn.client.ip,
+    src_port: conn.client.port,
+    dst_ip: conn.server.ip,
+    dst_port: conn.server.port,
+    nat_src: conn.views.slice(1).map((v) => (v.ip.includes(':') ? `[${v.ip}]:${v.port}` : `${v.ip}:${v.port}`)),
+    user_agent: request.userAgent,
+    pid: process.pid,
+    ppid: process.ppid,
+    comm: process.comm,
+    exe: process.exe,
+    cmdline: process.cmdline,
+    uid: process.uid,
+    user: process.user,
+    ancestors: process.ancestors,
+    netns: process.netns,
+    cgroup: process.cgroup,
+    container_id: process.containerId,
+    attribution: process.attribution,
+    token_ttl_seconds: Number.isFinite(ttl) ? ttl : null,
+    response_ttl: exchange.responseTtl,
+    forwarded: facts.forwarded,
+    hop_limit_exceeded: facts.hopLimitExceeded,
+    latency_ms: exchange.responseUs === null ? null : Math.round((exchange.responseUs - exchange.requestUs) / 100) / 10,
+    connection: conn.id,
+    request_index: exchange.index,
+    own: facts.own,
+  };
+}

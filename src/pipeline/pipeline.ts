@@ -1,0 +1,141 @@
+// pipeline/: wires decode → tcp → http → classify → attribute into imds_request events.
+
+import { unknownProcess, type ProcessInfo, type SocketOwnerFinder } from '../attribute/types.js';
+import { classifyRequest } from '../classify/classify.js';
+import { exceedsHopLimit, isForwardedClient } from '../classify/hop-limit.js';
+import { decodePacket } from '../decode/packet.js';
+import { ExchangeTracker, type HttpExchange } from '../http/exchange-tracker.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/message-stream.js';
+import { ConnectionTable, type Connection, type Endpoint, type StreamEvent } from '../tcp/connection-table.js';
+import { buildRequestEvent, type ImdsRequestEvent } from './events.js';
+
+export interface PipelineOptions {
+  linkType: number;
+  /** Metadata-service endpoints (server side of every connection). */
+  endpoints: readonly Endpoint[];
+  /** How connections are attributed to processes; null for offline analysis. */
+  finder: SocketOwnerFinder | null;
+  attributionTimeoutMs: number;
+  /** This host's own addresses, to tell forwarded (container) clients; null when unknown. */
+  localAddresses: ReadonlySet<string> | null;
+  /** Our own pid: requests from it are marked `own`. */
+  ownPid: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+  maxBufferedBytesPerDirection: number;
+  httpLimits?: HttpLimits;
+  onEvent(event: ImdsRequestEvent): void;
+}
+
+/** Counters for the summary and `doctor`: nothing is dropped without being counted. */
+export interface PipelineStats {
+  frames: number;
+  segments: number;
+  connections: number;
+  requests: number;
+  dropped: Record<string, number>;
+}
+
+function offlineProcess(): ProcessInfo {
+  return { ...unknownProcess(), attribution: 'none' };
+}
+
+/** One capture's worth of state. Frames in, imds_request events out (in request order). */
+export class Pipeline {
+  private readonly table: ConnectionTable;
+  private readonly tracker: ExchangeTracker;
+  private readonly owners = new Map<number, Promise<ProcessInfo>>();
+  private emitting: Promise<void> = Promise.resolve();
+  readonly stats: PipelineStats = { frames: 0, segments: 0, connections: 0, requests: 0, dropped: {} };
+
+  constructor(private readonly options: PipelineOptions) {
+    const endpoints = new Set(options.endpoints.map((e) => `${e.ip}|${e.port}`));
+    this.table = new ConnectionTable({
+      isServer: (ip, port) => endpoints.has(`${ip}|${port}`),
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxConnections: options.maxConnections,
+      maxBufferedBytesPerDirection: options.maxBufferedBytesPerDirection,
+      onDrop: (reason) => this.drop(`tcp_${reason}`),
+    });
+    this.tracker = new ExchangeTracker(options.httpLimits ?? DEFAULT_HTTP_LIMITS);
+  }
+
+  /** Connections open right now. */
+  get openConnections(): number {
+    return this.table.size;
+  }
+
+  /** One captured frame (the bytes may be pcap's reused buffer). */
+  handleFrame(bytes: Uint8Array, timestampUs: number): void {
+    this.stats.frames += 1;
+    const decoded = decodePacket(this.options.linkType, bytes, timestampUs);
+    if ('drop' in decoded) {
+      this.drop(`decode_${decoded.drop}`);
+      return;
+    }
+    this.stats.segments += 1;
+    this.handleStreamEvents(this.table.push(decoded.segment));
+  }
+
+  /** Closes idle connections (call about once a second with the current time). */
+  tick(nowUs: number): void {
+    this.handleStreamEvents(this.table.expire(nowUs));
+  }
+
+  /** Ends the capture: every open request is reported (status null when unanswered). */
+  async flush(nowUs: number): Promise<void> {
+    this.handleStreamEvents(this.table.closeAll(nowUs));
+    await this.emitting;
+  }
+
+  private handleStreamEvents(events: StreamEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'open') {
+        this.stats.connections += 1;
+        this.owners.set(event.conn.id, this.findOwner(event.conn));
+      }
+      const out = this.tracker.handle(event);
+      for (const reason of out.drops) this.drop(`http_${reason}`);
+      for (const exchange of out.exchanges) this.emit(exchange);
+      if (event.type === 'close') this.owners.delete(event.conn.id);
+    }
+  }
+
+  private findOwner(conn: Connection): Promise<ProcessInfo> {
+    const finder = this.options.finder;
+    if (!finder) return Promise.resolve(offlineProcess());
+    const key = { family: conn.family, srcIp: conn.client.ip, srcPort: conn.client.port, dstIp: conn.server.ip, dstPort: conn.server.port };
+    return finder.find(key, this.options.attributionTimeoutMs).catch(() => unknownProcess());
+  }
+
+  private emit(exchange: HttpExchange): void {
+    this.stats.requests += 1;
+    const owner = this.owners.get(exchange.conn.id) ?? Promise.resolve(this.options.finder ? unknownProcess() : offlineProcess());
+    const forwarded = isForwardedClient(exchange.conn, this.options.localAddresses);
+    const kind = classifyRequest(exchange.request);
+    this.emitting = this.emitting.then(async () => {
+      const process = await owner;
+      this.deliver(
+        buildRequestEvent(exchange, process, {
+          kind,
+          forwarded,
+          hopLimitExceeded: exceedsHopLimit(forwarded, exchange.responseTtl),
+          own: process.pid !== null && process.pid === this.options.ownPid,
+        }),
+      );
+    });
+  }
+
+  /** A failing sink must not stop later events: count it and go on. */
+  private deliver(event: ImdsRequestEvent): void {
+    try {
+      this.options.onEvent(event);
+    } catch {
+      this.drop('sink_error');
+    }
+  }
+
+  private drop(reason: string): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+  }
+}

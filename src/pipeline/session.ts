@@ -1,0 +1,207 @@
+// pipeline/: runs one capture (live or from a file) end to end: source → Pipeline → sinks → summary.
+
+import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { Aggregator } from '../sinks/aggregate.js';
+import { isoTime, type ImdsRequestEvent } from './events.js';
+import type { HostFacts, OutputEvent, Sink, SummaryEvent } from '../sinks/sink.js';
+import { LiveCapture } from '../capture/live.js';
+import { readPcapFile } from '../capture/pcap-file.js';
+import { bpfFilterFor, IMDS_ENDPOINTS } from '../capture/bpf-filter.js';
+import type { SocketOwnerFinder } from '../attribute/types.js';
+import type { Endpoint } from '../tcp/connection-table.js';
+
+export const VERSION = '0.1.0';
+
+/** Bounds that keep memory flat whatever the traffic (README "Limits"). */
+export const CAPTURE_LIMITS = {
+  idleTimeoutMs: 30_000,
+  maxConnections: 4096,
+  maxBufferedBytesPerDirection: 64 * 1024,
+  kernelBufferBytes: 8 * 1024 * 1024,
+} as const;
+
+export interface SessionCommon {
+  sinks: Sink[];
+  endpoints?: readonly Endpoint[];
+  /** Called with every request event, after the sinks (tests, demo). */
+  onRequest?: (event: ImdsRequestEvent) => void;
+}
+
+export interface LiveSessionOptions extends SessionCommon {
+  interfaceName: string;
+  durationMs: number | null;
+  finder: SocketOwnerFinder | null;
+  attributionNote: string;
+  attributionTimeoutMs: number;
+  localAddresses: ReadonlySet<string>;
+  /** Resolves when capture should stop (signals); the duration also stops it. */
+  stop: Promise<void>;
+  /** Called once the capture is open, before waiting (e.g. the agent's own identity call). */
+  afterOpen?: () => Promise<string | null>;
+  hostFacts: (instanceId: string | null) => Promise<HostFacts>;
+}
+
+function fanOut(sinks: Sink[], aggregator: Aggregator, onRequest?: (e: ImdsRequestEvent) => void) {
+  return (event: OutputEvent): void => {
+    if (event.event === 'imds_request') {
+      aggregator.add(event);
+      onRequest?.(event);
+    }
+    for (const sink of sinks) sink.write(event);
+  };
+}
+
+function summaryOf(
+  aggregator: Aggregator,
+  pipeline: Pipeline,
+  extra: Pick<SummaryEvent, 'host' | 'interface' | 'file' | 'started' | 'duration_s' | 'attribution_method'>,
+  kernelDrops: number,
+): SummaryEvent {
+  return {
+    event: 'summary',
+    time: new Date().toISOString(),
+    ...extra,
+    requests: pipeline.stats.requests - aggregator.ownRequests,
+    own_requests: aggregator.ownRequests,
+    processes: aggregator.processes(),
+    verdict: aggregator.verdict(),
+    capture: {
+      frames: pipeline.stats.frames,
+      connections: pipeline.stats.connections,
+      kernel_drops: kernelDrops,
+      dropped: { ...pipeline.stats.dropped },
+    },
+  };
+}
+
+function pipelineOptions(
+  linkType: number,
+  endpoints: readonly Endpoint[],
+  rest: Pick<PipelineOptions, 'finder' | 'attributionTimeoutMs' | 'localAddresses' | 'onEvent'>,
+): PipelineOptions {
+  return { linkType, endpoints, ownPid: process.pid, ...CAPTURE_LIMITS, ...rest };
+}
+
+/** Captures until `durationMs` or `stop`; returns the summary (already written to the sinks). */
+export async function runLiveSession(options: LiveSessionOptions): Promise<SummaryEvent> {
+  const endpoints = options.endpoints ?? IMDS_ENDPOINTS;
+  const filter = bpfFilterFor(endpoints);
+  const aggregator = new Aggregator();
+  const emit = fanOut(options.sinks, aggregator, options.onRequest);
+  let pipeline: Pipeline | null = null;
+  const capture = LiveCapture.open(
+    { interfaceName: options.interfaceName, filter, bufferSizeBytes: CAPTURE_LIMITS.kernelBufferBytes },
+    (frame) => pipeline?.handleFrame(frame.bytes, frame.timestampUs),
+  );
+  pipeline = new Pipeline(
+    pipelineOptions(capture.linkType, endpoints, {
+      finder: options.finder,
+      attributionTimeoutMs: options.attributionTimeoutMs,
+      localAddresses: options.localAddresses,
+      onEvent: emit,
+    }),
+  );
+  const started = Date.now();
+  emit({
+    event: 'start',
+    time: isoTime(started * 1000),
+    version: VERSION,
+    mode: 'live',
+    interface: options.interfaceName,
+    file: null,
+    filter,
+    attribution_method: options.finder?.method ?? 'none',
+    attribution_note: options.attributionNote,
+    duration_s: options.durationMs === null ? null : options.durationMs / 1000,
+  });
+  const active = pipeline;
+  const ticker = setInterval(() => active.tick(Date.now() * 1000), 1000);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const instanceId = options.afterOpen ? options.afterOpen() : Promise.resolve(null);
+    const durationDone = new Promise<void>((resolve) => {
+      if (options.durationMs !== null) timer = setTimeout(resolve, options.durationMs);
+    });
+    await Promise.race([durationDone, options.stop]);
+    // Let answers already on the wire arrive before closing (bounded, not a guess at timing).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stats = capture.stats();
+    capture.close();
+    await active.flush(Date.now() * 1000);
+    const host = await options.hostFacts(await instanceId);
+    const summary = summaryOf(
+      aggregator,
+      active,
+      {
+        host,
+        interface: options.interfaceName,
+        file: null,
+        started: new Date(started).toISOString(),
+        duration_s: Math.round((Date.now() - started) / 100) / 10,
+        attribution_method: options.finder?.method ?? 'none',
+      },
+      stats.droppedByKernel,
+    );
+    emit(summary);
+    return summary;
+  } finally {
+    clearInterval(ticker);
+    if (timer) clearTimeout(timer);
+    capture.close();
+  }
+}
+
+export interface OfflineSessionOptions extends SessionCommon {
+  path: string;
+  hostFacts: (instanceId: string | null) => Promise<HostFacts>;
+}
+
+/** Analyses a capture file (no attribution); returns the summary. */
+export async function runOfflineSession(options: OfflineSessionOptions): Promise<SummaryEvent> {
+  const endpoints = options.endpoints ?? IMDS_ENDPOINTS;
+  const filter = bpfFilterFor(endpoints);
+  const aggregator = new Aggregator();
+  const emit = fanOut(options.sinks, aggregator, options.onRequest);
+  emit({
+    event: 'start',
+    time: new Date().toISOString(),
+    version: VERSION,
+    mode: 'offline',
+    interface: null,
+    file: options.path,
+    filter,
+    attribution_method: 'none',
+    attribution_note: 'offline analysis: processes cannot be attributed from a capture file',
+    duration_s: null,
+  });
+  let pipeline: Pipeline | null = null;
+  let firstUs: number | null = null;
+  let lastUs = 0;
+  await readPcapFile(options.path, filter, (frame, linkType) => {
+    pipeline ??= new Pipeline(
+      pipelineOptions(linkType, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, onEvent: emit }),
+    );
+    firstUs ??= frame.timestampUs;
+    lastUs = frame.timestampUs;
+    pipeline.handleFrame(frame.bytes, frame.timestampUs);
+  });
+  const active: Pipeline =
+    pipeline ??
+    new Pipeline(pipelineOptions(1, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, onEvent: emit }));
+  await active.flush(lastUs);
+  const summary = summaryOf(
+    aggregator,
+    active,
+    {
+      host: await options.hostFacts(null),
+      interface: null,
+      file: options.path,
+      started: firstUs === null ? new Date(0).toISOString() : isoTime(firstUs),
+      duration_s: firstUs === null ? 0 : Math.round((lastUs - firstUs) / 100_000) / 10,
+      attribution_method: 'none',
+    },
+    0,
+  );
+  emit(summary);
+  return summary;
+}

@@ -1,0 +1,134 @@
+// sinks/: pure per-process aggregation of imds_request events and the IMDSv2 readiness verdict.
+
+import type { ImdsRequestEvent } from '../pipeline/events.js';
+
+/** Counts for one process identity (same executable, comm and container; any pid). */
+export interface ProcessSummary {
+  /** Stable name: exe basename, else comm, else "unknown". */
+  name: string;
+  comm: string | null;
+  exe: string | null;
+  container_id: string | null;
+  user: string | null;
+  /** Up to 10 distinct pids seen, and how many there were. */
+  pids: number[];
+  pid_count: number;
+  /** A cmdline seen for it (the first). */
+  cmdline: string[] | null;
+  v1: number;
+  v2_token: number;
+  v2_get: number;
+  other: number;
+  /** Requests answered 4xx/5xx or not answered at all. */
+  errors: number;
+  /** IMDSv1 requests refused with 401 (the instance already requires tokens). */
+  v1_rejected: number;
+  hop_limit_exceeded: number;
+  first_seen: string;
+  last_seen: string;
+  verdict: 'uses_imdsv1' | 'imdsv2_only' | 'hop_limit_failure' | 'other';
+}
+
+export interface Verdict {
+  safe_to_require_imdsv2: boolean;
+  message: string;
+  v1_processes: string[];
+  hop_limit_processes: string[];
+  /** What to change, in order, for a person to act on. */
+  fixes: string[];
+}
+
+const MAX_PIDS = 10;
+
+function identity(e: ImdsRequestEvent): string {
+  return `${e.exe ?? ''}\u0000${e.comm ?? ''}\u0000${e.container_id ?? ''}`;
+}
+
+function displayName(e: ImdsRequestEvent): string {
+  const base = e.exe ? (e.exe.split('/').pop() ?? e.exe) : (e.comm ?? 'unknown');
+  const who = e.pid === null && e.comm === null ? 'unattributed' : base;
+  return e.container_id ? `${who} (container ${e.container_id.slice(0, 12)})` : who;
+}
+
+/** Folds events into per-process summaries. Events marked `own` are the agent's and are left out. */
+export class Aggregator {
+  private readonly byIdentity = new Map<string, ProcessSummary>();
+  ownRequests = 0;
+
+  add(e: ImdsRequestEvent): void {
+    if (e.own) {
+      this.ownRequests += 1;
+      return;
+    }
+    const key = identity(e);
+    let s = this.byIdentity.get(key);
+    if (!s) {
+      s = {
+        name: displayName(e),
+        comm: e.comm,
+        exe: e.exe,
+        container_id: e.container_id,
+        user: e.user,
+        pids: [],
+        pid_count: 0,
+        cmdline: e.cmdline,
+        v1: 0,
+        v2_token: 0,
+        v2_get: 0,
+        other: 0,
+        errors: 0,
+        v1_rejected: 0,
+        hop_limit_exceeded: 0,
+        first_seen: e.time,
+        last_seen: e.time,
+        verdict: 'other',
+      };
+      this.byIdentity.set(key, s);
+    }
+    s[e.kind] += 1;
+    if (e.status === null || e.status >= 400) s.errors += 1;
+    if (e.kind === 'v1' && e.status === 401) s.v1_rejected += 1;
+    if (e.hop_limit_exceeded) s.hop_limit_exceeded += 1;
+    if (e.pid !== null && !s.pids.includes(e.pid)) {
+      s.pid_count += 1;
+      if (s.pids.length < MAX_PIDS) s.pids.push(e.pid);
+    }
+    if (s.cmdline === null) s.cmdline = e.cmdline;
+    if (e.time < s.first_seen) s.first_seen = e.time;
+    if (e.time > s.last_seen) s.last_seen = e.time;
+    s.verdict = s.v1 > 0 ? 'uses_imdsv1' : s.hop_limit_exceeded > 0 ? 'hop_limit_failure' : s.v2_token + s.v2_get > 0 ? 'imdsv2_only' : 'other';
+  }
+
+  /** Summaries, IMDSv1 users first, then by request count. */
+  processes(): ProcessSummary[] {
+    return [...this.byIdentity.values()].sort(
+      (a, b) => Number(b.v1 > 0) - Number(a.v1 > 0) || total(b) - total(a) || a.name.localeCompare(b.name),
+    );
+  }
+
+  verdict(): Verdict {
+    const processes = this.processes();
+    const v1 = processes.filter((p) => p.v1 > 0).map((p) => p.name);
+    const hop = processes.filter((p) => p.hop_limit_exceeded > 0).map((p) => p.name);
+    const fixes: string[] = [];
+    if (v1.length > 0) {
+      fixes.push(`Update or reconfigure to use IMDSv2 (token PUT first): ${v1.join(', ')}`);
+    }
+    if (hop.length > 0) {
+      fixes.push(
+        `Raise HttpPutResponseHopLimit to 2 (aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2): token answers to ${hop.join(', ')} were lost at the container hop`,
+      );
+    }
+    const message =
+      v1.length === 0
+        ? processes.length === 0
+          ? 'safe to require IMDSv2: no IMDS call was seen (observe longer, across a restart, to be sure)'
+          : 'safe to require IMDSv2: no process used IMDSv1'
+        : `${v1.length} process${v1.length === 1 ? '' : 'es'} still use${v1.length === 1 ? 's' : ''} IMDSv1: ${v1.join(', ')}`;
+    return { safe_to_require_imdsv2: v1.length === 0, message, v1_processes: v1, hop_limit_processes: hop, fixes };
+  }
+}
+
+function total(s: ProcessSummary): number {
+  return s.v1 + s.v2_token + s.v2_get + s.other;
+}

@@ -1,0 +1,55 @@
+// sinks/: the shape every sink shares, and the non-request lines of the output contract.
+
+import type { ImdsRequestEvent } from '../pipeline/events.js';
+import type { ProcessSummary, Verdict } from './aggregate.js';
+
+/** Facts an operator pastes into a ticket. */
+export interface HostFacts {
+  hostname: string;
+  os: string;
+  kernel: string;
+  instance_id: string | null;
+}
+
+export interface StartEvent {
+  event: 'start';
+  time: string;
+  version: string;
+  mode: 'live' | 'offline';
+  interface: string | null;
+  file: string | null;
+  filter: string;
+  attribution_method: string;
+  attribution_note: string;
+  duration_s: number | null;
+}
+
+export interface WarningEvent {
+  event: 'warning';
+  time: string;
+  code: string;
+  message: string;
+}
+
+export interface SummaryEvent {
+  event: 'summary';
+  time: string;
+  host: HostFacts;
+  interface: string | null;
+  file: string | null;
+  started: string;
+  duration_s: number;
+  attribution_method: string;
+  requests: number;
+  own_requests: number;
+  processes: ProcessSummary[];
+  verdict: Verdict;
+  capture: { frames: number; connections: number; kernel_drops: number; dropped: Record<string, number> };
+}
+
+export type OutputEvent = ImdsRequestEvent | StartEvent | WarningEvent | SummaryEvent;
+
+export interface Sink {
+  write(event: OutputEvent): void;
+  close(): Promise<void>;
+}

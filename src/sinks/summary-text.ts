@@ -1,0 +1,47 @@
+// sinks/: renders the end-of-capture summary for people (a ticket-ready block of text).
+
+import type { SummaryEvent } from './sink.js';
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+/** The summary as text: host facts, a per-process table, the verdict and the fixes. */
+export function renderSummary(s: SummaryEvent): string {
+  const lines: string[] = [];
+  lines.push('== imds-sniff summary ==');
+  lines.push(`host:        ${s.host.hostname}${s.host.instance_id ? ` (${s.host.instance_id})` : ''}`);
+  lines.push(`os:          ${s.host.os}, kernel ${s.host.kernel}`);
+  lines.push(s.file ? `capture:     file ${s.file}` : `capture:     interface ${s.interface}, ${s.duration_s}s from ${s.started}`);
+  lines.push(`attribution: ${s.attribution_method}`);
+  lines.push(`requests:    ${s.requests}${s.own_requests ? ` (+${s.own_requests} by imds-sniff itself, not counted)` : ''}`);
+  const drops = Object.entries(s.capture.dropped).filter(([reason]) => !reason.startsWith('tcp_not_imds'));
+  if (s.capture.kernel_drops > 0 || drops.length > 0) {
+    lines.push(
+      `dropped:     kernel ${s.capture.kernel_drops}${drops.length ? `; ${drops.map(([r, n]) => `${r}=${n}`).join(', ')}` : ''}`,
+    );
+  }
+  lines.push('');
+  if (s.processes.length > 0) {
+    const header = ['PROCESS', 'V1', 'V2-TOKEN', 'V2', 'ERRORS', 'FIRST SEEN', 'LAST SEEN', 'VERDICT'];
+    const rows = s.processes.map((p) => [
+      p.name,
+      String(p.v1),
+      String(p.v2_token),
+      String(p.v2_get),
+      String(p.errors),
+      p.first_seen.slice(11, 19),
+      p.last_seen.slice(11, 19),
+      p.verdict === 'uses_imdsv1' ? 'USES IMDSv1' : p.verdict === 'hop_limit_failure' ? 'hop limit too low' : p.verdict === 'imdsv2_only' ? 'ok (IMDSv2)' : 'ok',
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+    for (const row of [header, ...rows]) lines.push(row.map((c, i) => pad(c, widths[i] as number)).join('  ').trimEnd());
+    for (const p of s.processes.filter((x) => x.v1 > 0)) {
+      lines.push(`  ${p.name}: exe ${p.exe ?? '?'}; pids ${p.pids.join(',') || '?'}${p.pid_count > p.pids.length ? ' …' : ''}; cmdline ${p.cmdline ? p.cmdline.join(' ') : '?'}`);
+    }
+    lines.push('');
+  }
+  lines.push(`verdict: ${s.verdict.message}`);
+  for (const fix of s.verdict.fixes) lines.push(`  fix: ${fix}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,68 @@
+// sinks/: human output: one readable line per request as it happens, then the summary.
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { ImdsRequestEvent } from '../pipeline/events.js';
+import type { OutputEvent, Sink } from './sink.js';
+import { renderSummary } from './summary-text.js';
+
+const KIND_LABEL: Record<ImdsRequestEvent['kind'], string> = {
+  v1: 'IMDSv1  ',
+  v2_token: 'v2-token',
+  v2_get: 'v2      ',
+  other: 'other   ',
+};
+
+/** One line for one request. */
+export function formatRequestLine(e: ImdsRequestEvent): string {
+  const time = e.time.slice(11, 23);
+  const who =
+    e.pid !== null
+      ? `${e.comm ?? '?'}[${e.pid}]${e.user ? ` ${e.user}` : e.uid !== null ? ` uid=${e.uid}` : ''}`
+      : e.comm !== null
+        ? `${e.comm}[?]`
+        : `unattributed (${e.attribution})`;
+  const where = e.container_id ? ` container=${e.container_id.slice(0, 12)}` : '';
+  const status = e.status === null ? '---' : String(e.status);
+  const flags = [e.hop_limit_exceeded ? 'HOP-LIMIT: answer lost at container hop' : '', e.own ? '(imds-sniff itself)' : '']
+    .filter(Boolean)
+    .join(' ');
+  const client = e.src_ip.includes(':') ? `[${e.src_ip}]:${e.src_port}` : `${e.src_ip}:${e.src_port}`;
+  return `${time}  ${KIND_LABEL[e.kind]}  ${status}  ${e.method.padEnd(4)} ${e.path}  ${who}${where}  ${client}${flags ? `  ${flags}` : ''}`;
+}
+
+/** Writes the human format to stdout or a file. */
+export class TableSink implements Sink {
+  private readonly out: NodeJS.WritableStream | WriteStream;
+  private readonly ownStream: WriteStream | null;
+
+  constructor(target: 'stdout' | string) {
+    this.ownStream = target === 'stdout' ? null : createWriteStream(target, { flags: 'a', mode: 0o640 });
+    this.out = this.ownStream ?? process.stdout;
+  }
+
+  write(event: OutputEvent): void {
+    switch (event.event) {
+      case 'imds_request':
+        this.out.write(`${formatRequestLine(event)}\n`);
+        break;
+      case 'start':
+        this.out.write(
+          `imds-sniff ${event.version}: ${event.mode === 'live' ? `capturing on ${event.interface}` : `reading ${event.file}`}` +
+            `${event.duration_s ? ` for ${event.duration_s}s` : ''}; attribution: ${event.attribution_method} (${event.attribution_note})\n`,
+        );
+        break;
+      case 'warning':
+        this.out.write(`warning: ${event.message}\n`);
+        break;
+      case 'summary':
+        this.out.write(`\n${renderSummary(event)}\n`);
+        break;
+    }
+  }
+
+  close(): Promise<void> {
+    const stream = this.ownStream;
+    if (!stream) return Promise.resolve();
+    return new Promise((resolve) => stream.end(resolve));
+  }
+}

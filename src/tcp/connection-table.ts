@@ -1,0 +1,235 @@
+// tcp/: Segments → per-connection, per-direction byte streams; NAT views of one connection merged.
+
+import { TcpFlag, type Segment } from '../decode/segment.js';
+import { Reassembler } from './reassembler.js';
+
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+export type Direction = 'request' | 'response';
+
+/** One logical TCP connection between a client and the metadata service. */
+export interface Connection {
+  /** Unique within a run, increasing. */
+  id: number;
+  family: 4 | 6;
+  /** The client as its own socket sees itself: the first view captured, before NAT. */
+  client: Endpoint;
+  server: Endpoint;
+  /** Every client address the connection was seen with (the first is `client`; later ones are NAT views). */
+  views: Endpoint[];
+  /** Capture time of the client's SYN, or of the first segment when joined mid-stream. */
+  openedUs: number;
+  lastSeenUs: number;
+  /** Client initial sequence number; null when the SYN was not captured. */
+  clientIsn: number | null;
+}
+
+export type StreamEvent =
+  | { type: 'open'; conn: Connection; timestampUs: number; midStream: boolean }
+  | { type: 'data'; conn: Connection; direction: Direction; bytes: Uint8Array; timestampUs: number; ttl: number }
+  | { type: 'gap'; conn: Connection; direction: Direction }
+  | { type: 'close'; conn: Connection; timestampUs: number; reason: 'fin' | 'rst' | 'idle' | 'evicted' | 'shutdown' };
+
+export interface ConnectionTableOptions {
+  /** True for the metadata service's address and port (the server side). */
+  isServer(ip: string, port: number): boolean;
+  /** A connection with no segment for this long (capture time) is closed. */
+  idleTimeoutMs: number;
+  /** Connections tracked at once; past it the least recently seen is closed. */
+  maxConnections: number;
+  /** Out-of-order bytes buffered per direction. */
+  maxBufferedBytesPerDirection: number;
+  /** Told about every segment or connection given up on, with the reason. */
+  onDrop(reason: string): void;
+}
+
+interface Tracked {
+  conn: Connection;
+  viewKeys: string[];
+  request: Reassembler;
+  response: Reassembler;
+  finFrom: Set<Direction>;
+}
+
+function viewKey(client: Endpoint, server: Endpoint): string {
+  return `${client.ip}|${client.port}|${server.ip}|${server.port}`;
+}
+
+function isnKey(server: Endpoint, isn: number): string {
+  return `${server.ip}|${server.port}|${isn}`;
+}
+
+/**
+ * Turns segments into per-connection byte streams. A container's connection
+ * captured on `any` shows up once per interface it crosses, before and after
+ * MASQUERADE; both views carry the same client ISN, so they are merged into one
+ * Connection whose `client` is the pre-NAT view.
+ */
+export class ConnectionTable {
+  private readonly byView = new Map<string, Tracked>();
+  private readonly byIsn = new Map<string, Tracked>();
+  /** Insertion order = least recently seen first (re-inserted on every segment). */
+  private readonly live = new Map<number, Tracked>();
+  private nextId = 1;
+
+  constructor(private readonly options: ConnectionTableOptions) {}
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Feeds one segment; returns what it opened, delivered or closed. */
+  push(seg: Segment): StreamEvent[] {
+    let direction: Direction;
+    let client: Endpoint;
+    let server: Endpoint;
+    if (this.options.isServer(seg.dstIp, seg.dstPort)) {
+      direction = 'request';
+      client = { ip: seg.srcIp, port: seg.srcPort };
+      server = { ip: seg.dstIp, port: seg.dstPort };
+    } else if (this.options.isServer(seg.srcIp, seg.srcPort)) {
+      direction = 'response';
+      client = { ip: seg.dstIp, port: seg.dstPort };
+      server = { ip: seg.srcIp, port: seg.srcPort };
+    } else {
+      this.count('not_imds');
+      return [];
+    }
+    const events: StreamEvent[] = [];
+    const isSyn = (seg.flags & TcpFlag.SYN) !== 0;
+    const key = viewKey(client, server);
+    let tracked = this.byView.get(key);
+
+    if (isSyn && direction === 'request' && !(seg.flags & TcpFlag.ACK)) {
+      if (tracked && tracked.conn.clientIsn !== seg.seq) {
+        this.close(tracked, 'fin', seg.timestampUs, events); // 4-tuple reused by a new connection
+        tracked = undefined;
+      }
+      if (!tracked) {
+        const sameConn = this.byIsn.get(isnKey(server, seg.seq));
+        if (sameConn) {
+          tracked = sameConn;
+          this.addView(tracked, client, key);
+        } else {
+          tracked = this.open(seg, client, server, key, seg.seq, false, events);
+        }
+      }
+      tracked.request.synchronize(seg.seq);
+    } else if (!tracked) {
+      // Joined mid-stream: only worth tracking when it carries bytes.
+      if (seg.payload.length === 0 || (seg.flags & TcpFlag.RST) !== 0) {
+        this.count('no_connection');
+        return events;
+      }
+      tracked = this.open(seg, client, server, key, null, true, events);
+    }
+
+    const conn = tracked.conn;
+    conn.lastSeenUs = seg.timestampUs;
+    this.live.delete(conn.id);
+    this.live.set(conn.id, tracked);
+
+    if (isSyn && direction === 'response') tracked.response.synchronize(seg.seq);
+    if (seg.payload.length > 0) {
+      const reassembler = direction === 'request' ? tracked.request : tracked.response;
+      const result = reassembler.push(seg.seq, seg.payload);
+      if (result.gap) events.push({ type: 'gap', conn, direction });
+      for (const bytes of result.chunks) {
+        events.push({ type: 'data', conn, direction, bytes, timestampUs: seg.timestampUs, ttl: seg.ttl });
+      }
+    }
+    if (seg.flags & TcpFlag.RST) {
+      this.close(tracked, 'rst', seg.timestampUs, events);
+    } else if (seg.flags & TcpFlag.FIN) {
+      tracked.finFrom.add(direction);
+      if (tracked.finFrom.size === 2) this.close(tracked, 'fin', seg.timestampUs, events);
+    }
+    if (this.live.size > this.options.maxConnections) {
+      const oldest = this.live.values().next().value as Tracked;
+      this.close(oldest, 'evicted', seg.timestampUs, events);
+    }
+    return events;
+  }
+
+  /** Closes connections idle since before `nowUs - idleTimeoutMs`. */
+  expire(nowUs: number): StreamEvent[] {
+    const events: StreamEvent[] = [];
+    const cutoff = nowUs - this.options.idleTimeoutMs * 1000;
+    for (const tracked of this.live.values()) {
+      if (tracked.conn.lastSeenUs > cutoff) break;
+      this.close(tracked, 'idle', nowUs, events);
+    }
+    return events;
+  }
+
+  /** Closes everything (end of capture). */
+  closeAll(nowUs: number): StreamEvent[] {
+    const events: StreamEvent[] = [];
+    for (const tracked of [...this.live.values()]) this.close(tracked, 'shutdown', nowUs, events);
+    return events;
+  }
+
+  private open(
+    seg: Segment,
+    client: Endpoint,
+    server: Endpoint,
+    key: string,
+    isn: number | null,
+    midStream: boolean,
+    events: StreamEvent[],
+  ): Tracked {
+    const limits = { maxBufferedBytes: this.options.maxBufferedBytesPerDirection };
+    const conn: Connection = {
+      id: this.nextId++,
+      family: seg.family,
+      client,
+      server,
+      views: [client],
+      openedUs: seg.timestampUs,
+      lastSeenUs: seg.timestampUs,
+      clientIsn: isn,
+    };
+    const tracked: Tracked = {
+      conn,
+      viewKeys: [key],
+      request: new Reassembler(limits),
+      response: new Reassembler(limits),
+      finFrom: new Set(),
+    };
+    this.byView.set(key, tracked);
+    if (isn !== null) this.byIsn.set(isnKey(server, isn), tracked);
+    this.live.set(conn.id, tracked);
+    events.push({ type: 'open', conn, timestampUs: seg.timestampUs, midStream });
+    return tracked;
+  }
+
+  private addView(tracked: Tracked, client: Endpoint, key: string): void {
+    tracked.viewKeys.push(key);
+    this.byView.set(key, tracked);
+    if (!tracked.conn.views.some((v) => v.ip === client.ip && v.port === client.port)) {
+      tracked.conn.views.push(client);
+    }
+  }
+
+  private close(tracked: Tracked, reason: 'fin' | 'rst' | 'idle' | 'evicted' | 'shutdown', nowUs: number, events: StreamEvent[]): void {
+    if (!this.live.delete(tracked.conn.id)) return;
+    for (const key of tracked.viewKeys) {
+      if (this.byView.get(key) === tracked) this.byView.delete(key);
+    }
+    if (tracked.conn.clientIsn !== null) {
+      const key = isnKey(tracked.conn.server, tracked.conn.clientIsn);
+      if (this.byIsn.get(key) === tracked) this.byIsn.delete(key);
+    }
+    tracked.request.finish();
+    tracked.response.finish();
+    if (reason === 'evicted') this.count('evicted_connection');
+    events.push({ type: 'close', conn: tracked.conn, timestampUs: nowUs, reason });
+  }
+
+  private count(reason: string): void {
+    this.options.onDrop(reason);
+  }
+}

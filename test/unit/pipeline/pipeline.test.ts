@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import { IMDS_ENDPOINTS } from '../../../src/capture/bpf-filter.js';
+import { TcpFlag } from '../../../src/decode/segment.js';
+import { conversation, sllFrame, SLL } from '../../helpers/packet-builder.js';
+
+const PUT = 'PUT /latest/api/token HTTP/1.1\r\nHost: 169.254.169.254\r\nX-aws-ec2-metadata-token-ttl-seconds: 21600\r\n\r\n';
+const TOKEN_ANSWER = 'HTTP/1.1 200 OK\r\nContent-Length: 56\r\nX-aws-ec2-metadata-token-ttl-seconds: 21600\r\n\r\n' + 'T'.repeat(56);
+const V1 = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n';
+const V2 = `GET /latest/meta-data/instance-id HTTP/1.1\r\nX-aws-ec2-metadata-token: ${'T'.repeat(56)}\r\n\r\n`;
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 19\r\n\r\ni-0123456789abcdef0';
+const DENIED = 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n';
+
+type Frames = Array<{ frame: Uint8Array; timestampUs: number }>;
+
+async function run(frames: Frames, localAddresses: Set<string> | null = null): Promise<{ events: ImdsRequestEvent[]; pipeline: Pipeline }> {
+  const events: ImdsRequestEvent[] = [];
+  const pipeline = new Pipeline({
+    linkType: SLL,
+    endpoints: IMDS_ENDPOINTS,
+    finder: null,
+    attributionTimeoutMs: 0,
+    localAddresses,
+    ownPid: process.pid,
+    idleTimeoutMs: 30_000,
+    maxConnections: 100,
+    maxBufferedBytesPerDirection: 65536,
+    onEvent: (e) => events.push(e),
+  });
+  for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
+  await pipeline.flush((frames.at(-1)?.timestampUs ?? 0) + 1);
+  return { events, pipeline };
+}
+
+const brief = (e: ImdsRequestEvent) => [e.kind, e.method, e.path, e.status];
+
+describe('Pipeline', () => {
+  it('classifies an SDK-style session: token PUT then token GETs on one keep-alive connection', async () => {
+    const frames = conversation({ client: '10.0.0.2', cport: 41000, exchanges: [{ request: PUT, response: TOKEN_ANSWER }, { request: V2, response: OK }, { request: V2, response: OK }] });
+    const { events } = await run(frames);
+    expect(events.map(brief)).toEqual([
+      ['v2_token', 'PUT', '/latest/api/token', 200],
+      ['v2_get', 'GET', '/latest/meta-data/instance-id', 200],
+      ['v2_get', 'GET', '/latest/meta-data/instance-id', 200],
+    ]);
+    expect(events.map((e) => e.request_index)).toEqual([1, 2, 3]);
+    expect(events[0]).toMatchObject({ src_ip: '10.0.0.2', src_port: 41000, dst_ip: '169.254.169.254', dst_port: 80, token_ttl_seconds: 21600, attribution: 'none' });
+  });
+
+  it('pairs pipelined requests with their answers in order', async () => {
+    const frames = conversation({ client: '10.0.0.2', cport: 41001, exchanges: [{ request: V1 + V2 + V1, response: OK + OK + DENIED }] });
+    expect((await run(frames)).events.map(brief)).toEqual([
+      ['v1', 'GET', '/latest/meta-data/instance-id', 200],
+      ['v2_get', 'GET', '/latest/meta-data/instance-id', 200],
+      ['v1', 'GET', '/latest/meta-data/instance-id', 401],
+    ]);
+  });
+
+  it('counts each request once through retransmissions and reordering', async () => {
+    const frames = conversation({ client: '10.0.0.2', cport: 41002, exchanges: [{ request: V1, response: OK }, { request: V1, response: OK }] });
+    // duplicate every data frame and swap the two requests' segments
+    const dup = frames.flatMap((f) => [f, f]);
+    const swapped = [...dup];
+    [swapped[6], swapped[10]] = [swapped[10] as Frames[number], swapped[6] as Frames[number]];
+    expect((await run(swapped)).events.map(brief)).toEqual([
+      ['v1', 'GET', '/latest/meta-data/instance-id', 200],
+      ['v1', 'GET', '/latest/meta-data/instance-id', 200],
+    ]);
+  });
+
+  it('reports a request that got no answer with status null', async () => {
+    const frames = conversation({ client: '10.0.0.2', cport: 41003, exchanges: [{ request: PUT }] });
+    expect((await run(frames)).events.map(brief)).toEqual([['v2_token', 'PUT', '/latest/api/token', null]]);
+  });
+
+  it('reports a container request seen before and after NAT once, with the pre-NAT client and the hop-limit failure', async () => {
+    const inner = conversation({ client: '172.18.0.2', cport: 45000, isn: 777, exchanges: [{ request: PUT, response: TOKEN_ANSWER }], responseTtl: 1 });
+    const outer = conversation({ client: '10.0.0.2', cport: 45000, isn: 777, exchanges: [{ request: PUT, response: TOKEN_ANSWER }], responseTtl: 1 });
+    // Frames cross the bridge first, then the uplink; the TTL-1 answer dies at the bridge hop so only the uplink sees it.
+    const frames: Frames = [];
+    inner.forEach((f, i) => {
+      const o = outer[i] as Frames[number];
+      const fromServer = [1, 4, 6].includes(i);
+      if (fromServer) frames.push(o);
+      else frames.push(f, o);
+    });
+    const { events } = await run(frames, new Set(['10.0.0.2', '172.18.0.1']));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ kind: 'v2_token', status: 200, src_ip: '172.18.0.2', src_port: 45000, nat_src: ['10.0.0.2:45000'], forwarded: true, response_ttl: 1, hop_limit_exceeded: true });
+  });
+
+  it('does not flag the hop limit for the host itself', async () => {
+    const frames = conversation({ client: '10.0.0.2', cport: 41004, exchanges: [{ request: PUT, response: TOKEN_ANSWER }], responseTtl: 1 });
+    const { events } = await run(frames, new Set(['10.0.0.2']));
+    expect(events[0]).toMatchObject({ forwarded: false, hop_limit_exceeded: false, response_ttl: 1 });
+  });
+
+  it('keeps IPv6 and IPv4 connections apart', async () => {
+    const v4 = conversation({ client: '10.0.0.2', cport: 50000, isn: 1, exchanges: [{ request: V1, response: OK }] });
+    const v6 = conversation({ client: 'fd00:7::2', server: 'fd00:ec2::254', cport: 50000, isn: 1, exchanges: [{ request: V2, response: OK }] });
+    const { events } = await run([...v4, ...v6]);
+    expect(events.map((e) => [e.kind, e.src_ip, e.dst_ip])).toEqual([
+      ['v1', '10.0.0.2', '169.254.169.254'],
+      ['v2_get', 'fd00:7::2', 'fd00:ec2::254'],
+    ]);
+  });
+
+  it('counts, never throws on, garbage and traffic that is not IMDS', async () => {
+    const junk: Frames = [
+      { frame: new Uint8Array([1, 2, 3]), timestampUs: 1 },
+      { frame: sllFrame({ src: '10.0.0.2', dst: '10.0.0.9', sport: 1, dport: 80, seq: 1, payload: 'x' }), timestampUs: 2 },
+      ...conversation({ client: '10.0.0.2', cport: 41005, exchanges: [{ request: '\x16\x03\x01garbage\r\n\r\n' }] }),
+    ];
+    const { events, pipeline } = await run(junk);
+    expect(events).toEqual([]);
+    expect(pipeline.stats.dropped).toMatchObject({ decode_truncated: 1, http_request_bad_request_line: 1 });
+  });
+
+  it('ends a connection left idle and reports its unanswered request', async () => {
+    const frames = conversation({ client: '10.0.0.2', cport: 41006, exchanges: [{ request: V1 }] }).slice(0, 4);
+    const events: ImdsRequestEvent[] = [];
+    const pipeline = new Pipeline({
+      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownPid: 1,
+      idleTimeoutMs: 1000, maxConnections: 10, maxBufferedBytesPerDirection: 1024, onEvent: (e) => events.push(e),
+    });
+    for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
+    expect(pipeline.openConnections).toBe(1);
+    pipeline.tick((frames.at(-1)?.timestampUs ?? 0) + 2_000_000);
+    await pipeline.flush(0);
+    expect(pipeline.openConnections).toBe(0);
+    expect(events.map(brief)).toEqual([['v1', 'GET', '/latest/meta-data/instance-id', null]]);
+  });
+
+  it('bounds the number of tracked connections', async () => {
+    const frames: Frames = [];
+    for (let i = 0; i < 300; i++) {
+      frames.push({ frame: sllFrame({ src: '10.0.0.2', dst: '169.254.169.254', sport: 10000 + i, dport: 80, seq: i, flags: TcpFlag.SYN }), timestampUs: i });
+    }
+    const pipeline = new Pipeline({
+      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownPid: 1,
+      idleTimeoutMs: 30_000, maxConnections: 100, maxBufferedBytesPerDirection: 1024, onEvent: () => {},
+    });
+    for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
+    expect(pipeline.openConnections).toBe(100);
+    expect(pipeline.stats.connections).toBe(300);
+    expect(pipeline.stats.dropped).toEqual({ tcp_evicted_connection: 200 });
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { Aggregator } from '../../../src/sinks/aggregate.js';
+import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import { formatRequestLine } from '../../../src/sinks/table.js';
+
+function ev(over: Partial<ImdsRequestEvent>): ImdsRequestEvent {
+  return {
+    event: 'imds_request', time: '2026-11-23T10:00:00.000Z', kind: 'v1', method: 'GET', path: '/latest/meta-data/', status: 200,
+    src_ip: '10.0.0.2', src_port: 1, dst_ip: '169.254.169.254', dst_port: 80, nat_src: [], user_agent: null,
+    pid: 100, ppid: 1, comm: 'curl', exe: '/usr/bin/curl', cmdline: ['curl', 'x'], uid: 0, user: 'root', ancestors: [],
+    netns: 1, cgroup: null, container_id: null, attribution: 'tracefs', token_ttl_seconds: null, response_ttl: 64,
+    forwarded: false, hop_limit_exceeded: false, latency_ms: 1, connection: 1, request_index: 1, own: false, ...over,
+  };
+}
+
+describe('Aggregator', () => {
+  it('groups by executable and container across pids, IMDSv1 users first', () => {
+    const a = new Aggregator();
+    a.add(ev({ pid: 1, time: '2026-11-23T10:00:01.000Z' }));
+    a.add(ev({ pid: 2, time: '2026-11-23T10:00:00.000Z', status: 401 }));
+    a.add(ev({ pid: 3, exe: '/usr/bin/node', comm: 'node', kind: 'v2_token' }));
+    a.add(ev({ pid: 3, exe: '/usr/bin/node', comm: 'node', kind: 'v2_get' }));
+    a.add(ev({ pid: 4, container_id: 'c'.repeat(64), kind: 'v2_token', status: 200, hop_limit_exceeded: true }));
+    const p = a.processes();
+    expect(p.map((x) => [x.name, x.v1, x.v2_token, x.v2_get, x.errors, x.pids, x.verdict])).toEqual([
+      ['curl', 2, 0, 0, 1, [1, 2], 'uses_imdsv1'],
+      ['node', 0, 1, 1, 0, [3], 'imdsv2_only'],
+      ['curl (container cccccccccccc)', 0, 1, 0, 0, [4], 'hop_limit_failure'],
+    ]);
+    expect(p[0]).toMatchObject({ first_seen: '2026-11-23T10:00:00.000Z', last_seen: '2026-11-23T10:00:01.000Z', v1_rejected: 1 });
+    const v = a.verdict();
+    expect(v.safe_to_require_imdsv2).toBe(false);
+    expect(v.message).toBe('1 process still uses IMDSv1: curl');
+    expect(v.fixes.join('\n')).toContain('HttpPutResponseHopLimit to 2');
+  });
+
+  it('leaves out the agent\'s own calls', () => {
+    const a = new Aggregator();
+    a.add(ev({ own: true }));
+    expect(a.processes()).toEqual([]);
+    expect(a.ownRequests).toBe(1);
+    expect(a.verdict().safe_to_require_imdsv2).toBe(true);
+  });
+
+  it('says safe when only IMDSv2 was used', () => {
+    const a = new Aggregator();
+    a.add(ev({ kind: 'v2_token' }));
+    expect(a.verdict()).toMatchObject({ safe_to_require_imdsv2: true, message: 'safe to require IMDSv2: no process used IMDSv1' });
+  });
+
+  it('counts unattributed IMDSv1 calls as IMDSv1 seen', () => {
+    const a = new Aggregator();
+    a.add(ev({ pid: null, comm: null, exe: null, attribution: 'unknown' }));
+    expect(a.verdict()).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['unattributed'] });
+  });
+});
+
+describe('formatRequestLine', () => {
+  it('shows kind, status, request and process', () => {
+    expect(formatRequestLine(ev({ time: '2026-11-23T10:00:00.123Z' }))).toBe(
+      '10:00:00.123  IMDSv1    200  GET  /latest/meta-data/  curl[100] root  10.0.0.2:1',
+    );
+  });
+});
