@@ -11,6 +11,8 @@ function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
     .description('Find which process on this instance still calls the EC2 metadata service with IMDSv1.')
     .version(VERSION, '-V, --version')
     .option('--debug', 'print stack traces on errors')
+    // Options of the default command and of subcommands share names (--format): keep them apart.
+    .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError('(run imds-sniff --help for usage)');
   for (const register of COMMANDS) register(program, setResult);

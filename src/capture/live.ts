@@ -10,6 +10,8 @@ export interface LiveCaptureOptions {
   filter: string;
   /** Kernel buffer; a burst larger than this is dropped and counted (`ps_drop`). */
   bufferSizeBytes: number;
+  /** Bytes kept of each packet. */
+  snapLengthBytes: number;
 }
 
 export interface CaptureStats {
@@ -46,7 +48,7 @@ export class LiveCapture {
         // pcap's default 1 s buffer timeout delays every packet, and with it every attribution.
         buffer_timeout: 0,
         buffer_size: options.bufferSizeBytes,
-        snap_length: 65535,
+        snap_length: options.snapLengthBytes,
       });
     } catch (cause) {
       throw captureOpenError(options.interfaceName, cause);

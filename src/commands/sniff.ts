@@ -74,7 +74,11 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
       localAddresses: localAddresses(),
       stop: signals.stop,
       sinks: [sink],
-      afterOpen: flags.identity ? () => fetchInstanceId(1000) : undefined,
+      afterOpen: () => {
+        // With --output the terminal would otherwise stay silent: say that capture runs.
+        if (flags.output !== undefined) process.stderr.write(`imds-sniff: capturing on ${flags.interface}, writing ${format} to ${flags.output}\n`);
+        return flags.identity ? fetchInstanceId(1000) : Promise.resolve(null);
+      },
       hostFacts: collectHostFacts,
     });
     return exitCodeFor(summary);

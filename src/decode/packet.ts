@@ -39,19 +39,19 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
     srcIp = formatIpv4(frame, ip + 12);
     dstIp = formatIpv4(frame, ip + 16);
     tcp = ip + ihl;
-    // Trust the IP length over the capture length (Ethernet padding), but never read past the capture.
-    end = Math.min(frame.length, ip + totalLength);
+    // The IP length rules (it excludes Ethernet padding); bytes past the snap length are padded below.
+    end = ip + totalLength;
   } else {
     if (frame.length < ip + 40) return { drop: 'truncated_ip' };
     family = 6;
     ttl = frame[ip + 7] as number;
     srcIp = formatIpv6(frame, ip + 8);
     dstIp = formatIpv6(frame, ip + 24);
-    end = Math.min(frame.length, ip + 40 + view.getUint16(ip + 4));
+    end = ip + 40 + view.getUint16(ip + 4);
     let next = frame[ip + 6] as number;
     tcp = ip + 40;
     for (let hops = 0; IPV6_EXTENSIONS.has(next) && hops < 8; hops++) {
-      if (end < tcp + 8) return { drop: 'truncated_ip' };
+      if (Math.min(end, frame.length) < tcp + 8) return { drop: 'truncated_ip' };
       const length = next === 51 ? ((frame[tcp + 1] as number) + 2) * 4 : ((frame[tcp + 1] as number) + 1) * 8;
       next = frame[tcp] as number;
       tcp += length;
@@ -59,9 +59,10 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
     if (next === IPV6_FRAGMENT) return { drop: 'ip_fragment' };
     if (next !== PROTO_TCP) return { drop: 'not_tcp' };
   }
-  if (end < tcp + 20) return { drop: 'truncated_tcp' };
+  if (Math.min(end, frame.length) < tcp + 20) return { drop: 'truncated_tcp' };
   const dataOffset = ((frame[tcp + 12] as number) >> 4) * 4;
   if (dataOffset < 20 || tcp + dataOffset > end) return { drop: 'bad_tcp_header' };
+  if (tcp + dataOffset > frame.length) return { drop: 'truncated_tcp' };
   return {
     segment: {
       timestampUs,
@@ -74,7 +75,19 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
       ack: view.getUint32(tcp + 8),
       flags: (frame[tcp + 13] as number) & 0x3f,
       ttl,
-      payload: frame.slice(tcp + dataOffset, end),
+      payload: payloadOf(frame, tcp + dataOffset, end),
+      truncated: end > frame.length,
     },
   };
+}
+
+/**
+ * A copy of the payload. Bytes the snap length cut off are zero-filled so that
+ * sequence numbers stay right: they are body bytes that later stages skip.
+ */
+function payloadOf(frame: Uint8Array, start: number, end: number): Uint8Array {
+  if (end <= frame.length) return frame.slice(start, end);
+  const payload = new Uint8Array(end - start);
+  payload.set(frame.subarray(start));
+  return payload;
 }

@@ -18,4 +18,6 @@ export interface Segment {
   /** IPv4 TTL or IPv6 hop limit as captured. */
   ttl: number;
   payload: Uint8Array;
+  /** The capture's snap length cut the payload; the missing tail is zero-filled. */
+  truncated: boolean;
 }

@@ -1,6 +1,7 @@
 // pipeline/: the event contract (`--format json`, logs, later metrics): one imds_request per HTTP request.
 
 import type { Ancestor, AttributionMethod, ProcessInfo } from '../attribute/types.js';
+import { redactCmdline } from '../attribute/redact-cmdline.js';
 import type { RequestKind } from '../classify/classify.js';
 import type { HttpExchange } from '../http/exchange-tracker.js';
 
@@ -80,7 +81,7 @@ export function buildRequestEvent(
     ppid: process.ppid,
     comm: process.comm,
     exe: process.exe,
-    cmdline: process.cmdline,
+    cmdline: process.cmdline === null ? null : redactCmdline(process.cmdline),
     uid: process.uid,
     user: process.user,
     ancestors: process.ancestors,

@@ -1,5 +1,6 @@
 // pipeline/: the host facts that open a summary (hostname, OS, kernel, instance id, local addresses).
 
+import { readlinkSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import si from 'systeminformation';
 import type { HostFacts } from '../sinks/sink.js';
@@ -26,4 +27,14 @@ export function localAddresses(): Set<string> {
     for (const a of list ?? []) out.add(a.address.replace(/%.*$/, ''));
   }
   return out;
+}
+
+/** Inode of this process's network namespace, or null when /proc does not say. */
+export function ownNetns(): number | null {
+  try {
+    const m = /^net:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/net'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }

@@ -74,6 +74,7 @@ export class Pipeline {
       return;
     }
     this.stats.segments += 1;
+    if (decoded.segment.truncated) this.drop('decode_snaplen_truncated');
     this.handleStreamEvents(this.table.push(decoded.segment));
   }
 

@@ -9,6 +9,7 @@ import { readPcapFile } from '../capture/pcap-file.js';
 import { bpfFilterFor, IMDS_ENDPOINTS } from '../capture/bpf-filter.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
 import type { Endpoint } from '../tcp/connection-table.js';
+import { ownNetns } from './host-facts.js';
 
 export const VERSION = '0.1.0';
 
@@ -17,7 +18,15 @@ export const CAPTURE_LIMITS = {
   idleTimeoutMs: 30_000,
   maxConnections: 4096,
   maxBufferedBytesPerDirection: 64 * 1024,
-  kernelBufferBytes: 8 * 1024 * 1024,
+  /**
+   * Immediate mode (prompt delivery) makes libpcap use a TPACKET_V2 ring of
+   * fixed slots of about the snap length: 65535-byte slots leave an 8 MiB ring
+   * ~127 packets, which a burst of 25 curls overflows (measured: 26 kernel
+   * drops). An HTTP head to IMDS fits in 4 KiB; longer segments (GSO on
+   * veth/lo) keep their length and have the cut-off body bytes zero-filled.
+   */
+  snapLengthBytes: 4096,
+  kernelBufferBytes: 32 * 1024 * 1024,
 } as const;
 
 export interface SessionCommon {
@@ -36,7 +45,7 @@ export interface LiveSessionOptions extends SessionCommon {
   localAddresses: ReadonlySet<string>;
   /** Resolves when capture should stop (signals); the duration also stops it. */
   stop: Promise<void>;
-  /** Called once the capture is open, before waiting (e.g. the agent's own identity call). */
+  /** Called once the capture is open and the start event written, before waiting (e.g. the agent's own identity call). */
   afterOpen?: () => Promise<string | null>;
   hostFacts: (instanceId: string | null) => Promise<HostFacts>;
 }
@@ -86,11 +95,16 @@ function pipelineOptions(
 export async function runLiveSession(options: LiveSessionOptions): Promise<SummaryEvent> {
   const endpoints = options.endpoints ?? IMDS_ENDPOINTS;
   const filter = bpfFilterFor(endpoints);
-  const aggregator = new Aggregator();
+  const aggregator = new Aggregator(ownNetns());
   const emit = fanOut(options.sinks, aggregator, options.onRequest);
   let pipeline: Pipeline | null = null;
   const capture = LiveCapture.open(
-    { interfaceName: options.interfaceName, filter, bufferSizeBytes: CAPTURE_LIMITS.kernelBufferBytes },
+    {
+      interfaceName: options.interfaceName,
+      filter,
+      bufferSizeBytes: CAPTURE_LIMITS.kernelBufferBytes,
+      snapLengthBytes: CAPTURE_LIMITS.snapLengthBytes,
+    },
     (frame) => pipeline?.handleFrame(frame.bytes, frame.timestampUs),
   );
   pipeline = new Pipeline(

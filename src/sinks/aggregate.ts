@@ -40,31 +40,44 @@ export interface Verdict {
 
 const MAX_PIDS = 10;
 
-function identity(e: ImdsRequestEvent): string {
-  return `${e.exe ?? ''}\u0000${e.comm ?? ''}\u0000${e.container_id ?? ''}`;
-}
-
-function displayName(e: ImdsRequestEvent): string {
-  const base = e.exe ? (e.exe.split('/').pop() ?? e.exe) : (e.comm ?? 'unknown');
-  const who = e.pid === null && e.comm === null ? 'unattributed' : base;
-  return e.container_id ? `${who} (container ${e.container_id.slice(0, 12)})` : who;
-}
-
-/** Folds events into per-process summaries. Events marked `own` are the agent's and are left out. */
+/**
+ * Folds events into per-process summaries. Events marked `own` are the agent's
+ * and are left out. A process in another network namespace than the agent's
+ * (a container without a recognisable cgroup) is kept apart from the host's.
+ */
 export class Aggregator {
   private readonly byIdentity = new Map<string, ProcessSummary>();
   ownRequests = 0;
+
+  /** @param hostNetns inode of the agent's own network namespace, when known. */
+  constructor(private readonly hostNetns: number | null = null) {}
+
+  private foreignNetns(e: ImdsRequestEvent): number | null {
+    return e.container_id === null && e.netns !== null && this.hostNetns !== null && e.netns !== this.hostNetns ? e.netns : null;
+  }
+
+  private identity(e: ImdsRequestEvent): string {
+    return `${e.exe ?? ''}\u0000${e.comm ?? ''}\u0000${e.container_id ?? ''}\u0000${this.foreignNetns(e) ?? ''}`;
+  }
+
+  private displayName(e: ImdsRequestEvent): string {
+    const base = e.exe ? (e.exe.split('/').pop() ?? e.exe) : (e.comm ?? 'unknown');
+    const who = e.pid === null && e.comm === null ? 'unattributed' : base;
+    if (e.container_id) return `${who} (container ${e.container_id.slice(0, 12)})`;
+    const netns = this.foreignNetns(e);
+    return netns === null ? who : `${who} (netns ${netns})`;
+  }
 
   add(e: ImdsRequestEvent): void {
     if (e.own) {
       this.ownRequests += 1;
       return;
     }
-    const key = identity(e);
+    const key = this.identity(e);
     let s = this.byIdentity.get(key);
     if (!s) {
       s = {
-        name: displayName(e),
+        name: this.displayName(e),
         comm: e.comm,
         exe: e.exe,
         container_id: e.container_id,

@@ -3,29 +3,23 @@
 import pino from 'pino';
 import type { OutputEvent, Sink } from './sink.js';
 
+type Destination = ReturnType<typeof pino.destination>;
+
 /**
- * Writes each event as one line of JSON to a file descriptor or path. Uses
- * pino.destination (sonic-boom), not a transport: transports spawn worker
- * files that do not survive bundling into a single binary.
+ * Writes each event as exactly one line of JSON to a file descriptor or path,
+ * through pino.destination (sonic-boom) — not a pino logger, whose level/time
+ * fields are not part of the contract, and not a transport, whose worker files
+ * do not survive bundling into a single binary.
  */
 export class JsonLinesSink implements Sink {
-  private readonly destination: pino.DestinationStream & { flushSync(): void; end(): void };
-  private readonly logger: pino.Logger;
+  private readonly destination: Destination;
 
   constructor(target: number | string) {
-    this.destination = pino.destination({ dest: target, sync: true, mkdir: typeof target === 'string' }) as never;
-    this.logger = pino(
-      {
-        base: null,
-        timestamp: false,
-        formatters: { level: () => ({}) },
-      },
-      this.destination,
-    );
+    this.destination = pino.destination({ dest: target, sync: true, mkdir: typeof target === 'string', append: true });
   }
 
   write(event: OutputEvent): void {
-    this.logger.info(event);
+    this.destination.write(`${JSON.stringify(event)}\n`);
   }
 
   async close(): Promise<void> {

@@ -120,10 +120,8 @@ export class ConnectionTable {
       tracked.request.synchronize(seg.seq);
     } else if (!tracked) {
       // Joined mid-stream: only worth tracking when it carries bytes.
-      if (seg.payload.length === 0 || (seg.flags & TcpFlag.RST) !== 0) {
-        this.count('no_connection');
-        return events;
-      }
+      // (Final ACKs and FINs after a close land here too: no bytes, nothing lost.)
+      if (seg.payload.length === 0 || (seg.flags & TcpFlag.RST) !== 0) return events;
       tracked = this.open(seg, client, server, key, null, true, events);
     }
 

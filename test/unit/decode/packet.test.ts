@@ -47,6 +47,16 @@ describe('decodePacket', () => {
     }
   });
 
+  it('keeps the wire length of a payload cut by the snap length, zero-filled', () => {
+    const frame = sllFrame(spec);
+    const result = decodePacket(LinkType.LINUX_SLL, frame.subarray(0, frame.length - 5), 1);
+    expect('segment' in result && result.segment.truncated).toBe(true);
+    if (!('segment' in result)) return;
+    expect(result.segment.payload.length).toBe(spec.payload.length);
+    expect(Buffer.from(result.segment.payload.subarray(0, spec.payload.length - 5)).toString()).toBe(spec.payload.slice(0, -5));
+    expect([...result.segment.payload.subarray(spec.payload.length - 5)]).toEqual([0, 0, 0, 0, 0]);
+  });
+
   it.each([
     ['not IP', (() => { const f = sllFrame(spec); f[14] = 0x08; f[15] = 0x06; return f; })(), 'not_ip'],
     ['not TCP', (() => { const f = sllFrame(spec); f[16 + 9] = 17; return f; })(), 'not_tcp'],

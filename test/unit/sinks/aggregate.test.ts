@@ -34,6 +34,16 @@ describe('Aggregator', () => {
     expect(v.fixes.join('\n')).toContain('HttpPutResponseHopLimit to 2');
   });
 
+  it('keeps a process in another network namespace apart from the host\'s', () => {
+    const a = new Aggregator(1);
+    a.add(ev({ netns: 1, kind: 'v2_token' }));
+    a.add(ev({ netns: 99 }));
+    expect(a.processes().map((p) => [p.name, p.v1, p.v2_token])).toEqual([
+      ['curl (netns 99)', 1, 0],
+      ['curl', 0, 1],
+    ]);
+  });
+
   it('leaves out the agent\'s own calls', () => {
     const a = new Aggregator();
     a.add(ev({ own: true }));

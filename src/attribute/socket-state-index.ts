@@ -1,0 +1,178 @@
+// Pure: turns inet_sock_set_state transitions into "who connected this 4-tuple" for the tracefs finder.
+
+import type { SockStateEvent } from './trace-line.js';
+import type { SocketKey } from './types.js';
+
+const TCP_SYN_SENT = 2;
+const TCP_CLOSE = 7;
+const IPPROTO_TCP = 6;
+
+/** One outgoing connection, from its CLOSE → SYN_SENT transition on. */
+export interface ConnectRecord<P> {
+  skaddr: string;
+  /** Thread that called connect() (the transition fires in its context). */
+  tid: number;
+  tgid: number | null;
+  /** comm as printed (saved_cmdlines cache); null for `<...>`. */
+  comm: string | null;
+  family: 4 | 6;
+  /** IPv4 only; null for IPv6. */
+  saddr: string | null;
+  daddr: string | null;
+  dport: number;
+  /** Null until a later transition shows the bound source port. */
+  sport: number | null;
+  /** Order of creation, to tell a newer connection from an older one on the same tuple. */
+  seq: number;
+  connectAtMs: number;
+  boundAtMs: number | null;
+  closedAtMs: number | null;
+  /** Caller data made at connect time (the finder's /proc snapshot). */
+  payload: P;
+}
+
+/** Options for {@link SocketStateIndex}. */
+export interface SocketStateIndexOptions {
+  /** A record is forgotten this long after its connect; default 30 s. */
+  expiryMs?: number;
+  /** At most this many records of each kind; default 10 000. */
+  maxEntries?: number;
+  /**
+   * A connection that already closed still answers lookups for this long, because a
+   * short-lived client can finish before the pipeline asks; default 5 s.
+   */
+  closedGraceMs?: number;
+}
+
+/** What one transition did. */
+export interface IndexUpdate<P> {
+  /** Set on CLOSE → SYN_SENT: a new connection, whose payload was just made. */
+  connected: ConnectRecord<P> | null;
+  /** True when lookups may now answer differently (a port was bound or a socket closed). */
+  changed: boolean;
+}
+
+/** True for the CLOSE → SYN_SENT transition of a TCP socket: connect() in the caller's context. */
+export function isConnectTransition(ev: SockStateEvent): boolean {
+  return ev.oldState === TCP_CLOSE && ev.newState === TCP_SYN_SENT && (ev.protocol === null || ev.protocol === IPPROTO_TCP);
+}
+
+/** Index key; IPv6 has no addresses because the `fields` print cannot show the v6 arrays. */
+function recordKey(r: { family: 4 | 6; saddr: string | null; daddr: string | null; sport: number; dport: number }): string {
+  return r.family === 4 ? `4|${r.saddr}|${r.sport}|${r.daddr}|${r.dport}` : `6|${r.sport}|${r.dport}`;
+}
+
+/**
+ * The CLOSE → SYN_SENT transition runs in the connecting thread (right pid and comm) but
+ * before the source port is chosen; the next transition of the same skaddr (→ ESTABLISHED,
+ * or → CLOSE on refusal) carries the port. This index joins the two and answers
+ * lookups by the client's 4-tuple.
+ */
+export class SocketStateIndex<P> {
+  private readonly expiryMs: number;
+  private readonly maxEntries: number;
+  private readonly closedGraceMs: number;
+  private readonly bySkaddr = new Map<string, ConnectRecord<P>>();
+  private readonly byKey = new Map<string, ConnectRecord<P>>();
+  private seq = 0;
+
+  constructor(opts: SocketStateIndexOptions = {}) {
+    this.expiryMs = opts.expiryMs ?? 30_000;
+    this.maxEntries = opts.maxEntries ?? 10_000;
+    this.closedGraceMs = opts.closedGraceMs ?? 5_000;
+  }
+
+  /** Applies one transition. `makePayload` runs once per new connection, at CLOSE → SYN_SENT. */
+  apply(ev: SockStateEvent, nowMs: number, makePayload: (ev: SockStateEvent) => P): IndexUpdate<P> {
+    if (ev.protocol !== null && ev.protocol !== IPPROTO_TCP) return { connected: null, changed: false };
+    if (ev.oldState === TCP_CLOSE && ev.newState === TCP_SYN_SENT) {
+      const record: ConnectRecord<P> = {
+        skaddr: ev.skaddr,
+        tid: ev.tid,
+        tgid: ev.tgid,
+        comm: ev.comm,
+        family: ev.family,
+        saddr: ev.saddr,
+        daddr: ev.daddr,
+        dport: ev.dport,
+        sport: null,
+        seq: ++this.seq,
+        connectAtMs: nowMs,
+        boundAtMs: null,
+        closedAtMs: null,
+        payload: makePayload(ev),
+      };
+      // The kernel reuses struct sock memory: a new connect on a known skaddr is a new socket.
+      this.bySkaddr.delete(ev.skaddr);
+      this.bySkaddr.set(ev.skaddr, record);
+      this.prune(nowMs);
+      return { connected: record, changed: false };
+    }
+    const record = this.bySkaddr.get(ev.skaddr);
+    if (!record) return { connected: null, changed: false };
+    let changed = false;
+    if (record.sport === null && ev.sport !== 0) {
+      record.sport = ev.sport;
+      record.boundAtMs = nowMs;
+      if (record.family === 4) {
+        // The source address may only be chosen with the port on some paths.
+        if (ev.saddr && ev.saddr !== '0.0.0.0') record.saddr = ev.saddr;
+        if (ev.daddr && ev.daddr !== '0.0.0.0') record.daddr = ev.daddr;
+      }
+      const key = recordKey({ ...record, sport: ev.sport });
+      this.byKey.delete(key);
+      this.byKey.set(key, record);
+      changed = true;
+    }
+    if (ev.newState === TCP_CLOSE) {
+      record.closedAtMs = nowMs;
+      this.bySkaddr.delete(ev.skaddr);
+      changed = true;
+    }
+    return { connected: null, changed };
+  }
+
+  /**
+   * The connection `key` belongs to, or null if not (yet) known. An IPv4 key also matches
+   * an AF_INET6 socket with the same ports (a dual-stack socket to a v4-mapped address).
+   * A closed connection is returned only within closedGraceMs, and not while a newer,
+   * still-unbound connect could turn out to be the one that reused the tuple.
+   */
+  lookup(key: SocketKey, nowMs: number): ConnectRecord<P> | null {
+    const v6Key = `6|${key.srcPort}|${key.dstPort}`;
+    const record =
+      key.family === 4
+        ? this.byKey.get(recordKey({ family: 4, saddr: key.srcIp, daddr: key.dstIp, sport: key.srcPort, dport: key.dstPort })) ??
+          this.byKey.get(v6Key)
+        : this.byKey.get(v6Key);
+    if (!record || nowMs - record.connectAtMs > this.expiryMs) return null;
+    if (record.closedAtMs === null) return record;
+    if (nowMs - record.closedAtMs > this.closedGraceMs) return null;
+    for (const pending of this.bySkaddr.values()) {
+      if (pending.sport === null && pending.seq > record.seq && couldBe(pending, key)) return null;
+    }
+    return record;
+  }
+
+  /** Records held, for stats and tests. */
+  get size(): { connecting: number; bound: number } {
+    return { connecting: this.bySkaddr.size, bound: this.byKey.size };
+  }
+
+  /** Drops records older than expiryMs and the oldest beyond maxEntries. */
+  prune(nowMs: number): void {
+    for (const map of [this.bySkaddr, this.byKey]) {
+      for (const [k, r] of map) {
+        if (map.size <= this.maxEntries && nowMs - r.connectAtMs <= this.expiryMs) break;
+        map.delete(k);
+      }
+    }
+  }
+}
+
+/** Whether an unbound connect may be the socket behind `key` once its port shows. */
+function couldBe(pending: ConnectRecord<unknown>, key: SocketKey): boolean {
+  if (pending.dport !== key.dstPort) return false;
+  if (pending.family === 6) return true;
+  return key.family === 4 && pending.saddr === key.srcIp && pending.daddr === key.dstIp;
+}

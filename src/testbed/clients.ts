@@ -1,0 +1,84 @@
+// testbed/: the real IMDS clients the demo and e2e tests run (curl v1/v2, a shell script, the AWS SDK).
+
+import { fileURLToPath } from 'node:url';
+import type { Testbed } from './testbed.js';
+import type { TestbedNamespace } from './testbed-layout.js';
+
+/** A finished client: its pid (what attribution must report), exit code and output. */
+export interface ClientRun {
+  pid: number;
+  code: number | null;
+  stdout: string;
+  /** The comm the kernel gives it (basename of the program, 15 chars). */
+  comm: string;
+}
+
+export const IMDS_V4 = 'http://169.254.169.254';
+export const IMDS_V6 = 'http://[fd00:ec2::254]';
+
+/** Runs argv inside `ns` and waits for it; the pid is the program's own (`ip netns exec` execs in place). */
+export function runClient(testbed: Testbed, ns: TestbedNamespace, argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<ClientRun> {
+  return new Promise((resolve, reject) => {
+    const child = testbed.spawn(ns, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    const out: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.resume();
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ pid: child.pid ?? -1, code, stdout: Buffer.concat(out).toString(), comm: (argv[0]?.split('/').pop() ?? '').slice(0, 15) });
+    });
+  });
+}
+
+/** `curl` IMDSv1: a token-less GET. */
+export function curlV1(testbed: Testbed, ns: TestbedNamespace, path = '/latest/meta-data/instance-id', base = IMDS_V4): Promise<ClientRun> {
+  return runClient(testbed, ns, ['curl', '-sS', '-g', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', `${base}${path}`]);
+}
+
+/** `curl` token PUT; stdout is the token (kept by the caller, never printed). */
+export function curlToken(testbed: Testbed, ns: TestbedNamespace, base = IMDS_V4, maxTimeSeconds = 3): Promise<ClientRun> {
+  return runClient(testbed, ns, [
+    'curl', '-sS', '-g', '--max-time', String(maxTimeSeconds), '-X', 'PUT',
+    '-H', 'X-aws-ec2-metadata-token-ttl-seconds: 21600', `${base}/latest/api/token`,
+  ]);
+}
+
+/** `curl` GET with a token header (the token is on its command line, as in real scripts). */
+export function curlWithToken(testbed: Testbed, ns: TestbedNamespace, token: string, path = '/latest/meta-data/instance-id', base = IMDS_V4): Promise<ClientRun> {
+  return runClient(testbed, ns, [
+    'curl', '-sS', '-g', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}',
+    '-H', `X-aws-ec2-metadata-token: ${token}`, `${base}${path}`,
+  ]);
+}
+
+/** Path of a compiled testbed script (dist/src/testbed/<name>.js), from dist or the sources. */
+export function testbedScript(name: string): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts')
+    ? fileURLToPath(new URL(`../../dist/src/testbed/${name}.js`, import.meta.url))
+    : fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+}
+
+/**
+ * A `node` process whose command line holds the token header (as `curl -H` in a
+ * script does) and which lives long enough for /proc to be read: the cmdline
+ * redaction is tested on it.
+ */
+export function nodeWithTokenOnCmdline(testbed: Testbed, ns: TestbedNamespace, token: string, path = '/latest/meta-data/instance-id'): Promise<ClientRun> {
+  return runClient(testbed, ns, [process.execPath, testbedScript('token-client'), `X-aws-ec2-metadata-token: ${token}`, path]).then((run) => ({
+    ...run,
+    comm: 'node',
+  }));
+}
+
+/** The AWS SDK for JavaScript's IMDS credential provider, in its own `node` process. */
+export function sdkCredentials(testbed: Testbed, ns: TestbedNamespace, options: { ipv6?: boolean; timeoutMs?: number } = {}): Promise<ClientRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['AWS_EC2_METADATA_SERVICE_ENDPOINT'];
+  delete env['AWS_EC2_METADATA_DISABLED'];
+  env['AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE'] = options.ipv6 ? 'IPv6' : 'IPv4';
+  return runClient(testbed, ns, [process.execPath, testbedScript('sdk-client'), String(options.timeoutMs ?? 1000)], env).then((run) => ({
+    ...run,
+    comm: 'node',
+  }));
+}

@@ -1,0 +1,199 @@
+// The agent end to end: real clients in namespaces, the built CLI capturing in the testbed's host namespace.
+
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentProcess } from '../../../src/testbed/agent-process.js';
+import { curlToken, curlV1, curlWithToken, IMDS_V6, runClient, sdkCredentials, type ClientRun } from '../../../src/testbed/clients.js';
+import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
+import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
+import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+
+const prereq = testbedPrerequisites();
+const title = prereq.ok ? 'agent end to end' : `agent end to end (skipped: ${prereq.reason ?? ''})`;
+const prefix = `imdssa${randomBytes(3).toString('hex')}`;
+const WAIT_MS = 10_000;
+
+/** The request events of one client process, in order. */
+function of(agent: AgentProcess, run: ClientRun): ImdsRequestEvent[] {
+  return agent.requests.filter((e) => e.pid === run.pid);
+}
+
+const brief = (e: ImdsRequestEvent) => [e.kind, e.status, e.comm];
+
+describe.skipIf(!prereq.ok)(title, () => {
+  let tb: Testbed;
+  let agent: AgentProcess | null = null;
+
+  beforeAll(async () => {
+    tb = await createTestbed({ prefix, block: 31 });
+  });
+
+  afterEach(async () => {
+    if (agent) await agent.stop();
+    agent = null;
+    await tb.mock.setOptions({ httpTokens: 'optional', hopLimit: 1, refuseTokenPut: null, fixedToken: null });
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await tb?.destroy();
+    await destroyStaleTestbeds(prefix);
+  });
+
+  async function startAgent(args: string[] = []): Promise<AgentProcess> {
+    agent = await AgentProcess.start(tb.nsName('host'), ['--no-identity', ...args]);
+    expect(agent.startEvent?.attribution_method).toBe('tracefs');
+    return agent;
+  }
+
+  it('attributes IMDSv1 from curl on the host and exits 3 with the process named', async () => {
+    const a = await startAgent();
+    const run = await curlV1(tb, 'host');
+    expect(run.stdout).toBe('200');
+    await a.waitForRequests(1, WAIT_MS, (e) => e.pid === run.pid);
+    expect(of(a, run).map(brief)).toEqual([['v1', 200, 'curl']]);
+    expect(of(a, run)[0]).toMatchObject({ method: 'GET', path: '/latest/meta-data/instance-id', exe: '/usr/bin/curl', attribution: 'tracefs', uid: 0, user: 'root', dst_ip: '169.254.169.254', dst_port: 80 });
+    expect(of(a, run)[0]?.cmdline?.[0]).toBe('curl');
+    const exit = await a.stop();
+    expect(exit.code).toBe(3);
+    expect(exit.summary?.verdict).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['curl'] });
+  });
+
+  it('classifies curl IMDSv2 (token PUT, token GET) and exits 0', async () => {
+    const a = await startAgent();
+    const put = await curlToken(tb, 'host');
+    const get = await curlWithToken(tb, 'host', put.stdout);
+    await a.waitForRequests(2, WAIT_MS, (e) => e.pid === put.pid || e.pid === get.pid);
+    expect(of(a, put).map(brief)).toEqual([['v2_token', 200, 'curl']]);
+    expect(of(a, get).map(brief)).toEqual([['v2_get', 200, 'curl']]);
+    const exit = await a.stop();
+    expect(exit.code).toBe(0);
+    expect(exit.summary?.verdict.safe_to_require_imdsv2).toBe(true);
+  });
+
+  it('records 401 for IMDSv1 when the instance requires tokens', async () => {
+    await tb.mock.setOptions({ httpTokens: 'required' });
+    const a = await startAgent();
+    const v1 = await curlV1(tb, 'host');
+    const put = await curlToken(tb, 'host');
+    const v2 = await curlWithToken(tb, 'host', put.stdout);
+    await a.waitForRequests(3, WAIT_MS, (e) => [v1.pid, put.pid, v2.pid].includes(e.pid ?? -1));
+    expect([...of(a, v1), ...of(a, put), ...of(a, v2)].map(brief)).toEqual([
+      ['v1', 401, 'curl'],
+      ['v2_token', 200, 'curl'],
+      ['v2_get', 200, 'curl'],
+    ]);
+  });
+
+  it('captures IMDS over IPv6 (fd00:ec2::254)', async () => {
+    const a = await startAgent();
+    const v1 = await curlV1(tb, 'host', '/latest/meta-data/ami-id', IMDS_V6);
+    const put = await curlToken(tb, 'host', IMDS_V6);
+    const v2 = await curlWithToken(tb, 'host', put.stdout, '/latest/meta-data/ami-id', IMDS_V6);
+    await a.waitForRequests(3, WAIT_MS, (e) => [v1.pid, put.pid, v2.pid].includes(e.pid ?? -1));
+    expect([...of(a, v1), ...of(a, put), ...of(a, v2)].map((e) => [e.kind, e.status, e.comm, e.dst_ip])).toEqual([
+      ['v1', 200, 'curl', 'fd00:ec2::254'],
+      ['v2_token', 200, 'curl', 'fd00:ec2::254'],
+      ['v2_get', 200, 'curl', 'fd00:ec2::254'],
+    ]);
+  });
+
+  it('reports a container request once, with the pre-NAT address and the process inside', async () => {
+    const a = await startAgent();
+    const run = await curlV1(tb, 'ctr');
+    await a.waitForRequests(1, WAIT_MS, (e) => e.pid === run.pid);
+    await a.stop();
+    const events = a.requests.filter((e) => e.path === '/latest/meta-data/instance-id');
+    expect(events).toHaveLength(1);
+    expect(events.map(brief)).toEqual([['v1', 200, 'curl']]);
+    expect(events[0]).toMatchObject({ pid: run.pid, src_ip: tb.layout.ctr.v4, forwarded: true });
+    expect(events[0]?.nat_src).toHaveLength(1);
+  });
+
+  it('follows the AWS SDK for JavaScript (IMDSv2: token PUT, role, credentials)', async () => {
+    const a = await startAgent();
+    const run = await sdkCredentials(tb, 'host');
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true });
+    await a.waitForRequests(3, WAIT_MS, (e) => e.pid === run.pid);
+    expect(of(a, run).map((e) => [e.kind, e.status, e.comm, e.path])).toEqual([
+      ['v2_token', 200, 'node', '/latest/api/token'],
+      ['v2_get', 200, 'node', '/latest/meta-data/iam/security-credentials/'],
+      ['v2_get', 200, 'node', '/latest/meta-data/iam/security-credentials/imds-sniff-test-role'],
+    ]);
+  });
+
+  it('sees the SDK fall back to IMDSv1 when the token PUT is refused', async () => {
+    await tb.mock.setOptions({ refuseTokenPut: 403 });
+    const a = await startAgent();
+    const run = await sdkCredentials(tb, 'host');
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true });
+    await a.waitForRequests(3, WAIT_MS, (e) => e.pid === run.pid);
+    expect(of(a, run).map(brief)).toEqual([
+      ['v2_token', 403, 'node'],
+      ['v1', 200, 'node'],
+      ['v1', 200, 'node'],
+    ]);
+    const exit = await a.stop();
+    expect(exit.code).toBe(3);
+  });
+
+  it('detects the container hop-limit failure and says how to fix it', async () => {
+    const a = await startAgent();
+    const put = await curlToken(tb, 'ctr', undefined, 2);
+    expect(put.code).not.toBe(0); // the answer never reached the container
+    await a.waitForRequests(1, WAIT_MS, (e) => e.pid === put.pid);
+    const exit = await a.stop();
+    const events = of(a, put);
+    expect(events.map(brief)).toEqual([['v2_token', 200, 'curl']]);
+    expect(events[0]).toMatchObject({ forwarded: true, response_ttl: 1, hop_limit_exceeded: true });
+    expect(exit.summary?.verdict.hop_limit_processes).toEqual([expect.stringMatching(/^curl/)]);
+    expect(exit.summary?.verdict.fixes.join(' ')).toContain('HttpPutResponseHopLimit to 2');
+  });
+
+  it('does not flag the hop limit once it is 2', async () => {
+    await tb.mock.setOptions({ hopLimit: 2 });
+    const a = await startAgent();
+    const put = await curlToken(tb, 'ctr');
+    expect(put.code).toBe(0);
+    await a.waitForRequests(1, WAIT_MS, (e) => e.pid === put.pid);
+    expect(of(a, put)[0]).toMatchObject({ kind: 'v2_token', status: 200, response_ttl: 2, hop_limit_exceeded: false });
+  });
+
+  it('counts each request of a keep-alive poller once', async () => {
+    const a = await startAgent();
+    const script = `
+      const http = require('node:http');
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      let n = 0;
+      const next = () => http.get({ host: '169.254.169.254', path: '/latest/meta-data/instance-id', agent }, (res) => {
+        res.resume();
+        res.on('end', () => (++n < 20 ? next() : agent.destroy()));
+      });
+      next();`;
+    const run = await runClient(tb, 'host', [process.execPath, '-e', script]);
+    await a.waitForRequests(20, WAIT_MS, (e) => e.pid === run.pid);
+    await a.stop();
+    const events = of(a, run);
+    expect(events).toHaveLength(20);
+    expect(new Set(events.map((e) => e.connection)).size).toBe(1);
+    expect(events.map((e) => e.request_index)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(events.every((e) => e.kind === 'v1' && e.status === 200 && e.comm === 'node')).toBe(true);
+  });
+
+  it.each(['host', 'ctr'] as const)('attributes ≥ 99 %% of a burst of 200 curls, 25 at a time (%s)', async (ns) => {
+    const a = await startAgent();
+    const runs: ClientRun[] = [];
+    for (let wave = 0; wave < 8; wave++) {
+      runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, ns, '/latest/meta-data/ami-id')))));
+    }
+    expect(runs.every((r) => r.stdout === '200')).toBe(true);
+    const pids = new Set(runs.map((r) => r.pid));
+    await a.waitForRequests(200, 30_000, (e) => e.path === '/latest/meta-data/ami-id');
+    const events = a.requests.filter((e) => e.path === '/latest/meta-data/ami-id');
+    expect(events).toHaveLength(200);
+    const right = events.filter((e) => e.pid !== null && pids.has(e.pid) && e.comm === 'curl');
+    expect(right.length / 200).toBeGreaterThanOrEqual(0.99);
+    // every pid at most once: nothing attributed to the wrong curl
+    expect(new Set(right.map((e) => e.pid)).size).toBe(right.length);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { formatIpv6, ipFromProcHex, ipv4FromHostWord, normalizeIp, parseIpv6 } from '../../../src/attribute/ip-address.js';
+
+describe('ipFromProcHex', () => {
+  it.each([
+    ['0100007F', '127.0.0.1'],
+    ['FEA9FEA9', '169.254.169.254'],
+    ['0F02000A', '10.0.2.15'],
+    ['00000000', '0.0.0.0'],
+    ['00000000000000000000000001000000', '::1'],
+    ['00000000000000000000000000000000', '::'],
+    ['0000000000000000FFFF00000100007F', '::ffff:127.0.0.1'],
+    ['C20E00FD000000000000000054020000', 'fd00:ec2::254'],
+    ['C20E00FD000000000000000002000000', 'fd00:ec2::2'],
+    ['0100007', null],
+    ['ZZ00007F', null],
+  ])('%s → %s', (hex, ip) => {
+    expect(ipFromProcHex(hex)).toBe(ip);
+  });
+
+  it('reads words in order on a big-endian host', () => {
+    expect(ipFromProcHex('7F000001', false)).toBe('127.0.0.1');
+  });
+});
+
+describe('ipv4FromHostWord (tracepoint u32)', () => {
+  it.each([
+    [0x100007f, '127.0.0.1'],
+    [0xf02000a, '10.0.2.15'],
+    [0xfea9fea9, '169.254.169.254'],
+  ])('%s → %s', (word, ip) => {
+    expect(ipv4FromHostWord(word)).toBe(ip);
+  });
+});
+
+describe('normalizeIp', () => {
+  it.each([
+    ['169.254.169.254', '169.254.169.254'],
+    ['FD00:EC2:0:0:0:0:0:254', 'fd00:ec2::254'],
+    ['fd00:0ec2:0000::0254', 'fd00:ec2::254'],
+    ['[::1]', '::1'],
+    ['::ffff:169.254.169.254', '::ffff:169.254.169.254'],
+    ['0:0:0:0:0:ffff:a9fe:a9fe', '::ffff:169.254.169.254'],
+    ['fe80::1%eth0', 'fe80::1'],
+    ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
+    ['1:0:2:0:3:0:4:0', '1:0:2:0:3:0:4:0'],
+    ['2001:db8::1:0:0:1', '2001:db8::1:0:0:1'],
+    ['not an ip', 'not an ip'],
+    ['1:2:3', '1:2:3'],
+    ['256.1.1.1', '256.1.1.1'],
+  ])('%s → %s', (input, out) => {
+    expect(normalizeIp(input)).toBe(out);
+  });
+
+  it('round-trips through bytes', () => {
+    const bytes = parseIpv6('2001:db8:0:0:1::');
+    expect(bytes).toHaveLength(16);
+    expect(formatIpv6(bytes ?? [])).toBe('2001:db8:0:0:1::');
+  });
+});

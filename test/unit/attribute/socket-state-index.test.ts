@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { SocketStateIndex } from '../../../src/attribute/socket-state-index.js';
+import { parseTraceLine, type SockStateEvent } from '../../../src/attribute/trace-line.js';
+import type { SocketKey } from '../../../src/attribute/types.js';
+import { fixtureText } from './fixtures.js';
+
+function ev(over: Partial<SockStateEvent>): SockStateEvent {
+  return {
+    kind: 'sock-state',
+    comm: 'curl',
+    tid: 100,
+    tgid: 100,
+    cpu: 0,
+    timestamp: 1,
+    skaddr: 'ffff0001',
+    oldState: 7,
+    newState: 2,
+    sport: 0,
+    dport: 80,
+    family: 4,
+    protocol: 6,
+    saddr: '10.0.2.15',
+    daddr: '169.254.169.254',
+    ...over,
+  };
+}
+const key = (srcPort: number, over: Partial<SocketKey> = {}): SocketKey => ({
+  family: 4,
+  srcIp: '10.0.2.15',
+  srcPort,
+  dstIp: '169.254.169.254',
+  dstPort: 80,
+  ...over,
+});
+const tidOf = (index: SocketStateIndex<number>, k: SocketKey, now: number): number | null =>
+  index.lookup(k, now)?.tid ?? null;
+
+describe('SocketStateIndex: replay of a real capture', () => {
+  const index = new SocketStateIndex<number>();
+  let payloads = 0;
+  let now = 0;
+  for (const line of fixtureText('trace', 'live-netns-curls.txt').split('\n')) {
+    const e = parseTraceLine(line);
+    if (e?.kind === 'sock-state') index.apply(e, (now += 1), () => ++payloads);
+  }
+
+  it('made one payload per connect() (6 IPv4 curls + 1 IPv6)', () => {
+    expect(payloads).toBe(7);
+  });
+
+  it.each([
+    [37760, 9282],
+    [37770, 9280],
+    [37780, 9278],
+    [37792, 9281],
+    [37802, 9279],
+    [37816, 9277],
+  ])('IPv4 source port %i → curl %i', (port, tid) => {
+    expect(tidOf(index, key(port), now)).toBe(tid);
+  });
+
+  it('IPv6 source port 43918 → curl 9297', () => {
+    expect(tidOf(index, key(43918, { family: 6, srcIp: 'fd00:ec2::2', dstIp: 'fd00:ec2::254' }), now)).toBe(9297);
+  });
+
+  it('closed connections stop answering after the grace period', () => {
+    expect(index.lookup(key(37816), now + 5_001)).toBeNull();
+  });
+
+  it('the server side of the same connections is not indexed (its skaddr never connected)', () => {
+    expect(index.size.bound).toBe(7);
+  });
+});
+
+describe('SocketStateIndex: transitions', () => {
+  type Step = [SockStateEvent, number];
+  const connect = (skaddr: string, tid: number, at: number, over: Partial<SockStateEvent> = {}): Step => [
+    ev({ skaddr, tid, tgid: tid, ...over }),
+    at,
+  ];
+  const bound = (skaddr: string, sport: number, at: number, over: Partial<SockStateEvent> = {}): Step => [
+    ev({ skaddr, oldState: 2, newState: 1, sport, tid: 0, tgid: 0, comm: 'swapper/0', ...over }),
+    at,
+  ];
+  const closed = (skaddr: string, sport: number, at: number, over: Partial<SockStateEvent> = {}): Step => [
+    ev({ skaddr, oldState: 1, newState: 7, sport, ...over }),
+    at,
+  ];
+
+  it.each<[string, Step[], SocketKey, number, number | null]>([
+    ['unknown before the port is bound', [connect('a', 1, 0)], key(5000), 1, null],
+    ['found once bound (from softirq context: tid kept from connect)', [connect('a', 1, 0), bound('a', 5000, 1)], key(5000), 2, 1],
+    ['refused (SYN_SENT → CLOSE carries the port)', [connect('a', 1, 0), [ev({ skaddr: 'a', oldState: 2, newState: 7, sport: 5000 }), 1]], key(5000), 2, 1],
+    ['other address does not match', [connect('a', 1, 0), bound('a', 5000, 1)], key(5000, { srcIp: '10.0.2.16' }), 2, null],
+    ['other destination port does not match', [connect('a', 1, 0), bound('a', 5000, 1)], key(5000, { dstPort: 8080 }), 2, null],
+    ['closed within grace still answers', [connect('a', 1, 0), bound('a', 5000, 1), closed('a', 5000, 2)], key(5000), 5_000, 1],
+    ['closed beyond grace does not', [connect('a', 1, 0), bound('a', 5000, 1), closed('a', 5000, 2)], key(5000), 5_003, null],
+    [
+      'a newer unbound connect to the same place hides a closed match (tuple reuse)',
+      [connect('a', 1, 0), bound('a', 5000, 1), closed('a', 5000, 2), connect('b', 2, 3)],
+      key(5000),
+      4,
+      null,
+    ],
+    [
+      'the newer connect, once bound to the reused port, answers',
+      [connect('a', 1, 0), bound('a', 5000, 1), closed('a', 5000, 2), connect('b', 2, 3), bound('b', 5000, 4)],
+      key(5000),
+      5,
+      2,
+    ],
+    [
+      'a newer connect elsewhere does not hide it',
+      [connect('a', 1, 0), bound('a', 5000, 1), closed('a', 5000, 2), connect('b', 2, 3, { daddr: '10.0.0.1' })],
+      key(5000),
+      4,
+      1,
+    ],
+    [
+      'skaddr reused after close is a new socket',
+      [connect('a', 1, 0), bound('a', 5000, 1), closed('a', 5000, 2), connect('a', 2, 3), bound('a', 6000, 4)],
+      key(6000),
+      5,
+      2,
+    ],
+    [
+      'IPv6 matches by ports only',
+      [connect('a', 1, 0, { family: 6, saddr: null, daddr: null }), bound('a', 5000, 1, { family: 6, saddr: null, daddr: null })],
+      key(5000, { family: 6, srcIp: 'fd00:ec2::2', dstIp: 'fd00:ec2::254' }),
+      2,
+      1,
+    ],
+    [
+      'an IPv4 key finds a dual-stack AF_INET6 socket (v4-mapped destination)',
+      [connect('a', 1, 0, { family: 6, saddr: null, daddr: null }), bound('a', 5000, 1, { family: 6, saddr: null, daddr: null })],
+      key(5000),
+      2,
+      1,
+    ],
+    ['non-TCP (SCTP) is ignored', [connect('a', 1, 0, { protocol: 132 }), bound('a', 5000, 1, { protocol: 132 })], key(5000), 2, null],
+    ['transitions of a socket never seen connecting are ignored', [bound('z', 5000, 1)], key(5000), 2, null],
+    ['records expire after expiryMs even while open', [connect('a', 1, 0), bound('a', 5000, 1)], key(5000), 30_001, null],
+  ])('%s', (_name, steps, k, at, expectedTid) => {
+    const index = new SocketStateIndex<null>();
+    for (const [e, t] of steps) index.apply(e, t, () => null);
+    expect(index.lookup(k, at)?.tid ?? null).toBe(expectedTid);
+  });
+
+  it('reports what changed', () => {
+    const index = new SocketStateIndex<string>();
+    const c = index.apply(ev({ skaddr: 'a' }), 0, () => 'snap');
+    expect(c.connected?.payload).toBe('snap');
+    expect(c.changed).toBe(false);
+    expect(index.apply(ev({ skaddr: 'a', oldState: 2, newState: 1, sport: 1 }), 1, () => 'x')).toEqual({ connected: null, changed: true });
+    expect(index.apply(ev({ skaddr: 'a', oldState: 1, newState: 4, sport: 1 }), 2, () => 'x').changed).toBe(false);
+  });
+
+  it('stays bounded by maxEntries', () => {
+    const index = new SocketStateIndex<null>({ maxEntries: 100 });
+    for (let i = 0; i < 1_000; i++) {
+      index.apply(ev({ skaddr: `s${i}` }), i, () => null);
+      index.apply(ev({ skaddr: `s${i}`, oldState: 2, newState: 1, sport: 1_000 + i }), i, () => null);
+    }
+    expect(index.size.connecting).toBeLessThanOrEqual(100);
+    expect(index.size.bound).toBeLessThanOrEqual(101);
+    expect(index.lookup(key(1_999), 999)?.tid).toBe(100);
+  });
+});
