@@ -1,6 +1,6 @@
 // A private tracefs instance streaming sock/sched events through a `cat trace_pipe` child.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmdirSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
@@ -131,7 +131,11 @@ export class TracefsInstance {
   /** Starts streaming trace_pipe; `onLines` gets the complete lines of each read. Call once. */
   stream(onLines: (lines: string[]) => void): void {
     if (this.cat || this.closing) throw new Error('tracefs instance already streaming or closed');
-    const cat = spawn('cat', [path.join(this.dir, 'trace_pipe')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // setpriv --pdeathsig: if this process is SIGKILLed, the reader dies too instead of
+    // holding the instance open until its next write hits the closed pipe.
+    const pipe = path.join(this.dir, 'trace_pipe');
+    const [cmd, args] = hasSetpriv() ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'cat', pipe]] : ['cat', [pipe]];
+    const cat = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.cat = cat;
     let rest = '';
     cat.stdout?.setEncoding('utf8');
@@ -228,6 +232,12 @@ async function removeStaleInstances(root: string): Promise<void> {
     if (!m || isAlive(Number(m[1]))) continue;
     await rmdir(path.join(root, 'instances', name)).catch(() => {});
   }
+}
+
+let setprivAvailable: boolean | undefined;
+function hasSetpriv(): boolean {
+  setprivAvailable ??= spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
+  return setprivAvailable;
 }
 
 function isAlive(pid: number): boolean {

@@ -51,6 +51,10 @@ export interface TracefsOwnerOptions extends ProcOptions, TracefsInstanceOptions
 export interface TracefsOwnerStats {
   lines: number;
   connects: number;
+  /** Connect lines printed with `(-------)`: the kernel had not recorded the tgid yet. */
+  connectsWithoutTgid: number;
+  /** Connect lines printed with `<...>`: comm not in saved_cmdlines (yet). */
+  connectsWithoutComm: number;
   lostEvents: number;
   /** Lookups answered from a live /proc snapshot. */
   resolved: number;
@@ -90,7 +94,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   readonly method = 'tracefs' as const;
   /** Global changes made and optional features missing (for the start-up line and doctor). */
   readonly notes: string[] = [];
-  readonly stats: TracefsOwnerStats = { lines: 0, connects: 0, lostEvents: 0, resolved: 0, exited: 0, timedOut: 0 };
+  readonly stats: TracefsOwnerStats = { lines: 0, connects: 0, connectsWithoutTgid: 0, connectsWithoutComm: 0, lostEvents: 0, resolved: 0, exited: 0, timedOut: 0 };
   private readonly index: SocketStateIndex<ConnectPayload>;
   private readonly execs: ExpiringMap<number, string>;
   private readonly parents: ExpiringMap<number, number>;
@@ -189,7 +193,11 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           break;
         case 'sock-state': {
           const update = this.index.apply(ev, now, (e) => this.payload(e, captured.get(e), now));
-          if (update.connected) this.stats.connects++;
+          if (update.connected) {
+            this.stats.connects++;
+            if (ev.tgid === null) this.stats.connectsWithoutTgid++;
+            if (ev.comm === null) this.stats.connectsWithoutComm++;
+          }
           changed ||= update.changed;
         }
       }

@@ -57,12 +57,14 @@ export class Aggregator {
   }
 
   private identity(e: ImdsRequestEvent): string {
-    return `${e.exe ?? ''}\u0000${e.comm ?? ''}\u0000${e.container_id ?? ''}\u0000${this.foreignNetns(e) ?? ''}`;
+    // Without a process (offline analysis, or the owner was never found) the client address is all there is.
+    const client = e.pid === null && e.comm === null ? e.src_ip : '';
+    return `${e.exe ?? ''}\u0000${e.comm ?? ''}\u0000${e.container_id ?? ''}\u0000${this.foreignNetns(e) ?? ''}\u0000${client}`;
   }
 
   private displayName(e: ImdsRequestEvent): string {
     const base = e.exe ? (e.exe.split('/').pop() ?? e.exe) : (e.comm ?? 'unknown');
-    const who = e.pid === null && e.comm === null ? 'unattributed' : base;
+    const who = e.pid === null && e.comm === null ? `${e.attribution === 'none' ? 'client' : 'unattributed'} ${e.src_ip}` : base;
     if (e.container_id) return `${who} (container ${e.container_id.slice(0, 12)})`;
     const netns = this.foreignNetns(e);
     return netns === null ? who : `${who} (netns ${netns})`;

@@ -20,7 +20,9 @@ export function formatRequestLine(e: ImdsRequestEvent): string {
       ? `${e.comm ?? '?'}[${e.pid}]${e.user ? ` ${e.user}` : e.uid !== null ? ` uid=${e.uid}` : ''}`
       : e.comm !== null
         ? `${e.comm}[?]`
-        : `unattributed (${e.attribution})`;
+        : e.attribution === 'none'
+          ? '-'
+          : `unattributed (${e.attribution})`;
   const where = e.container_id ? ` container=${e.container_id.slice(0, 12)}` : '';
   const status = e.status === null ? '---' : String(e.status);
   const flags = [e.hop_limit_exceeded ? 'HOP-LIMIT: answer lost at container hop' : '', e.own ? '(imds-sniff itself)' : '']

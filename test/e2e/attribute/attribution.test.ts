@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -173,9 +173,14 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
       if (buildDir) rmSync(buildDir, { recursive: true, force: true });
     });
 
-    it('mounts its own tracefs, attributes a curl in the namespace, cleans up on close', async () => {
-      const b = bed!;
-      const agent = b.spawnInClient(process.execPath, [path.join(buildDir!, 'agent.mjs')]);
+    /** Starts the compiled agent (inside the client namespace or not) and talks JSON lines to it. */
+    function startAgent(inNetns: boolean): {
+      agent: ChildProcess;
+      next: (ev: string) => Promise<Record<string, unknown>>;
+      send: (msg: unknown) => void;
+    } {
+      const script = path.join(buildDir!, 'agent.mjs');
+      const agent = inNetns ? bed!.spawnInClient(process.execPath, [script]) : spawn(process.execPath, [script]);
       agent.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
       const messages: Record<string, unknown>[] = [];
       const waiters: (() => void)[] = [];
@@ -185,11 +190,17 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
       });
       const next = async (ev: string): Promise<Record<string, unknown>> => {
         for (;;) {
-          const m = messages.find((x) => x.ev === ev);
-          if (m) return m;
+          const i = messages.findIndex((x) => x.ev === ev);
+          if (i >= 0) return messages.splice(i, 1)[0]!;
           await new Promise<void>((resolve) => waiters.push(resolve));
         }
       };
+      return { agent, next, send: (msg) => agent.stdin?.write(`${JSON.stringify(msg)}\n`) };
+    }
+
+    it('mounts its own tracefs, attributes a curl in the namespace, cleans up on close', async () => {
+      const b = bed!;
+      const { agent, next, send } = startAgent(true);
       try {
         const ready = await next('ready');
         expect(String(ready.notes)).toMatch(/mounted tracefs at/);
@@ -200,16 +211,31 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
           });
         });
         const child = b.spawnInClient('curl', ['-s', '-o', '/dev/null', 'http://169.254.169.254/latest/meta-data/from-agent']);
-        agent.stdin?.write(`${JSON.stringify({ id: 1, key: await connected })}\n`);
+        send({ id: 1, key: await connected });
         const found = (await next('found')).info as ProcessInfo;
         await exited(child);
         expect(found).toMatchObject({ pid: child.pid, comm: 'curl' });
-        agent.stdin?.write(`${JSON.stringify({ close: true })}\n`);
+        send({ close: true });
         await next('closed');
         expect(await exited(agent)).toBe(0);
         expect(leftoverInstances(agent.pid!)).toEqual([]);
       } finally {
         agent.kill('SIGKILL');
+      }
+    });
+
+    it('an agent killed with SIGKILL takes its reader with it; the next start removes its instance', async () => {
+      const { agent, next } = startAgent(false);
+      await next('ready');
+      expect(leftoverInstances(agent.pid!)).toHaveLength(1);
+      agent.kill('SIGKILL');
+      await exited(agent);
+      const successor = new TracefsOwnerFinder();
+      try {
+        await successor.start();
+        expect(leftoverInstances(agent.pid!)).toEqual([]);
+      } finally {
+        await successor.close();
       }
     });
   });

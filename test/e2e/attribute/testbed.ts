@@ -123,7 +123,9 @@ export class Testbed {
     const vs = `${this.tag}v1`;
     ip('netns', 'add', c);
     ip('netns', 'add', s);
-    ip('-n', c, 'link', 'add', vc, 'type', 'veth', 'peer', 'name', vs, 'netns', s);
+    const macC = '02:00:0a:00:02:0f';
+    const macS = '02:00:0a:00:02:01';
+    ip('-n', c, 'link', 'add', vc, 'address', macC, 'type', 'veth', 'peer', 'name', vs, 'address', macS, 'netns', s);
     for (const ns of [c, s]) ip('-n', ns, 'link', 'set', 'lo', 'up');
     ip('-n', c, 'addr', 'add', `${ADDR.client4}/24`, 'dev', vc);
     ip('-n', s, 'addr', 'add', '10.0.2.1/24', 'dev', vs);
@@ -133,6 +135,9 @@ export class Testbed {
     ip('-n', c, 'link', 'set', vc, 'up');
     ip('-n', s, 'link', 'set', vs, 'up');
     ip('-n', c, 'route', 'add', `${ADDR.imds4}/32`, 'dev', vc);
+    // Static neighbours: the first IPv6 SYN otherwise waits out neighbour discovery (~1 s).
+    ip('-n', c, 'neigh', 'add', ADDR.imds6, 'lladdr', macS, 'dev', vc, 'nud', 'permanent');
+    ip('-n', s, 'neigh', 'add', ADDR.client6, 'lladdr', macC, 'dev', vs, 'nud', 'permanent');
   }
 
   private startServer(): Promise<void> {

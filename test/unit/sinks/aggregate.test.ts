@@ -61,7 +61,7 @@ describe('Aggregator', () => {
   it('counts unattributed IMDSv1 calls as IMDSv1 seen', () => {
     const a = new Aggregator();
     a.add(ev({ pid: null, comm: null, exe: null, attribution: 'unknown' }));
-    expect(a.verdict()).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['unattributed'] });
+    expect(a.verdict()).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['unattributed 10.0.0.2'] });
   });
 });
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Records the pcaps in fixtures/pcap/: real clients against the mock IMDS in a throw-away testbed,
+// captured with tcpdump -i any in the testbed's host namespace. Run as root after `npm run build`:
+//   node scripts/record-fixtures.mjs
+// then regenerate the golden files: UPDATE_GOLDEN=1 npx vitest run test/unit/fixtures
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createTestbed } from '../dist/src/testbed/testbed.js';
+import { curlToken, curlV1, curlWithToken, IMDS_V6, runClient, sdkCredentials } from '../dist/src/testbed/clients.js';
+
+const OUT = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
+const CANARY = {
+  token: 'AQAEAFIXTURECANARYTOKEN0000000000000000000000000000000==',
+  credentials: { accessKeyId: 'ASIAFIXTURECANARY000', secretAccessKey: 'fixtureCanarySecretKey/0000000000000000000', token: 'IQoJfixtureCanarySessionToken', expiration: '2030-01-01T00:00:00Z' },
+};
+
+/** tcpdump in the host namespace; resolves once it is listening. */
+async function startTcpdump(tb, file) {
+  const child = tb.spawn('host', ['tcpdump', '-i', 'any', '--immediate-mode', '-U', '-w', `${OUT}${file}`, 'host 169.254.169.254 or host fd00:ec2::254'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes('listening on')) resolve();
+    });
+    child.on('exit', () => reject(new Error(`tcpdump exited: ${err}`)));
+  });
+  return async () => {
+    child.kill('SIGINT');
+    await once(child, 'exit');
+  };
+}
+
+async function record(tb, file, work) {
+  const stop = await startTcpdump(tb, file);
+  try {
+    await work();
+  } finally {
+    await stop();
+  }
+  console.log(`recorded ${file}`);
+}
+
+const PIPELINE = `
+const net = require('node:net');
+const s = net.connect(80, process.argv[1] || '169.254.169.254', () => {
+  s.write('GET /latest/meta-data/instance-id HTTP/1.1\\r\\nHost: 169.254.169.254\\r\\n\\r\\n' +
+          'GET /latest/meta-data/ami-id HTTP/1.1\\r\\nHost: 169.254.169.254\\r\\n\\r\\n' +
+          'HEAD /latest/meta-data/ HTTP/1.1\\r\\nHost: 169.254.169.254\\r\\nConnection: close\\r\\n\\r\\n');
+});
+s.resume();
+s.on('end', () => s.destroy());`;
+
+const tb = await createTestbed({ prefix: 'imdsrec', block: 50, mock: { fixedToken: CANARY.token, credentials: CANARY.credentials } });
+try {
+  await record(tb, 'curl.pcap', async () => {
+    await curlV1(tb, 'host');
+    const t = await curlToken(tb, 'host');
+    await curlWithToken(tb, 'host', t.stdout, '/latest/meta-data/iam/security-credentials/imds-sniff-test-role');
+  });
+  await record(tb, 'wget.pcap', async () => {
+    await runClient(tb, 'host', ['wget', '-q', '-O', '/dev/null', 'http://169.254.169.254/latest/meta-data/ami-id']);
+    await runClient(tb, 'host', ['wget', '-q', '-O', '/dev/null', '--header=X-aws-ec2-metadata-token: ' + CANARY.token, 'http://169.254.169.254/latest/meta-data/hostname']);
+  });
+  await record(tb, 'aws-sdk-js.pcap', async () => {
+    await sdkCredentials(tb, 'host');
+  });
+  await record(tb, 'container-hop-limit.pcap', async () => {
+    await curlV1(tb, 'ctr');
+    await sdkCredentials(tb, 'ctr'); // token answer dies at the hop: the SDK falls back to IMDSv1
+  });
+  await record(tb, 'ipv6.pcap', async () => {
+    await curlV1(tb, 'host', '/latest/meta-data/instance-id', IMDS_V6);
+    const t = await curlToken(tb, 'host', IMDS_V6);
+    await curlWithToken(tb, 'host', t.stdout, '/latest/meta-data/instance-id', IMDS_V6);
+  });
+  await record(tb, 'pipelined-keepalive.pcap', async () => {
+    await runClient(tb, 'host', [process.execPath, '-e', PIPELINE]);
+  });
+  await tb.mock.setOptions({ httpTokens: 'required' });
+  await record(tb, 'required-mode.pcap', async () => {
+    await curlV1(tb, 'host');
+    await sdkCredentials(tb, 'host');
+  });
+} finally {
+  await tb.destroy();
+}

@@ -1,0 +1,131 @@
+// The built CLI as an operator meets it: flags, exit codes, one-line errors (never a stack trace), doctor.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveAgentScript } from '../../../src/testbed/agent-process.js';
+import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
+import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
+
+const MAIN = resolveAgentScript();
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+const PCAP = fileURLToPath(new URL('../../../fixtures/pcap/curl.pcap', import.meta.url));
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Runs the CLI. `netns` runs it inside a testbed namespace: anything that may
+ * talk to 169.254.169.254 (doctor, live capture) must, so it reaches the mock
+ * and never this machine's own metadata service.
+ */
+function cli(args: string[], opts: { asNobody?: boolean; netns?: string } = {}): { code: number | null; stdout: string; stderr: string } {
+  let argv = [process.execPath, MAIN, ...args];
+  if (opts.asNobody) argv = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', ...argv];
+  if (opts.netns) argv = ['ip', 'netns', 'exec', opts.netns, ...argv];
+  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectOneLineError(stderr: string, pattern: RegExp): void {
+  expect(stderr).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  expect(stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+}
+
+describe('imds-sniff CLI', () => {
+  it.each([
+    [['--duration', 'ten'], /--duration: "ten" is not a duration/],
+    [['--duration', '0s'], /greater than zero/],
+    [['--format', 'xml'], /Allowed choices are table, json/],
+    [['--attribution', 'magic'], /Allowed choices are auto, tracefs, procfs, none/],
+    [['--no-such-flag'], /unknown option '--no-such-flag'/],
+    [['--read', PCAP, '--duration', '1m'], /--read and --duration do not go together/],
+  ])('%j is a usage error: exit 2', (args, message) => {
+    const r = cli(args);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, message);
+  });
+
+  it('says a missing capture file cannot be read: exit 4', () => {
+    const r = cli(['--read', '/nonexistent/x.pcap']);
+    expect(r.code).toBe(4);
+    expectOneLineError(r.stderr, /^imds-sniff: cannot read capture file \/nonexistent\/x.pcap: no such file or directory/i);
+  });
+
+  it('says a file that is not a capture is not one: exit 4', () => {
+    const r = cli(['--read', README]);
+    expect(r.code).toBe(4);
+    expectOneLineError(r.stderr, /is not a pcap capture file/);
+  });
+
+  it('analyses a capture file and exits 3 when IMDSv1 was seen', () => {
+    const r = cli(['--read', PCAP]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('verdict: 1 process still uses IMDSv1: client 10.50.0.2');
+  });
+
+  it('prints one JSON object per line with --format json', () => {
+    const r = cli(['--read', PCAP, '--format', 'json']);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    expect(lines.map((l) => l.event)).toEqual(['start', 'imds_request', 'imds_request', 'imds_request', 'summary']);
+  });
+
+  it('documents every flag in --help', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--duration', '--interface', '--format', '--output', '--read', '--attribution', '--attribution-timeout', '--no-identity', 'doctor', 'demo']) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it.skipIf(!isRoot)('refuses an unknown interface: exit 4', () => {
+    const r = cli(['--interface', 'nosuch0', '--duration', '1s']);
+    expect(r.code).toBe(4);
+    expectOneLineError(r.stderr, /unknown interface "nosuch0"/);
+  });
+
+  it.skipIf(!isRoot)('says what privilege is missing when not root: exit 4', () => {
+    const r = cli(['--duration', '1s'], { asNobody: true });
+    expect(r.code).toBe(4);
+    expectOneLineError(r.stderr, /capturing packets needs root or CAP_NET_RAW/);
+  });
+
+});
+
+const prereq = testbedPrerequisites();
+describe.skipIf(!prereq.ok)(prereq.ok ? 'imds-sniff doctor' : `imds-sniff doctor (skipped: ${prereq.reason ?? ''})`, () => {
+  const prefix = `imdssd${randomBytes(3).toString('hex')}`;
+  let tb: Testbed;
+  beforeAll(async () => {
+    tb = await createTestbed({ prefix, block: 33 });
+  });
+  afterAll(async () => {
+    await tb?.destroy();
+    await destroyStaleTestbeds(prefix);
+  });
+
+  it('reports libpcap, privileges, the attribution method and the IMDS mode', async () => {
+    const checksOf = (r: { stdout: string }) =>
+      Object.fromEntries(
+        r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { check: string; status: string; detail: string }).map((c) => [c.check, c]),
+      );
+    const r = cli(['doctor', '--format', 'json'], { netns: tb.nsName('host') });
+    expect(r.code).toBe(0);
+    const byName = checksOf(r);
+    expect(byName['capture privilege']?.status).toBe('ok');
+    expect(byName['libpcap']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/libpcap version/) });
+    expect(byName['attribution']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^tracefs/) });
+    expect(byName['IMDS']).toMatchObject({ status: 'ok', detail: 'IMDSv1 allowed (HttpTokens=optional)' });
+    await tb.mock.setOptions({ httpTokens: 'required' });
+    expect(checksOf(cli(['doctor', '--format', 'json'], { netns: tb.nsName('host') }))['IMDS']?.detail).toMatch(/IMDSv2 required/);
+    await tb.mock.setOptions({ httpEndpoint: 'disabled' });
+    expect(checksOf(cli(['doctor', '--format', 'json'], { netns: tb.nsName('host') }))['IMDS']?.detail).toMatch(/disabled/);
+  });
+
+  it('says what is missing for a user without privileges: exit 4', () => {
+    const r = cli(['doctor'], { asNobody: true, netns: tb.nsName('host') });
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/FAIL\s+capture privilege\s+needs root or CAP_NET_RAW/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
