@@ -9,5 +9,6 @@ export default defineConfig({
     // competing for the two cores with each other.
     fileParallelism: false,
     reporters: ['default'],
+    benchmark: { include: ['benchmarks/**/*.bench.ts'] },
   },
 });

@@ -36,10 +36,12 @@ export class ExpiringMap<K, V> {
     return e.value;
   }
 
+  /** Forgets `key`; true if it was there. */
   delete(key: K): boolean {
     return this.entries.delete(key);
   }
 
+  /** Entries held, expired ones not yet pruned included. */
   get size(): number {
     return this.entries.size;
   }

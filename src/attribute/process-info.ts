@@ -142,11 +142,6 @@ export async function readProcessSnapshot(
   return { info, stat };
 }
 
-/** True when the process exists but has exited and waits to be reaped (its /proc is half gone). */
-export function isZombie(stat: Pick<ProcStat, 'state'>): boolean {
-  return stat.state === 'Z' || stat.state === 'X';
-}
-
 function procPath(opts: ProcOptions, pid: number, ...rest: string[]): string {
   return path.join(opts.procRoot ?? '/proc', String(pid), ...rest);
 }

@@ -57,6 +57,7 @@ export interface LostEvents {
   count: number;
 }
 
+/** Every line kind the tracefs finder uses. */
 export type TraceEvent = SockStateEvent | ExecEvent | ForkEvent | LostEvents;
 
 // Task column: the comm may contain '-' and spaces, so the tid is the LAST "-<digits>"

@@ -99,9 +99,10 @@ export class TracefsInstance {
       await removeStaleInstances(mount.root);
       notes.push(...(await ensureSavedCmdlines(mount.root, opts.minSavedCmdlines ?? 8192)));
 
-      dir = path.join(mount.root, 'instances', `${INSTANCE_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`);
-      await mkdir(dir);
-      const set = (file: string, value: string): Promise<void> => writeFile(path.join(dir ?? '', file), value);
+      const instanceDir = path.join(mount.root, 'instances', `${INSTANCE_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`);
+      await mkdir(instanceDir);
+      dir = instanceDir;
+      const set = (file: string, value: string): Promise<void> => writeFile(path.join(instanceDir, file), value);
       const port = opts.dstPort ?? 80;
       const filter = support.hasProtocolField ? `dport == ${port} && protocol == 6` : `dport == ${port}`;
       await set(`${SOCK_EVENT}/filter`, filter).catch((cause: unknown) => {
@@ -117,7 +118,7 @@ export class TracefsInstance {
       else notes.push('sched_process_fork unavailable: exited processes get no ppid');
       for (const e of enabled) await set(`${e}/enable`, '1');
 
-      const instance = new TracefsInstance(mount, dir, support.hasRecordTgid, enabled);
+      const instance = new TracefsInstance(mount, instanceDir, support.hasRecordTgid, enabled);
       instance.notes.push(...notes);
       process.once('exit', instance.exitHook);
       return instance;
@@ -152,7 +153,7 @@ export class TracefsInstance {
       // Not permitted: default priority.
     }
     let stderr = '';
-    cat.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    cat.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
     cat.on('error', (err) => (this.failure = `cannot run cat: ${err.message}`));
     cat.on('exit', (code, signal) => {
       if (!this.closing) this.failure = `trace_pipe reader exited (${signal ?? code}) ${stderr.trim()}`.trim();

@@ -105,6 +105,26 @@ describe.skipIf(reason !== null)(`attribution e2e over network namespaces${reaso
     expect(right / results.length).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('20 sequential curls on a quiet machine: all right, full /proc snapshot, lookup latency', async () => {
+    const script = `for i in $(seq 0 19); do curl -s -o /dev/null --max-time 5 http://169.254.169.254/latest/meta-data/seq-$i & echo "$i $!"; wait; done`;
+    const shell = bed!.spawnInClient('bash', ['-c', script]);
+    const pids = new Map<number, number>();
+    createInterface({ input: shell.stdout! }).on('line', (l) => {
+      const [i, pid] = l.split(' ').map(Number);
+      pids.set(i ?? -1, pid ?? -1);
+    });
+    expect(await exited(shell)).toBe(0);
+    const results: { pid: number; lookup: Lookup }[] = [];
+    for (let i = 0; i < 20; i++) {
+      const lookup = await lookups.get(`4|${await bed!.requestPort(`/latest/meta-data/seq-${i}`)}`);
+      if (lookup) results.push({ pid: pids.get(i) ?? -1, lookup });
+    }
+    const ms = results.map((r) => r.lookup.ms).sort((a, b) => a - b);
+    const full = results.filter((r) => r.lookup.info.attribution === 'tracefs').length;
+    console.log(`sequential: ${full}/20 with a live /proc snapshot; lookup latency ms p50 ${ms[10]?.toFixed(2)} max ${ms[19]?.toFixed(2)}`);
+    expect(results.filter((r) => r.lookup.info.pid === r.pid && r.lookup.info.comm === 'curl')).toHaveLength(20);
+  });
+
   it('an IPv6 curl', async () => {
     const { pid, lookup } = await curl('/latest/meta-data/v6', true);
     expect(lookup.info).toMatchObject({ pid, comm: 'curl' });

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,7 @@ describe('UserNames', () => {
     expect(await names.name(1001)).toBeNull(); // too soon to re-read
     now = 6_000;
     expect(await names.name(1001)).toBe('new');
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('returns null when passwd is missing', async () => {
