@@ -2,7 +2,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { normalizeIp } from './ip-address.js';
+import { normalizeIp } from '../decode/ip-address.js';
 import { readProcessInfo, type ProcOptions } from './process-info.js';
 import { findSocketHolder, findSocketInodes, listPids, onePidPerNamespace, readNetNamespaces } from './proc-scan.js';
 import { unknownProcess, type ProcessInfo, type SocketKey, type SocketOwnerFinder } from './types.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeCgroups } from './container.js';
 import { ExpiringMap } from './expiring-map.js';
-import { normalizeIp } from './ip-address.js';
+import { normalizeIp } from '../decode/ip-address.js';
 import {
   captureVolatile,
   capturedAlive,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatIpv6, ipFromProcHex, ipv4FromHostWord, normalizeIp, parseIpv6 } from '../../../src/attribute/ip-address.js';
+import { ipFromProcHex, ipv4FromHostWord } from '../../../src/attribute/ip-address.js';
+import { formatIpv6, normalizeIp, parseIpv6 } from '../../../src/decode/ip-address.js';
 
 describe('ipFromProcHex', () => {
   it.each([
