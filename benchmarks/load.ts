@@ -127,7 +127,7 @@ async function main(): Promise<number> {
       scenario: f.scenario,
       sent: f.sent,
       missed: f.missed,
-      'attributed %': Math.round(f.attribution_rate * 1000) / 10,
+      'attributed %': f.sent === 0 ? '-' : Math.round(f.attribution_rate * 1000) / 10,
       'cpu % (1 core)': f.agent_cpu_percent_of_one_core,
       'peak RSS MiB': f.agent_peak_rss_mib,
       'delay p50 ms': f.delay_ms_p50,

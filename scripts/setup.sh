@@ -23,3 +23,14 @@ fi
 
 echo "setup: building" >&2
 npx tsc -p tsconfig.json
+chmod +x dist/src/main.js
+
+# `imds-sniff` on the PATH: a link to this checkout's build. An existing link to
+# another checkout's build is replaced; anything else at that path is left alone.
+link=/usr/local/bin/imds-sniff
+target="$(pwd)/dist/src/main.js"
+current="$(readlink "$link" 2>/dev/null || true)"
+if { [ ! -e "$link" ] && [ -z "$current" ]; } || [[ "$current" == */dist/src/main.js ]]; then
+  ln -sfn "$target" "$link"
+fi
+echo "setup: done; try: imds-sniff doctor" >&2

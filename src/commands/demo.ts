@@ -8,9 +8,9 @@ import { openOutput } from './output.js';
 import { stopOnSignals } from './signals.js';
 
 export const DEMO_HELP = `
-Needs root, iproute2 and nftables (scripts/setup.sh installs them). Everything it
-creates lives in three network namespaces named imdsdemo-*, removed at the end,
-also on Ctrl-C. No traffic leaves them.`;
+Needs root, iproute2 and nftables (scripts/setup.sh installs them). Everything
+it creates lives in three network namespaces, imdsdemo<pid>-host, -imds and
+-ctr, removed at the end, also on Ctrl-C. No traffic leaves them.`;
 
 const AGENT_WAIT_MS = 15_000;
 
