@@ -84,6 +84,8 @@ export interface VolatileProcFiles {
   cmdline: string | null;
   netns: string | null;
   cgroup: string | null;
+  /** Raw /proc/<pid>/status (it outlives the others, but not the reaping: kept for uid). */
+  status: string | null;
 }
 
 /**
@@ -98,12 +100,17 @@ export function captureVolatile(pid: number, opts: ProcOptions = {}): VolatilePr
     cmdline: readTextSync(procPath(opts, pid, 'cmdline')),
     netns: readLinkSync(procPath(opts, pid, 'ns', 'net')),
     cgroup: readTextSync(procPath(opts, pid, 'cgroup')),
+    status: readTextSync(procPath(opts, pid, 'status')),
   };
 }
 
-/** True when the capture saw a live process (a zombie or a vanished one has no ns link). */
+/**
+ * True when the capture saw a live process. A zombie or a vanished one has no ns link;
+ * one half-way through exit() has already lost its memory map (exit_mm comes before
+ * exit_task_namespaces), so no exe link and an empty cmdline while the ns link remains.
+ */
 export function capturedAlive(files: VolatileProcFiles): boolean {
-  return files.netns !== null;
+  return files.netns !== null && files.exe !== null;
 }
 
 /**
@@ -119,7 +126,7 @@ export async function readProcessSnapshot(
   const statText = readTextSync(procPath(opts, pid, 'stat'));
   const stat = statText === null ? null : parseStat(statText);
   if (!stat) return null;
-  const statusText = readTextSync(procPath(opts, pid, 'status'));
+  const statusText = readTextSync(procPath(opts, pid, 'status')) ?? volatile.status;
   const uid = statusText === null ? null : parseStatus(statusText).uid;
   const cgroups = volatile.cgroup === null ? null : describeCgroups(parseCgroup(volatile.cgroup));
   const ancestors = stat.ppid > 0 ? readAncestors(stat.ppid, opts) : [];

@@ -15,7 +15,8 @@ import {
   type ProcOptions,
   type VolatileProcFiles,
 } from './process-info.js';
-import { parseCgroup, parseCmdline, parseNsLink, stripDeleted } from './proc-parsers.js';
+import { parseCgroup, parseCmdline, parseNsLink, parseStatus, stripDeleted } from './proc-parsers.js';
+import { userNamesFor } from './users.js';
 import { isConnectTransition, SocketStateIndex, type ConnectRecord } from './socket-state-index.js';
 import { parseTraceLine, type SockStateEvent, type TraceEvent } from './trace-line.js';
 import { TracefsInstance, type TracefsInstanceOptions } from './tracefs-instance.js';
@@ -247,7 +248,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     // the program more reliably than the cached comm, which can be stale (pre-exec) or a thread's.
     const v = capture.volatile;
     const cgroups = v.cgroup === null ? null : describeCgroups(parseCgroup(v.cgroup));
-    const ppid = parentPid ?? null;
+    const status = v.status === null ? null : parseStatus(v.status);
+    const ppid = parentPid ?? status?.ppid ?? null;
+    const users = this.opts.users ?? userNamesFor(this.opts.hostRoot);
     return {
       ...unknownProcess(),
       pid: capture.pid,
@@ -255,6 +258,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       comm: execComm ?? record.comm,
       exe: v.exe !== null ? stripDeleted(v.exe) : (exec ?? null),
       cmdline: v.cmdline === null ? null : parseCmdline(v.cmdline),
+      uid: status?.uid ?? null,
+      user: status?.uid == null ? null : await users.name(status.uid),
       netns: v.netns === null ? null : parseNsLink(v.netns),
       cgroup: cgroups?.path ?? null,
       containerId: cgroups?.containerId ?? null,
