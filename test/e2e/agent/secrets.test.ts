@@ -71,6 +71,14 @@ describe.skipIf(!prereq.ok)(title, () => {
     const withCmdline = agent.requests.find((e) => e.comm === 'node' && e.cmdline?.some((a) => a.includes('X-aws-ec2-metadata-token')));
     expect(withCmdline?.cmdline).toContain('X-aws-ec2-metadata-token: [redacted]');
     expect(exit.summary?.requests).toBe(expected);
+    // The agent's own identity lookup (IMDSv2) is marked as its own and not counted.
+    const own = agent.requests.filter((e) => e.own);
+    expect(own.map((e) => [e.kind, e.status, e.pid])).toEqual([
+      ['v2_token', 200, agent.child.pid],
+      ['v2_get', 200, agent.child.pid],
+    ]);
+    expect(exit.summary?.own_requests).toBe(2);
+    expect(exit.summary?.host.instance_id).toBe('i-0123456789abcdef0');
     expectNoSecret(JSON.stringify(agent.events));
     expectNoSecret(exit.stderr);
   });
