@@ -17,7 +17,7 @@ for (let c = 0; c < 100; c++) {
 const shuffled = [...segments].reverse();
 
 function table(): ConnectionTable {
-  return new ConnectionTable({ isServer: (ip, port) => ip === '169.254.169.254' && port === 80, idleTimeoutMs: 30_000, maxConnections: 4096, maxBufferedBytesPerDirection: 65536, onDrop: () => {} });
+  return new ConnectionTable({ isServer: (ip, port) => ip === '169.254.169.254' && port === 80, idleTimeoutMs: 30_000, maxConnections: 4096, maxBufferedBytesPerDirection: 65536, maxBufferedBytesTotal: 1 << 24, onDrop: () => {} });
 }
 
 describe(`reassembly (${segments.length} segments, 100 connections)`, () => {

@@ -4,6 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Node 20 or 22 with npm must be there already (Debian's own nodejs is too old).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: Node.js 20 or 22 with npm is needed (https://nodejs.org/en/download)" >&2
+  exit 1
+fi
+case "$(node --version)" in
+  v20.*|v22.*) ;;
+  *) echo "setup: Node.js $(node --version) found; imds-sniff needs Node 20 or 22" >&2; exit 1 ;;
+esac
+
 need_apt=()
 for pkg in libpcap-dev tcpdump iproute2 nftables curl wget procps python3 ca-certificates; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
@@ -17,8 +27,12 @@ fi
 
 if [ ! -d node_modules/pcap/build/Release ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund 2>&1 | grep -v 'Unknown user config' >&2 || true
-  [ -f node_modules/pcap/build/Release/pcap_binding.node ] || { echo "setup: pcap did not build" >&2; exit 1; }
+  if ! npm ci --no-audit --no-fund >/tmp/imds-sniff-npm-ci.log 2>&1; then
+    grep -v 'Unknown user config' /tmp/imds-sniff-npm-ci.log >&2
+    echo "setup: npm ci failed (log above)" >&2
+    exit 1
+  fi
+  node -e "require('pcap')" || { echo "setup: the pcap module did not build for $(node --version)" >&2; exit 1; }
 fi
 
 echo "setup: building" >&2

@@ -2,13 +2,13 @@
 
 /** Exit codes that scripts can gate on. Keep in sync with the README. */
 export const ExitCode = {
-  /** Capture ran and saw no IMDSv1 request from the workload. */
+  /** Capture ran and it is safe to require IMDSv2: no IMDSv1 request from the workload. */
   OK: 0,
   /** A bug or an unexpected failure inside imds-sniff. */
   INTERNAL: 1,
   /** Bad flag, bad value or bad config file. */
   USAGE: 2,
-  /** Capture ran and saw at least one IMDSv1 request from the workload. */
+  /** Capture ran and it is not safe to require IMDSv2: IMDSv1 seen, or token answers lost at the hop limit. */
   IMDSV1_SEEN: 3,
   /** Could not capture: privileges, libpcap, interface, unreadable pcap file. */
   CANNOT_CAPTURE: 4,
@@ -16,6 +16,8 @@ export const ExitCode = {
   AWS_API: 5,
   /** A safety gate refused the change. */
   GATE_REFUSED: 6,
+  /** Stopped by Ctrl-C before it could finish (demo). */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

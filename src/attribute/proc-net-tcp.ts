@@ -2,11 +2,7 @@
 
 import { ipFromProcHex } from './ip-address.js';
 
-/** One endpoint of a socket, address in canonical text (see normalizeIp). */
-export interface Endpoint {
-  ip: string;
-  port: number;
-}
+import type { Endpoint } from '../capture/endpoints.js';
 
 /** One row of /proc/net/tcp{,6}. */
 export interface ProcNetTcpEntry {

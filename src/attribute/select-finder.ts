@@ -1,6 +1,7 @@
 // Picks the socket-owner method at start-up: tracefs when the kernel allows, else procfs, and why.
 
 import { CaptureError } from '../errors.js';
+import { LayeredOwnerFinder } from './layered-finder.js';
 import { ProcfsOwnerFinder } from './procfs-owner.js';
 import { TracefsOwnerFinder, type TracefsOwnerOptions } from './tracefs-owner.js';
 import type { SocketOwnerFinder } from './types.js';
@@ -36,10 +37,13 @@ export async function selectSocketOwnerFinder(opts: SelectFinderOptions = {}): P
       try {
         await tracefs.start();
         const notes = tracefs.notes.length > 0 ? ` (${tracefs.notes.join('; ')})` : '';
+        // Connections older than the agent never produce a trace line: /proc finds those.
+        const layered = new LayeredOwnerFinder(tracefs, new ProcfsOwnerFinder(opts));
+        await layered.start();
         return {
-          finder: tracefs,
+          finder: layered,
           method: 'tracefs',
-          reason: `tracefs sock:inet_sock_set_state: short-lived processes are attributed${notes}`,
+          reason: `tracefs sock:inet_sock_set_state: short-lived processes are attributed; /proc for connections older than the agent${notes}`,
         };
       } catch (err) {
         await tracefs.close().catch(() => {});

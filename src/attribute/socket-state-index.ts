@@ -74,6 +74,11 @@ export class SocketStateIndex<P> {
   private readonly closedGraceMs: number;
   private readonly bySkaddr = new Map<string, ConnectRecord<P>>();
   private readonly byKey = new Map<string, ConnectRecord<P>>();
+  /**
+   * Keys two open sockets claimed at once (IPv6 keys hold only ports, so two network
+   * namespaces can collide): lookups on them answer nothing rather than guess.
+   */
+  private readonly ambiguous = new Map<string, number>();
   private seq = 0;
 
   constructor(opts: SocketStateIndexOptions = {}) {
@@ -120,6 +125,10 @@ export class SocketStateIndex<P> {
         if (ev.daddr && ev.daddr !== '0.0.0.0') record.daddr = ev.daddr;
       }
       const key = recordKey({ ...record, sport: ev.sport });
+      const other = this.byKey.get(key);
+      if (other && other !== record && other.closedAtMs === null && nowMs - other.connectAtMs <= this.expiryMs) {
+        this.ambiguous.set(key, nowMs);
+      }
       this.byKey.delete(key);
       this.byKey.set(key, record);
       changed = true;
@@ -140,11 +149,13 @@ export class SocketStateIndex<P> {
    */
   lookup(key: SocketKey, nowMs: number): ConnectRecord<P> | null {
     const v6Key = `6|${key.srcPort}|${key.dstPort}`;
-    const record =
-      key.family === 4
-        ? this.byKey.get(recordKey({ family: 4, saddr: key.srcIp, daddr: key.dstIp, sport: key.srcPort, dport: key.dstPort })) ??
-          this.byKey.get(v6Key)
-        : this.byKey.get(v6Key);
+    const v4Key = recordKey({ family: 4, saddr: key.srcIp, daddr: key.dstIp, sport: key.srcPort, dport: key.dstPort });
+    const usable = (k: string): ConnectRecord<P> | undefined => {
+      const since = this.ambiguous.get(k);
+      if (since !== undefined && nowMs - since <= this.expiryMs) return undefined;
+      return this.byKey.get(k);
+    };
+    const record = key.family === 4 ? (usable(v4Key) ?? usable(v6Key)) : usable(v6Key);
     if (!record || nowMs - record.connectAtMs > this.expiryMs) return null;
     if (record.closedAtMs === null) return record;
     if (nowMs - record.closedAtMs > this.closedGraceMs) return null;
@@ -161,6 +172,10 @@ export class SocketStateIndex<P> {
 
   /** Drops records older than expiryMs and the oldest beyond maxEntries. */
   prune(nowMs: number): void {
+    for (const [k, since] of this.ambiguous) {
+      if (nowMs - since <= this.expiryMs && this.ambiguous.size <= this.maxEntries) break;
+      this.ambiguous.delete(k);
+    }
     for (const map of [this.bySkaddr, this.byKey]) {
       for (const [k, r] of map) {
         if (map.size <= this.maxEntries && nowMs - r.connectAtMs <= this.expiryMs) break;

@@ -53,9 +53,12 @@ export interface SocketOwnerFinder {
   start(): Promise<void>;
   /**
    * Called as soon as the client's SYN is captured. Resolves with the owner, or with
-   * `attribution: 'unknown'` after at most `timeoutMs`.
+   * `attribution: 'unknown'` after at most `timeoutMs`. `hint.midStream` says the
+   * connection was already open when the capture started (its SYN was never seen).
    */
-  find(key: SocketKey, timeoutMs: number): Promise<ProcessInfo>;
+  find(key: SocketKey, timeoutMs: number, hint?: { midStream: boolean }): Promise<ProcessInfo>;
+  /** Why the method stopped working during the run, or null while it works. */
+  readonly failure?: string | null;
   /** Stop watching and release kernel resources (tracefs instance). Safe to call twice. */
   close(): Promise<void>;
 }

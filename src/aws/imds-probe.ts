@@ -1,6 +1,6 @@
 // aws/: asks IMDS how it is configured (answers at all? tokens required?), for `doctor`.
 
-import { request } from 'node:http';
+import { imdsCall } from './imds-http.js';
 
 export interface ImdsProbe {
   reachable: boolean;
@@ -9,16 +9,8 @@ export interface ImdsProbe {
   detail: string;
 }
 
-function status(method: 'PUT' | 'GET', path: string, headers: Record<string, string>, timeoutMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '169.254.169.254', port: 80, method, path, headers, timeout: timeoutMs, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+async function status(method: 'PUT' | 'GET', path: string, headers: Record<string, string>, timeoutMs: number): Promise<number> {
+  return (await imdsCall(method, path, headers, timeoutMs)).status;
 }
 
 /** Probes with one token PUT and one token-less GET (the GET is an IMDSv1 call by design). */

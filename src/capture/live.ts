@@ -16,8 +16,8 @@ export interface LiveCaptureOptions {
 
 export interface CaptureStats {
   received: number;
+  /** Packets the kernel dropped because the ring was full: requests may be missing. */
   droppedByKernel: number;
-  droppedByInterface: number;
 }
 
 /** A running capture. `onFrame` is called synchronously for every frame. */
@@ -63,12 +63,12 @@ export class LiveCapture {
   }
 
   stats(): CaptureStats {
-    if (!this.session) return { received: 0, droppedByKernel: 0, droppedByInterface: 0 };
+    if (!this.session) return { received: 0, droppedByKernel: 0 };
     try {
       const s = this.session.stats();
-      return { received: s.ps_recv, droppedByKernel: s.ps_drop, droppedByInterface: s.ps_ifdrop };
+      return { received: s.ps_recv, droppedByKernel: s.ps_drop };
     } catch {
-      return { received: 0, droppedByKernel: 0, droppedByInterface: 0 };
+      return { received: 0, droppedByKernel: 0 };
     }
   }
 

@@ -1,6 +1,6 @@
 // commands/: `imds-sniff demo` — a throw-away namespace testbed, a mock IMDS, real clients, the agent on it.
 
-import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { ExitCode, TestbedError, type ExitCodeValue } from '../errors.js';
 import { createTestbed, type Testbed } from '../testbed/testbed.js';
 import { AgentProcess } from '../testbed/agent-process.js';
 import { runDemoScenario } from '../testbed/demo-scenario.js';
@@ -40,11 +40,10 @@ export async function runDemo(flags: { format: 'table' | 'json' }): Promise<Exit
     for (const event of running.events) sink.write(event);
     if (outcome === 'interrupted') {
       say('interrupted: tearing down');
-      return ExitCode.INTERNAL;
+      return ExitCode.INTERRUPTED;
     }
     if (!exit.summary) {
-      process.stderr.write(`imds-sniff: the agent ended without a summary (exit ${exit.code}): ${exit.stderr.trim()}\n`);
-      return ExitCode.INTERNAL;
+      throw new TestbedError(`the agent ended without a summary (exit ${exit.code}): ${exit.stderr.trim().split('\n').pop() ?? ''}`);
     }
     say('done: the summary above comes from the agent that ran inside the testbed');
     return ExitCode.OK;

@@ -3,21 +3,26 @@
 import { JsonLinesSink } from '../sinks/json-lines.js';
 import { TableSink } from '../sinks/table.js';
 import type { Sink } from '../sinks/sink.js';
+import { openSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 
 export type OutputFormat = 'table' | 'json';
 
-export function parseFormat(value: string): OutputFormat {
-  if (value === 'table' || value === 'json') return value;
-  throw new UsageError(`--format: "${value}" is not one of table, json`);
-}
-
-/** The sink for the chosen format, on stdout or appended to a file. */
+/**
+ * The sink for the chosen format, on stdout or appended to `file`. The file is
+ * opened here, synchronously, with mode 0640 (it names processes and users), so
+ * a bad path is a one-line usage error before any capture starts; no directory
+ * is created.
+ */
 export function openOutput(format: OutputFormat, file: string | undefined): Sink {
-  try {
-    if (format === 'json') return new JsonLinesSink(file ?? 1);
-    return new TableSink(file ?? 'stdout');
-  } catch (cause) {
-    throw new UsageError(`--output: cannot write ${file}: ${(cause as Error).message}`, { cause });
+  let fd = 1;
+  if (file !== undefined) {
+    try {
+      fd = openSync(file, 'a', 0o640);
+    } catch (cause) {
+      const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (cause as Error).message.replace(/^[A-Z]+: /, '');
+      throw new UsageError(`--output: cannot write ${file}: ${reason}`, { cause });
+    }
   }
+  return format === 'json' ? new JsonLinesSink(fd) : new TableSink(fd);
 }

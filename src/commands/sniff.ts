@@ -7,17 +7,18 @@ import { ExitCode, UsageError, type ExitCodeValue } from '../errors.js';
 import { collectHostFacts, localAddresses } from '../pipeline/host-facts.js';
 import { runLiveSession, runOfflineSession } from '../pipeline/session.js';
 import type { SummaryEvent } from '../sinks/sink.js';
-import { openOutput, parseFormat } from './output.js';
+import { openOutput, type OutputFormat } from './output.js';
+import type { SocketOwnerFinder } from '../attribute/types.js';
 import { assertCanCapture } from './privileges.js';
 import { stopOnSignals } from './signals.js';
 
 export interface SniffFlags {
   duration?: string;
   interface: string;
-  format: string;
+  format: OutputFormat;
   output?: string;
   read?: string;
-  attribution: string;
+  attribution: 'auto' | 'tracefs' | 'procfs' | 'none';
   attributionTimeout: string;
   identity: boolean;
 }
@@ -28,24 +29,16 @@ Examples:
   imds-sniff --format json --output ev.jsonl one JSON object per line to a file
   imds-sniff --read capture.pcap            analyse a tcpdump capture (no attribution)
 
-Exit codes: 0 no IMDSv1 seen, 1 internal error, 2 bad usage, 3 IMDSv1 seen, 4 cannot capture.`;
+Exit codes: 0 safe to require IMDSv2 (no IMDSv1 seen), 1 internal error, 2 bad usage,
+3 not safe (IMDSv1 seen, or token answers lost at the hop limit), 4 cannot capture.`;
 
-const ATTRIBUTION = ['auto', 'tracefs', 'procfs', 'none'] as const;
-type AttributionChoice = (typeof ATTRIBUTION)[number];
-
-function parseAttribution(value: string): AttributionChoice {
-  if ((ATTRIBUTION as readonly string[]).includes(value)) return value as AttributionChoice;
-  throw new UsageError(`--attribution: "${value}" is not one of ${ATTRIBUTION.join(', ')}`);
-}
-
-/** Exit code for a finished capture: 3 when the workload used IMDSv1. */
+/** Exit code for a finished capture: 3 when it is not safe to require IMDSv2 (IMDSv1 seen, or token answers lost at the hop). */
 export function exitCodeFor(summary: SummaryEvent): ExitCodeValue {
   return summary.verdict.safe_to_require_imdsv2 ? ExitCode.OK : ExitCode.IMDSV1_SEEN;
 }
 
 export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
-  const format = parseFormat(flags.format);
-  const attribution = parseAttribution(flags.attribution);
+  const { format, attribution } = flags; // commander checked both against their choices
   const durationMs = flags.duration === undefined ? null : parseDuration(flags.duration, '--duration');
   const attributionTimeoutMs = parseDuration(flags.attributionTimeout, '--attribution-timeout');
   if (flags.read !== undefined) {
@@ -58,13 +51,12 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
     }
   }
   assertCanCapture();
-  const selected =
-    attribution === 'none'
-      ? { finder: null, method: 'none', reason: 'disabled with --attribution none' }
-      : await selectSocketOwnerFinder({ preferred: attribution });
-  const signals = stopOnSignals();
   const sink = openOutput(format, flags.output);
+  let selected: { finder: SocketOwnerFinder | null; reason: string } = { finder: null, reason: 'disabled with --attribution none' };
+  const signals = stopOnSignals();
+  const ownPorts = new Set<number>();
   try {
+    if (attribution !== 'none') selected = await selectSocketOwnerFinder({ preferred: attribution });
     const summary = await runLiveSession({
       interfaceName: flags.interface,
       durationMs,
@@ -72,12 +64,13 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
       attributionNote: selected.reason,
       attributionTimeoutMs,
       localAddresses: localAddresses(),
+      ownLocalPorts: ownPorts,
       stop: signals.stop,
       sinks: [sink],
       afterOpen: () => {
         // With --output the terminal would otherwise stay silent: say that capture runs.
         if (flags.output !== undefined) process.stderr.write(`imds-sniff: capturing on ${flags.interface}, writing ${format} to ${flags.output}\n`);
-        return flags.identity ? fetchInstanceId(1000) : Promise.resolve(null);
+        return flags.identity ? fetchInstanceId(1000, ownPorts) : Promise.resolve(null);
       },
       hostFacts: collectHostFacts,
     });

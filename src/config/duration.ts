@@ -7,13 +7,13 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 /** Milliseconds in `text`. A bare number means seconds. Throws UsageError naming the flag. */
 export function parseDuration(text: string, flag: string): number {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const bare = /^\d+(\.\d+)?$/.test(trimmed);
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
   const joined = parts.map((p) => p[0]).join('');
-  if (parts.length === 0 || joined !== trimmed) {
+  if (!bare && (parts.length === 0 || joined !== trimmed)) {
     throw new UsageError(`${flag}: "${text}" is not a duration`, { hint: 'use e.g. 90s, 10m, 1h or 1h30m' });
   }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] as number), 0);
+  const ms = bare ? Number(trimmed) * 1000 : parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] as number), 0);
   if (ms <= 0) throw new UsageError(`${flag}: duration must be greater than zero`);
   return Math.round(ms);
 }

@@ -33,14 +33,25 @@ interface ConnState {
   /** Methods of requests whose response the parser has not framed yet. */
   methods: string[];
   count: number;
-  broken: boolean;
+  /** The client's stream can no longer be followed: no more requests from it. */
+  requestsLost: boolean;
+  /** The server's stream can no longer be followed: requests are reported unanswered at once. */
+  responsesLost: boolean;
 }
 
 /** Pairs requests with responses on every connection. Pure: time comes from the events. */
 export class ExchangeTracker {
   private readonly conns = new Map<number, ConnState>();
 
-  constructor(private readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS) {}
+  /**
+   * @param maxWaitingPerConnection requests held for their answers per connection;
+   *   past it the oldest is reported unanswered, so a client that never gets
+   *   answers cannot grow memory (nor delay its lines) without bound.
+   */
+  constructor(
+    private readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+    private readonly maxWaitingPerConnection = 64,
+  ) {}
 
   handle(event: StreamEvent): TrackerOutput {
     const out: TrackerOutput = { exchanges: [], drops: [] };
@@ -53,8 +64,9 @@ export class ExchangeTracker {
         break;
       case 'gap': {
         const state = this.state(event.conn);
-        if (!state.broken) out.drops.push(`${event.direction}_bytes_lost`);
-        state.broken = true;
+        out.drops.push(`${event.direction}_bytes_lost`);
+        if (event.direction === 'request') state.requestsLost = true;
+        else this.loseResponses(state, out);
         break;
       }
       case 'close': {
@@ -77,11 +89,19 @@ export class ExchangeTracker {
         waiting: [],
         methods,
         count: 0,
-        broken: false,
+        requestsLost: false,
+        responsesLost: false,
       };
       this.conns.set(conn.id, state);
     }
     return state;
+  }
+
+  /** From now on no answer can be paired: report what waits, and later requests at once. */
+  private loseResponses(state: ConnState, out: TrackerOutput): void {
+    state.responsesLost = true;
+    out.exchanges.push(...state.waiting);
+    state.waiting = [];
   }
 
   private data(
@@ -93,17 +113,31 @@ export class ExchangeTracker {
     out: TrackerOutput,
   ): void {
     const state = this.state(conn);
-    if (state.broken) return;
     if (direction === 'request') {
+      if (state.requestsLost) return;
       const { requests, error } = state.requests.push(bytes);
       for (const request of requests) {
         state.count += 1;
+        const exchange: HttpExchange = { conn, index: state.count, request, requestUs: timestampUs, status: null, responseUs: null, responseTtl: null };
+        if (state.responsesLost) {
+          out.exchanges.push(exchange);
+          continue;
+        }
         state.methods.push(request.method);
-        state.waiting.push({ conn, index: state.count, request, requestUs: timestampUs, status: null, responseUs: null, responseTtl: null });
+        state.waiting.push(exchange);
+        if (state.waiting.length > this.maxWaitingPerConnection) {
+          out.exchanges.push(state.waiting.shift() as HttpExchange);
+          out.drops.push('unanswered_overflow');
+          this.loseResponses(state, out); // the pairing is lost with it
+        }
       }
-      if (error) out.drops.push(`request_${error}`);
+      if (error) {
+        out.drops.push(`request_${error}`);
+        state.requestsLost = true;
+      }
       return;
     }
+    if (state.responsesLost) return;
     const { responses, error } = state.responses.push(bytes);
     for (const response of responses) {
       const exchange = state.waiting.shift();
@@ -116,6 +150,9 @@ export class ExchangeTracker {
       exchange.responseTtl = ttl;
       out.exchanges.push(exchange);
     }
-    if (error) out.drops.push(`response_${error}`);
+    if (error) {
+      out.drops.push(`response_${error}`);
+      this.loseResponses(state, out);
+    }
   }
 }

@@ -152,13 +152,11 @@ export class HttpMessageStream {
       if (colon <= 0) return 'bad_header';
       const name = line.slice(0, colon).trim().toLowerCase();
       if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) return 'bad_header';
-      const value = line.slice(colon + 1).trim();
-      headers.push([name, this.secretHeaders.has(name) ? `[redacted:${value.length}]` : value]);
+      headers.push([name, line.slice(colon + 1).trim()]);
     }
+    // Redact once the values are whole (folding done), so no part of a secret survives.
     for (const pair of headers) {
-      if (this.secretHeaders.has(pair[0]) && !pair[1].startsWith('[redacted:')) {
-        pair[1] = `[redacted:${pair[1].length}]`; // a folded continuation must not leak either
-      }
+      if (this.secretHeaders.has(pair[0])) pair[1] = `[redacted:${pair[1].length}]`;
     }
     return { startLine, headers };
   }

@@ -2,6 +2,7 @@
 
 import type { Ancestor, AttributionMethod, ProcessInfo } from '../attribute/types.js';
 import { redactCmdline } from '../attribute/redact-cmdline.js';
+import { sanitizeText } from '../http/request.js';
 import type { RequestKind } from '../classify/classify.js';
 import type { HttpExchange } from '../http/exchange-tracker.js';
 
@@ -52,6 +53,11 @@ export interface ImdsRequestEvent {
   own: boolean;
 }
 
+/** Names from /proc are chosen by whoever runs the process: printable and bounded before they reach a terminal. */
+function text(value: string | null, maxLength: number): string | null {
+  return value === null ? null : sanitizeText(value, maxLength);
+}
+
 export function isoTime(timestampUs: number): string {
   return new Date(Math.floor(timestampUs / 1000)).toISOString();
 }
@@ -79,15 +85,15 @@ export function buildRequestEvent(
     user_agent: request.userAgent,
     pid: process.pid,
     ppid: process.ppid,
-    comm: process.comm,
-    exe: process.exe,
+    comm: text(process.comm, 64),
+    exe: text(process.exe, 1024),
     cmdline: process.cmdline === null ? null : redactCmdline(process.cmdline),
     uid: process.uid,
-    user: process.user,
-    ancestors: process.ancestors,
+    user: text(process.user, 64),
+    ancestors: process.ancestors.map((a) => ({ pid: a.pid, comm: sanitizeText(a.comm, 64) })),
     netns: process.netns,
-    cgroup: process.cgroup,
-    container_id: process.containerId,
+    cgroup: text(process.cgroup, 1024),
+    container_id: text(process.containerId, 128),
     attribution: process.attribution,
     token_ttl_seconds: Number.isFinite(ttl) ? ttl : null,
     response_ttl: exchange.responseTtl,

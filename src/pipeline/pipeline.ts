@@ -18,11 +18,18 @@ export interface PipelineOptions {
   attributionTimeoutMs: number;
   /** This host's own addresses, to tell forwarded (container) clients; null when unknown. */
   localAddresses: ReadonlySet<string> | null;
+  /** Inode of the agent's network namespace: a client in another one is forwarded. */
+  ownNetns: number | null;
   /** Our own pid: requests from it are marked `own`. */
   ownPid: number;
+  /** Source ports of our own IMDS calls: marked `own` even when attribution cannot tell. */
+  ownLocalPorts?: ReadonlySet<number>;
   idleTimeoutMs: number;
   maxConnections: number;
   maxBufferedBytesPerDirection: number;
+  maxBufferedBytesTotal: number;
+  /** Requests waiting for their answers per connection; past it the oldest is reported unanswered. */
+  maxWaitingRequestsPerConnection: number;
   httpLimits?: HttpLimits;
   onEvent(event: ImdsRequestEvent): void;
 }
@@ -55,9 +62,10 @@ export class Pipeline {
       idleTimeoutMs: options.idleTimeoutMs,
       maxConnections: options.maxConnections,
       maxBufferedBytesPerDirection: options.maxBufferedBytesPerDirection,
+      maxBufferedBytesTotal: options.maxBufferedBytesTotal,
       onDrop: (reason) => this.drop(`tcp_${reason}`),
     });
-    this.tracker = new ExchangeTracker(options.httpLimits ?? DEFAULT_HTTP_LIMITS);
+    this.tracker = new ExchangeTracker(options.httpLimits ?? DEFAULT_HTTP_LIMITS, options.maxWaitingRequestsPerConnection);
   }
 
   /** Connections open right now. */
@@ -93,7 +101,7 @@ export class Pipeline {
     for (const event of events) {
       if (event.type === 'open') {
         this.stats.connections += 1;
-        this.owners.set(event.conn.id, this.findOwner(event.conn));
+        this.owners.set(event.conn.id, this.findOwner(event.conn, event.midStream));
       }
       const out = this.tracker.handle(event);
       for (const reason of out.drops) this.drop(`http_${reason}`);
@@ -102,29 +110,38 @@ export class Pipeline {
     }
   }
 
-  private findOwner(conn: Connection): Promise<ProcessInfo> {
+  private findOwner(conn: Connection, midStream: boolean): Promise<ProcessInfo> {
     const finder = this.options.finder;
     if (!finder) return Promise.resolve(offlineProcess());
     const key = { family: conn.family, srcIp: conn.client.ip, srcPort: conn.client.port, dstIp: conn.server.ip, dstPort: conn.server.port };
-    return finder.find(key, this.options.attributionTimeoutMs).catch(() => unknownProcess());
+    return finder.find(key, this.options.attributionTimeoutMs, { midStream }).catch(() => unknownProcess());
   }
 
   private emit(exchange: HttpExchange): void {
     this.stats.requests += 1;
     const owner = this.owners.get(exchange.conn.id) ?? Promise.resolve(this.options.finder ? unknownProcess() : offlineProcess());
-    const forwarded = isForwardedClient(exchange.conn, this.options.localAddresses);
     const kind = classifyRequest(exchange.request);
     this.emitting = this.emitting.then(async () => {
       const process = await owner;
+      const forwarded = isForwardedClient(exchange.conn, {
+        clientNetns: process.netns,
+        ownNetns: this.options.ownNetns,
+        localAddresses: this.options.localAddresses,
+      });
       this.deliver(
         buildRequestEvent(exchange, process, {
           kind,
           forwarded,
-          hopLimitExceeded: exceedsHopLimit(forwarded, exchange.responseTtl),
-          own: process.pid !== null && process.pid === this.options.ownPid,
+          hopLimitExceeded: exceedsHopLimit(kind, forwarded, exchange.responseTtl),
+          own: this.isOwn(exchange.conn, process),
         }),
       );
     });
+  }
+
+  private isOwn(conn: Connection, process: ProcessInfo): boolean {
+    if (process.pid !== null) return process.pid === this.options.ownPid;
+    return conn.views.length === 1 && (this.options.ownLocalPorts?.has(conn.client.port) ?? false);
   }
 
   /** A failing sink must not stop later events: count it and go on. */

@@ -6,9 +6,10 @@ import { isoTime, type ImdsRequestEvent } from './events.js';
 import type { HostFacts, OutputEvent, Sink, SummaryEvent } from '../sinks/sink.js';
 import { LiveCapture } from '../capture/live.js';
 import { readPcapFile } from '../capture/pcap-file.js';
-import { bpfFilterFor, IMDS_ENDPOINTS } from '../capture/bpf-filter.js';
+import { bpfFilterFor } from '../capture/bpf-filter.js';
+import { IMDS_ENDPOINTS } from '../capture/endpoints.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
-import type { Endpoint } from '../tcp/connection-table.js';
+import type { Endpoint } from '../capture/endpoints.js';
 import { ownNetns } from './host-facts.js';
 
 export const VERSION = '0.1.0';
@@ -18,6 +19,8 @@ export const CAPTURE_LIMITS = {
   idleTimeoutMs: 30_000,
   maxConnections: 4096,
   maxBufferedBytesPerDirection: 64 * 1024,
+  maxBufferedBytesTotal: 16 * 1024 * 1024,
+  maxWaitingRequestsPerConnection: 64,
   /**
    * Immediate mode (prompt delivery) makes libpcap use a TPACKET_V2 ring of
    * fixed slots of about the snap length: 65535-byte slots leave an 8 MiB ring
@@ -45,6 +48,8 @@ export interface LiveSessionOptions extends SessionCommon {
   attributionNote: string;
   attributionTimeoutMs: number;
   localAddresses: ReadonlySet<string>;
+  /** Source ports of the agent's own IMDS calls (filled by `afterOpen`). */
+  ownLocalPorts?: ReadonlySet<number>;
   /** Resolves when capture should stop (signals); the duration also stops it. */
   stop: Promise<void>;
   /** Called once the capture is open and the start event written, before waiting (e.g. the agent's own identity call). */
@@ -88,7 +93,7 @@ function summaryOf(
 function pipelineOptions(
   linkType: number,
   endpoints: readonly Endpoint[],
-  rest: Pick<PipelineOptions, 'finder' | 'attributionTimeoutMs' | 'localAddresses' | 'onEvent'>,
+  rest: Pick<PipelineOptions, 'finder' | 'attributionTimeoutMs' | 'localAddresses' | 'ownNetns' | 'ownLocalPorts' | 'onEvent'>,
 ): PipelineOptions {
   return { linkType, endpoints, ownPid: process.pid, ...CAPTURE_LIMITS, ...rest };
 }
@@ -100,6 +105,7 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
   const aggregator = new Aggregator(ownNetns());
   const emit = fanOut(options.sinks, aggregator, options.onRequest);
   let pipeline: Pipeline | null = null;
+  let capturing = true;
   const capture = LiveCapture.open(
     {
       interfaceName: options.interfaceName,
@@ -107,13 +113,16 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
       bufferSizeBytes: CAPTURE_LIMITS.kernelBufferBytes,
       snapLengthBytes: CAPTURE_LIMITS.snapLengthBytes,
     },
-    (frame) => pipeline?.handleFrame(frame.bytes, frame.timestampUs),
+    // pcap's close takes effect at the next packet: frames after the stop are not this run's.
+    (frame) => capturing && pipeline?.handleFrame(frame.bytes, frame.timestampUs),
   );
   pipeline = new Pipeline(
     pipelineOptions(capture.linkType, endpoints, {
       finder: options.finder,
       attributionTimeoutMs: options.attributionTimeoutMs,
       localAddresses: options.localAddresses,
+      ownNetns: ownNetns(),
+      ownLocalPorts: options.ownLocalPorts,
       onEvent: emit,
     }),
   );
@@ -131,7 +140,20 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
     duration_s: options.durationMs === null ? null : options.durationMs / 1000,
   });
   const active = pipeline;
-  const ticker = setInterval(() => active.tick(Date.now() * 1000), 1000);
+  let warnedFailure = false;
+  const ticker = setInterval(() => {
+    active.tick(Date.now() * 1000);
+    const failure = options.finder?.failure ?? null;
+    if (failure !== null && !warnedFailure) {
+      warnedFailure = true;
+      emit({
+        event: 'warning',
+        time: new Date().toISOString(),
+        code: 'ATTRIBUTION_DEGRADED',
+        message: `tracefs attribution stopped (${failure}); using /proc from now on: short-lived processes will be missed`,
+      });
+    }
+  }, 1000);
   let timer: NodeJS.Timeout | undefined;
   try {
     const instanceId = options.afterOpen ? options.afterOpen() : Promise.resolve(null);
@@ -142,6 +164,7 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
     // Let answers already on the wire arrive before closing (bounded, not a guess at timing).
     await new Promise((resolve) => setTimeout(resolve, 50));
     const stats = capture.stats();
+    capturing = false;
     capture.close();
     await active.flush(Date.now() * 1000);
     const host = await options.hostFacts(await instanceId);
@@ -195,7 +218,7 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
   let lastUs = 0;
   await readPcapFile(options.path, filter, (frame, linkType) => {
     pipeline ??= new Pipeline(
-      pipelineOptions(linkType, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, onEvent: emit }),
+      pipelineOptions(linkType, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, onEvent: emit }),
     );
     firstUs ??= frame.timestampUs;
     lastUs = frame.timestampUs;
@@ -203,7 +226,7 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
   });
   const active: Pipeline =
     pipeline ??
-    new Pipeline(pipelineOptions(1, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, onEvent: emit }));
+    new Pipeline(pipelineOptions(1, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, onEvent: emit }));
   await active.flush(lastUs);
   const summary = summaryOf(
     aggregator,

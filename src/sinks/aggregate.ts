@@ -134,13 +134,17 @@ export class Aggregator {
         `Raise HttpPutResponseHopLimit to 2 (aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2): token answers to ${hop.join(', ')} were lost at the container hop`,
       );
     }
+    const problems: string[] = [];
+    if (v1.length > 0) problems.push(`${v1.length} process${v1.length === 1 ? '' : 'es'} still use${v1.length === 1 ? 's' : ''} IMDSv1: ${v1.join(', ')}`);
+    // A client whose token answers die at the hop cannot use IMDSv2 yet: requiring it leaves that client with nothing.
+    if (hop.length > 0) problems.push(`IMDSv2 token answers are lost at the container hop for: ${hop.join(', ')}`);
     const message =
-      v1.length === 0
-        ? processes.length === 0
+      problems.length > 0
+        ? `not safe to require IMDSv2: ${problems.join('; ')}`
+        : processes.length === 0
           ? 'safe to require IMDSv2: no IMDS call was seen (observe longer, across a restart, to be sure)'
-          : 'safe to require IMDSv2: no process used IMDSv1'
-        : `${v1.length} process${v1.length === 1 ? '' : 'es'} still use${v1.length === 1 ? 's' : ''} IMDSv1: ${v1.join(', ')}`;
-    return { safe_to_require_imdsv2: v1.length === 0, message, v1_processes: v1, hop_limit_processes: hop, fixes };
+          : 'safe to require IMDSv2: no process used IMDSv1';
+    return { safe_to_require_imdsv2: problems.length === 0, message, v1_processes: v1, hop_limit_processes: hop, fixes };
   }
 }
 

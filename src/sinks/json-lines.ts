@@ -14,8 +14,9 @@ type Destination = ReturnType<typeof pino.destination>;
 export class JsonLinesSink implements Sink {
   private readonly destination: Destination;
 
-  constructor(target: number | string) {
-    this.destination = pino.destination({ dest: target, sync: true, mkdir: typeof target === 'string', append: true });
+  /** @param fd an open file descriptor (1 for stdout). */
+  constructor(fd: number) {
+    this.destination = pino.destination({ dest: fd, sync: true });
   }
 
   write(event: OutputEvent): void {

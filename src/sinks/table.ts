@@ -32,13 +32,14 @@ export function formatRequestLine(e: ImdsRequestEvent): string {
   return `${time}  ${KIND_LABEL[e.kind]}  ${status}  ${e.method.padEnd(4)} ${e.path}  ${who}${where}  ${client}${flags ? `  ${flags}` : ''}`;
 }
 
-/** Writes the human format to stdout or a file. */
+/** Writes the human format to stdout or to an open file. */
 export class TableSink implements Sink {
   private readonly out: NodeJS.WritableStream | WriteStream;
   private readonly ownStream: WriteStream | null;
 
-  constructor(target: 'stdout' | string) {
-    this.ownStream = target === 'stdout' ? null : createWriteStream(target, { flags: 'a', mode: 0o640 });
+  /** @param fd an open file descriptor (1 for stdout). */
+  constructor(fd: number) {
+    this.ownStream = fd === 1 ? null : createWriteStream('', { fd });
     this.out = this.ownStream ?? process.stdout;
   }
 

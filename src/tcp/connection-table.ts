@@ -2,11 +2,9 @@
 
 import { TcpFlag, type Segment } from '../decode/segment.js';
 import { Reassembler } from './reassembler.js';
+import type { Endpoint } from '../capture/endpoints.js';
 
-export interface Endpoint {
-  ip: string;
-  port: number;
-}
+export type { Endpoint };
 
 export type Direction = 'request' | 'response';
 
@@ -42,6 +40,8 @@ export interface ConnectionTableOptions {
   maxConnections: number;
   /** Out-of-order bytes buffered per direction. */
   maxBufferedBytesPerDirection: number;
+  /** Out-of-order bytes buffered by all connections together. */
+  maxBufferedBytesTotal: number;
   /** Told about every segment or connection given up on, with the reason. */
   onDrop(reason: string): void;
 }
@@ -49,6 +49,8 @@ export interface ConnectionTableOptions {
 interface Tracked {
   conn: Connection;
   viewKeys: string[];
+  /** Key under which other views of this connection find it (client ISN, or first segment when joined mid-stream). */
+  mergeKey: string;
   request: Reassembler;
   response: Reassembler;
   finFrom: Set<Direction>;
@@ -59,23 +61,33 @@ function viewKey(client: Endpoint, server: Endpoint): string {
 }
 
 function isnKey(server: Endpoint, isn: number): string {
-  return `${server.ip}|${server.port}|${isn}`;
+  return `${server.ip}|${server.port}|syn|${isn}`;
+}
+
+/** A connection joined mid-stream: NAT rewrites addresses and ports but not seq/ack, so the same packet seen on two interfaces has the same key. */
+function joinKey(server: Endpoint, direction: Direction, seg: Segment): string {
+  return `${server.ip}|${server.port}|${direction}|${seg.seq}|${seg.ack}`;
 }
 
 /**
  * Turns segments into per-connection byte streams. A container's connection
  * captured on `any` shows up once per interface it crosses, before and after
- * MASQUERADE; both views carry the same client ISN, so they are merged into one
- * Connection whose `client` is the pre-NAT view.
+ * MASQUERADE; both views carry the same client ISN (or, joined mid-stream, the
+ * same first segment), so they are merged into one Connection whose `client`
+ * is the view captured first: the pre-NAT one.
  */
 export class ConnectionTable {
   private readonly byView = new Map<string, Tracked>();
-  private readonly byIsn = new Map<string, Tracked>();
+  private readonly byMergeKey = new Map<string, Tracked>();
+  /** Out-of-order bytes held by all connections together. */
+  private readonly budget = { usedBytes: 0, maxBytes: 0 };
   /** Insertion order = least recently seen first (re-inserted on every segment). */
   private readonly live = new Map<number, Tracked>();
   private nextId = 1;
 
-  constructor(private readonly options: ConnectionTableOptions) {}
+  constructor(private readonly options: ConnectionTableOptions) {
+    this.budget.maxBytes = options.maxBufferedBytesTotal;
+  }
 
   get size(): number {
     return this.live.size;
@@ -108,21 +120,14 @@ export class ConnectionTable {
         this.close(tracked, 'fin', seg.timestampUs, events); // 4-tuple reused by a new connection
         tracked = undefined;
       }
-      if (!tracked) {
-        const sameConn = this.byIsn.get(isnKey(server, seg.seq));
-        if (sameConn) {
-          tracked = sameConn;
-          this.addView(tracked, client, key);
-        } else {
-          tracked = this.open(seg, client, server, key, seg.seq, false, events);
-        }
-      }
+      tracked ??= this.viewOf(isnKey(server, seg.seq), client, key) ?? this.open(seg, client, server, key, isnKey(server, seg.seq), seg.seq, events);
       tracked.request.synchronize(seg.seq);
     } else if (!tracked) {
       // Joined mid-stream: only worth tracking when it carries bytes.
       // (Final ACKs and FINs after a close land here too: no bytes, nothing lost.)
       if (seg.payload.length === 0 || (seg.flags & TcpFlag.RST) !== 0) return events;
-      tracked = this.open(seg, client, server, key, null, true, events);
+      const merge = joinKey(server, direction, seg);
+      tracked = this.viewOf(merge, client, key) ?? this.open(seg, client, server, key, merge, null, events);
     }
 
     const conn = tracked.conn;
@@ -170,16 +175,26 @@ export class ConnectionTable {
     return events;
   }
 
+  /** The connection another view registered under `mergeKey`, with this view added to it. */
+  private viewOf(mergeKey: string, client: Endpoint, key: string): Tracked | undefined {
+    const tracked = this.byMergeKey.get(mergeKey);
+    if (!tracked) return undefined;
+    tracked.viewKeys.push(key);
+    this.byView.set(key, tracked);
+    if (!tracked.conn.views.some((v) => v.ip === client.ip && v.port === client.port)) tracked.conn.views.push(client);
+    return tracked;
+  }
+
   private open(
     seg: Segment,
     client: Endpoint,
     server: Endpoint,
     key: string,
+    mergeKey: string,
     isn: number | null,
-    midStream: boolean,
     events: StreamEvent[],
   ): Tracked {
-    const limits = { maxBufferedBytes: this.options.maxBufferedBytesPerDirection };
+    const limits = { maxBufferedBytes: this.options.maxBufferedBytesPerDirection, shared: this.budget };
     const conn: Connection = {
       id: this.nextId++,
       family: seg.family,
@@ -193,23 +208,16 @@ export class ConnectionTable {
     const tracked: Tracked = {
       conn,
       viewKeys: [key],
+      mergeKey,
       request: new Reassembler(limits),
       response: new Reassembler(limits),
       finFrom: new Set(),
     };
     this.byView.set(key, tracked);
-    if (isn !== null) this.byIsn.set(isnKey(server, isn), tracked);
+    this.byMergeKey.set(mergeKey, tracked);
     this.live.set(conn.id, tracked);
-    events.push({ type: 'open', conn, timestampUs: seg.timestampUs, midStream });
+    events.push({ type: 'open', conn, timestampUs: seg.timestampUs, midStream: isn === null });
     return tracked;
-  }
-
-  private addView(tracked: Tracked, client: Endpoint, key: string): void {
-    tracked.viewKeys.push(key);
-    this.byView.set(key, tracked);
-    if (!tracked.conn.views.some((v) => v.ip === client.ip && v.port === client.port)) {
-      tracked.conn.views.push(client);
-    }
   }
 
   private close(tracked: Tracked, reason: 'fin' | 'rst' | 'idle' | 'evicted' | 'shutdown', nowUs: number, events: StreamEvent[]): void {
@@ -217,10 +225,7 @@ export class ConnectionTable {
     for (const key of tracked.viewKeys) {
       if (this.byView.get(key) === tracked) this.byView.delete(key);
     }
-    if (tracked.conn.clientIsn !== null) {
-      const key = isnKey(tracked.conn.server, tracked.conn.clientIsn);
-      if (this.byIsn.get(key) === tracked) this.byIsn.delete(key);
-    }
+    if (this.byMergeKey.get(tracked.mergeKey) === tracked) this.byMergeKey.delete(tracked.mergeKey);
     tracked.request.finish();
     tracked.response.finish();
     if (reason === 'evicted') this.count('evicted_connection');

@@ -10,11 +10,18 @@ export interface ReassembledBytes {
   gap: boolean;
 }
 
-/** Limits that keep a hostile or broken peer from growing memory without bound. */
+/** Limits that keep a hostile or broken peer from growing memory or CPU use without bound. */
 export interface ReassemblerLimits {
   /** Out-of-order bytes held while waiting for a hole to fill; past it, the hole is skipped. */
   maxBufferedBytes: number;
+  /** A budget shared by every reassembler of a table: past it, holes are skipped too. */
+  shared?: { usedBytes: number; maxBytes: number };
 }
+
+/** Out-of-order segments held per direction (each costs a Map entry): past it, the hole is skipped. */
+export const MAX_PENDING_SEGMENTS = 128;
+/** What holding one segment costs besides its bytes, for the byte limits. */
+const SEGMENT_OVERHEAD_BYTES = 64;
 
 const NOTHING: ReassembledBytes = { chunks: [], gap: false };
 
@@ -59,20 +66,38 @@ export class Reassembler {
   /** Stops accepting bytes and frees the buffer (connection closed or expired). */
   finish(): void {
     this.finished = true;
+    this.account(-this.pendingBytes);
     this.pending.clear();
-    this.pendingBytes = 0;
+  }
+
+  private account(delta: number): void {
+    this.pendingBytes += delta;
+    if (this.limits.shared) this.limits.shared.usedBytes += delta;
+  }
+
+  private cost(payload: Uint8Array): number {
+    return payload.length + SEGMENT_OVERHEAD_BYTES;
   }
 
   private hold(seq: number, payload: Uint8Array): void {
     const existing = this.pending.get(seq);
     if (existing && existing.length >= payload.length) return;
-    if (existing) this.pendingBytes -= existing.length;
+    if (existing) this.account(-this.cost(existing));
     this.pending.set(seq, payload);
-    this.pendingBytes += payload.length;
+    this.account(this.cost(payload));
+  }
+
+  private overLimit(): boolean {
+    const shared = this.limits.shared;
+    return (
+      this.pendingBytes > this.limits.maxBufferedBytes ||
+      this.pending.size > MAX_PENDING_SEGMENTS ||
+      (shared !== undefined && shared.usedBytes > shared.maxBytes)
+    );
   }
 
   private drainOrSkip(): ReassembledBytes {
-    if (this.pendingBytes <= this.limits.maxBufferedBytes) return NOTHING;
+    if (!this.overLimit()) return NOTHING;
     // The hole is not going to be filled in time: skip to the earliest held byte.
     let earliest: number | null = null;
     for (const seq of this.pending.keys()) {
@@ -84,22 +109,29 @@ export class Reassembler {
     return { chunks, gap: true };
   }
 
+  /** Moves every held segment that is now contiguous into `chunks`. */
   private drainInto(chunks: Uint8Array[]): void {
-    let progressed = true;
-    while (progressed && this.pending.size > 0) {
-      progressed = false;
-      for (const [seq, payload] of this.pending) {
-        const next = this.nextSeq as number;
-        const offset = seqDiff(next, seq);
-        if (offset < 0) continue;
-        this.pending.delete(seq);
-        this.pendingBytes -= payload.length;
-        if (offset < payload.length) {
-          const fresh = payload.subarray(offset);
-          chunks.push(fresh);
-          this.nextSeq = seqAdd(next, fresh.length);
+    while (this.pending.size > 0) {
+      const next = this.nextSeq as number;
+      // The common case, a segment starting exactly where the stream stands, is one lookup.
+      let seq: number | undefined = this.pending.has(next) ? next : undefined;
+      if (seq === undefined) {
+        for (const held of this.pending.keys()) {
+          if (seqDiff(next, held) >= 0) {
+            seq = held;
+            break;
+          }
         }
-        progressed = true;
+      }
+      if (seq === undefined) return;
+      const payload = this.pending.get(seq) as Uint8Array;
+      this.pending.delete(seq);
+      this.account(-this.cost(payload));
+      const offset = seqDiff(next, seq);
+      if (offset < payload.length) {
+        const fresh = payload.subarray(offset);
+        chunks.push(fresh);
+        this.nextSeq = seqAdd(next, fresh.length);
       }
     }
   }

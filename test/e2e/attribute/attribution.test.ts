@@ -1,3 +1,5 @@
+// Attribution end to end: the tracefs and procfs finders against real curl/node clients in a namespace.
+
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

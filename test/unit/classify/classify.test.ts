@@ -32,20 +32,24 @@ const conn = (client: string, views: string[]): Connection => ({
 
 describe('hop limit', () => {
   it.each([
-    ['host process', conn('10.0.0.2', ['10.0.0.2']), new Set(['10.0.0.2']), false],
-    ['NATed container', conn('172.17.0.2', ['172.17.0.2', '10.0.0.2']), null, true],
-    ['routed pod (not a local address)', conn('192.168.5.5', ['192.168.5.5']), new Set(['10.0.0.2']), true],
-    ['unknown local addresses', conn('192.168.5.5', ['192.168.5.5']), null, false],
-  ])('%s forwarded=%s', (_n, c, local, forwarded) => {
-    expect(isForwardedClient(c, local)).toBe(forwarded);
+    ['host process', conn('10.0.0.2', ['10.0.0.2']), { clientNetns: null, ownNetns: null, localAddresses: new Set(['10.0.0.2']) }, false],
+    ['NATed container', conn('172.17.0.2', ['172.17.0.2', '10.0.0.2']), { clientNetns: null, ownNetns: null, localAddresses: null }, true],
+    ['routed pod (not a local address)', conn('192.168.5.5', ['192.168.5.5']), { clientNetns: null, ownNetns: null, localAddresses: new Set(['10.0.0.2']) }, true],
+    ['unknown local addresses', conn('192.168.5.5', ['192.168.5.5']), { clientNetns: null, ownNetns: null, localAddresses: null }, false],
+    ['another netns, whatever the address', conn('10.0.0.2', ['10.0.0.2']), { clientNetns: 7, ownNetns: 1, localAddresses: new Set(['10.0.0.2']) }, true],
+    ['same netns, address added after start', conn('10.9.9.9', ['10.9.9.9']), { clientNetns: 1, ownNetns: 1, localAddresses: new Set(['10.0.0.2']) }, false],
+  ])('%s: forwarded=%s', (_n, c, place, forwarded) => {
+    expect(isForwardedClient(c, place)).toBe(forwarded);
   });
 
   it.each([
-    [true, 1, true],
-    [true, 2, false],
-    [false, 1, false],
-    [true, null, false],
-  ])('forwarded=%s ttl=%s → %s', (forwarded, ttl, exceeded) => {
-    expect(exceedsHopLimit(forwarded, ttl)).toBe(exceeded);
+    ['v2_token', true, 1, true],
+    ['v2_token', true, 2, false],
+    ['v2_token', false, 1, false],
+    ['v2_token', true, null, false],
+    ['v2_get', true, 1, false],
+    ['v1', true, 1, false],
+  ] as const)('%s forwarded=%s ttl=%s → %s', (kind, forwarded, ttl, exceeded) => {
+    expect(exceedsHopLimit(kind, forwarded, ttl)).toBe(exceeded);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
-import { IMDS_ENDPOINTS } from '../../../src/capture/bpf-filter.js';
+import { IMDS_ENDPOINTS } from '../../../src/capture/endpoints.js';
 import { TcpFlag } from '../../../src/decode/segment.js';
 import { conversation, sllFrame, SLL } from '../../helpers/packet-builder.js';
 
@@ -22,10 +22,11 @@ async function run(frames: Frames, localAddresses: Set<string> | null = null): P
     finder: null,
     attributionTimeoutMs: 0,
     localAddresses,
+    ownNetns: null,
     ownPid: process.pid,
     idleTimeoutMs: 30_000,
     maxConnections: 100,
-    maxBufferedBytesPerDirection: 65536,
+    maxBufferedBytesPerDirection: 65536, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64,
     onEvent: (e) => events.push(e),
   });
   for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
@@ -90,6 +91,54 @@ describe('Pipeline', () => {
     expect(events[0]).toMatchObject({ kind: 'v2_token', status: 200, src_ip: '172.18.0.2', src_port: 45000, nat_src: ['10.0.0.2:45000'], forwarded: true, response_ttl: 1, hop_limit_exceeded: true });
   });
 
+  it('merges the NAT views of a connection joined mid-stream (open before the capture)', async () => {
+    const inner = conversation({ client: '172.18.0.2', cport: 45100, isn: 900, exchanges: [{ request: V1, response: OK }, { request: V1, response: OK }] });
+    const outer = conversation({ client: '10.0.0.2', cport: 45100, isn: 900, exchanges: [{ request: V1, response: OK }, { request: V1, response: OK }] });
+    const frames: Frames = [];
+    // Skip the handshake and the first exchange: the capture starts at the second request.
+    inner.forEach((f, i) => {
+      if (i < 5) return;
+      const o = outer[i] as Frames[number];
+      if ([6, 8].includes(i)) frames.push(o, f); // server → client: uplink first
+      else frames.push(f, o);
+    });
+    const { events } = await run(frames);
+    expect(events.map(brief)).toEqual([['v1', 'GET', '/latest/meta-data/instance-id', 200]]);
+    expect(events[0]).toMatchObject({ src_ip: '172.18.0.2', nat_src: ['10.0.0.2:45100'] });
+  });
+
+  it('reports requests that never get an answer without holding them forever', async () => {
+    const many = Array.from({ length: 70 }, () => ({ request: V1 }));
+    const frames = conversation({ client: '10.0.0.2', cport: 41010, exchanges: many }).slice(0, -3); // never closed
+    const events: ImdsRequestEvent[] = [];
+    const pipeline = new Pipeline({
+      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownPid: 1,
+      idleTimeoutMs: 30_000, maxConnections: 10, maxBufferedBytesPerDirection: 65536, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64, onEvent: (e) => events.push(e),
+    });
+    for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
+    await new Promise((resolve) => setImmediate(resolve));
+    // the 65th request overflowed the queue: everything waiting was reported, and later ones at once
+    expect(events).toHaveLength(70);
+    expect(events.every((e) => e.status === null)).toBe(true);
+    expect(pipeline.stats.dropped).toMatchObject({ http_unanswered_overflow: 1 });
+  });
+
+  it('reports waiting requests at once when the answers cannot be followed', async () => {
+    const frames = conversation({ client: '10.0.0.2', cport: 41011, exchanges: [{ request: V1 + V1, response: 'garbage\r\n\r\n' }] }).slice(0, -3);
+    const events: ImdsRequestEvent[] = [];
+    const pipeline = new Pipeline({
+      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownPid: 1,
+      idleTimeoutMs: 30_000, maxConnections: 10, maxBufferedBytesPerDirection: 65536, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64, onEvent: (e) => events.push(e),
+    });
+    for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events.map(brief)).toEqual([
+      ['v1', 'GET', '/latest/meta-data/instance-id', null],
+      ['v1', 'GET', '/latest/meta-data/instance-id', null],
+    ]);
+    expect(pipeline.stats.dropped).toMatchObject({ http_response_bad_status_line: 1 });
+  });
+
   it('does not flag the hop limit for the host itself', async () => {
     const frames = conversation({ client: '10.0.0.2', cport: 41004, exchanges: [{ request: PUT, response: TOKEN_ANSWER }], responseTtl: 1 });
     const { events } = await run(frames, new Set(['10.0.0.2']));
@@ -121,8 +170,8 @@ describe('Pipeline', () => {
     const frames = conversation({ client: '10.0.0.2', cport: 41006, exchanges: [{ request: V1 }] }).slice(0, 4);
     const events: ImdsRequestEvent[] = [];
     const pipeline = new Pipeline({
-      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownPid: 1,
-      idleTimeoutMs: 1000, maxConnections: 10, maxBufferedBytesPerDirection: 1024, onEvent: (e) => events.push(e),
+      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownPid: 1,
+      idleTimeoutMs: 1000, maxConnections: 10, maxBufferedBytesPerDirection: 1024, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64, onEvent: (e) => events.push(e),
     });
     for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
     expect(pipeline.openConnections).toBe(1);
@@ -138,8 +187,8 @@ describe('Pipeline', () => {
       frames.push({ frame: sllFrame({ src: '10.0.0.2', dst: '169.254.169.254', sport: 10000 + i, dport: 80, seq: i, flags: TcpFlag.SYN }), timestampUs: i });
     }
     const pipeline = new Pipeline({
-      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownPid: 1,
-      idleTimeoutMs: 30_000, maxConnections: 100, maxBufferedBytesPerDirection: 1024, onEvent: () => {},
+      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownPid: 1,
+      idleTimeoutMs: 30_000, maxConnections: 100, maxBufferedBytesPerDirection: 1024, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64, onEvent: () => {},
     });
     for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
     expect(pipeline.openConnections).toBe(100);

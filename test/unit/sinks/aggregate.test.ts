@@ -30,7 +30,7 @@ describe('Aggregator', () => {
     expect(p[0]).toMatchObject({ first_seen: '2026-11-23T10:00:00.000Z', last_seen: '2026-11-23T10:00:01.000Z', v1_rejected: 1 });
     const v = a.verdict();
     expect(v.safe_to_require_imdsv2).toBe(false);
-    expect(v.message).toBe('1 process still uses IMDSv1: curl');
+    expect(v.message).toBe('not safe to require IMDSv2: 1 process still uses IMDSv1: curl; IMDSv2 token answers are lost at the container hop for: curl (container cccccccccccc)');
     expect(v.fixes.join('\n')).toContain('HttpPutResponseHopLimit to 2');
   });
 
@@ -50,6 +50,12 @@ describe('Aggregator', () => {
     expect(a.processes()).toEqual([]);
     expect(a.ownRequests).toBe(1);
     expect(a.verdict().safe_to_require_imdsv2).toBe(true);
+  });
+
+  it('is not safe while token answers die at the hop limit, even without IMDSv1', () => {
+    const a = new Aggregator();
+    a.add(ev({ kind: 'v2_token', hop_limit_exceeded: true }));
+    expect(a.verdict()).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: [], hop_limit_processes: ['curl'] });
   });
 
   it('says safe when only IMDSv2 was used', () => {

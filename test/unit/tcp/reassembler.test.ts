@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Reassembler } from '../../../src/tcp/reassembler.js';
+import { MAX_PENDING_SEGMENTS, Reassembler } from '../../../src/tcp/reassembler.js';
 
 const text = 'GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n';
 const bytes = new TextEncoder().encode(text);
@@ -58,12 +58,43 @@ describe('Reassembler', () => {
   });
 
   it('skips a hole that never fills once the buffer limit is passed, and says so', () => {
-    const r = new Reassembler({ maxBufferedBytes: 16 });
+    const r = new Reassembler({ maxBufferedBytes: 100 }); // each held segment costs its bytes + 64
     r.synchronize(0);
     expect(r.push(11, bytes.subarray(10, 20)).gap).toBe(false);
     const result = r.push(21, bytes.subarray(20, 40));
     expect(result.gap).toBe(true);
     expect(Buffer.concat(result.chunks).toString()).toBe(text.slice(10, 40));
     expect(r.bufferedBytes).toBe(0);
+  });
+
+  it('holds at most MAX_PENDING_SEGMENTS out-of-order segments, however small', () => {
+    const r = new Reassembler({ maxBufferedBytes: 1 << 30 });
+    r.synchronize(0);
+    // 64k one-byte segments in reverse order, each leaving a hole before it: a crafted worst case.
+    let gaps = 0;
+    let delivered = 0;
+    let maxHeld = 0;
+    for (let i = 65536; i >= 2; i--) {
+      const result = r.push(i, new Uint8Array([i & 0xff]));
+      if (result.gap) gaps++;
+      delivered += result.chunks.reduce((n, c) => n + c.length, 0);
+      maxHeld = Math.max(maxHeld, r.bufferedBytes);
+    }
+    expect(maxHeld).toBeLessThanOrEqual((MAX_PENDING_SEGMENTS + 1) * 65);
+    expect(gaps).toBeGreaterThan(0);
+    expect(delivered).toBeGreaterThan(0);
+  });
+
+  it('skips holes when the budget shared by all connections is spent', () => {
+    const shared = { usedBytes: 0, maxBytes: 150 };
+    const a = new Reassembler({ maxBufferedBytes: 1 << 20, shared });
+    const b = new Reassembler({ maxBufferedBytes: 1 << 20, shared });
+    a.synchronize(0);
+    b.synchronize(0);
+    expect(a.push(11, bytes.subarray(10, 20)).gap).toBe(false);
+    expect(shared.usedBytes).toBe(74);
+    expect(b.push(11, bytes.subarray(10, 50)).gap).toBe(true); // 74 + 104 > 150
+    a.finish();
+    expect(shared.usedBytes).toBe(0);
   });
 });

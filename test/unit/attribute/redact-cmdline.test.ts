@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactCmdline } from '../../src/attribute/redact-cmdline.js';
+import { redactCmdline } from '../../../src/attribute/redact-cmdline.js';
 
 const T = 'AQAEAMockCanaryToken==';
 
