@@ -128,9 +128,13 @@ export class AgentProcess {
     );
   }
 
-  /** SIGINT, then the exit code and the summary; SIGKILL if it does not exit in time. */
-  async stop(timeoutMs = 15_000): Promise<AgentExit> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT');
+  /**
+   * Sends `signal` (or none, to wait for an agent that stops by itself, e.g. at the end
+   * of --duration), then resolves with the exit code and the summary; SIGKILL if it
+   * does not exit within `timeoutMs`.
+   */
+  async stop(timeoutMs = 15_000, signal: 'SIGINT' | 'SIGTERM' | 'none' = 'SIGINT'): Promise<AgentExit> {
+    if (signal !== 'none' && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const code = await this.exited;
     clearTimeout(timer);

@@ -11,6 +11,8 @@ export interface ClientRun {
   stdout: string;
   /** The comm the kernel gives it (basename of the program, 15 chars). */
   comm: string;
+  /** The client's own source port, when the client reports it (curl). */
+  localPort?: number;
 }
 
 export const IMDS_V4 = 'http://169.254.169.254';
@@ -30,9 +32,11 @@ export function runClient(testbed: Testbed, ns: TestbedNamespace, argv: readonly
   });
 }
 
-/** `curl` IMDSv1: a token-less GET. */
-export function curlV1(testbed: Testbed, ns: TestbedNamespace, path = '/latest/meta-data/instance-id', base = IMDS_V4): Promise<ClientRun> {
-  return runClient(testbed, ns, ['curl', '-sS', '-g', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', `${base}${path}`]);
+/** `curl` IMDSv1: a token-less GET. stdout is the HTTP status; `localPort` the source port curl used. */
+export async function curlV1(testbed: Testbed, ns: TestbedNamespace, path = '/latest/meta-data/instance-id', base = IMDS_V4): Promise<ClientRun> {
+  const run = await runClient(testbed, ns, ['curl', '-sS', '-g', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code} %{local_port}', `${base}${path}`]);
+  const [status = '', port = ''] = run.stdout.split(' ');
+  return { ...run, stdout: status, localPort: Number(port) || undefined };
 }
 
 /** `curl` token PUT; stdout is the token (kept by the caller, never printed). */

@@ -81,12 +81,19 @@ describe.skipIf(!prereq.ok)(title, () => {
     const v1 = await curlV1(tb, 'host');
     const put = await curlToken(tb, 'host');
     const v2 = await curlWithToken(tb, 'host', put.stdout);
-    await a.waitForRequests(3, WAIT_MS, (e) => [v1.pid, put.pid, v2.pid].includes(e.pid ?? -1));
-    expect([...of(a, v1), ...of(a, put), ...of(a, v2)].map(brief)).toEqual([
+    const sdk = await sdkCredentials(tb, 'host');
+    expect(JSON.parse(sdk.stdout)).toMatchObject({ ok: true });
+    await a.waitForRequests(6, WAIT_MS, (e) => [v1.pid, put.pid, v2.pid, sdk.pid].includes(e.pid ?? -1));
+    expect([...of(a, v1), ...of(a, put), ...of(a, v2), ...of(a, sdk)].map(brief)).toEqual([
       ['v1', 401, 'curl'],
       ['v2_token', 200, 'curl'],
       ['v2_get', 200, 'curl'],
+      ['v2_token', 200, 'node'],
+      ['v2_get', 200, 'node'],
+      ['v2_get', 200, 'node'],
     ]);
+    const exit = await a.stop();
+    expect(exit.summary?.processes.find((p) => p.name === 'curl')).toMatchObject({ v1: 1, v1_rejected: 1 });
   });
 
   it('captures IMDS over IPv6 (fd00:ec2::254)', async () => {
@@ -119,6 +126,74 @@ describe.skipIf(!prereq.ok)(title, () => {
       kind: 'v2_get', status: 401, comm: 'node', attribution: 'tracefs', src_ip: tb.layout.ctr.v4,
       netns: statSync(`/run/netns/${tb.nsName('ctr')}`).ino,
     });
+  });
+
+  it('reports an IPv6 request from the container once (NAT66), with the container address', async () => {
+    const a = await startAgent();
+    const run = await curlV1(tb, 'ctr', '/latest/meta-data/mac', IMDS_V6);
+    expect(run.stdout).toBe('200');
+    await a.waitForRequests(1, WAIT_MS, (e) => e.pid === run.pid);
+    await a.stop();
+    const events = a.requests.filter((e) => e.path === '/latest/meta-data/mac');
+    expect(events.map((e) => [e.kind, e.status, e.comm, e.pid, e.src_ip, e.src_port, e.dst_ip])).toEqual([
+      ['v1', 200, 'curl', run.pid, tb.layout.ctr.v6, run.localPort, 'fd00:ec2::254'],
+    ]);
+    expect(events[0]?.nat_src).toEqual([expect.stringMatching(new RegExp(`^\\[${tb.layout.host.v6}\\]:\\d+$`))]);
+  });
+
+  it('counts a container keep-alive connection opened before the agent started once, and finds its process', async () => {
+    // A poller with one keep-alive connection: one request before the agent runs, then one per line on stdin.
+    const script = `
+      const http = require('node:http');
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = () => http.get({ host: '169.254.169.254', path: '/latest/meta-data/hostname', agent }, (res) => {
+        res.resume();
+        res.on('end', () => process.stdout.write(res.statusCode + '\\n'));
+      });
+      get();
+      require('node:readline').createInterface({ input: process.stdin }).on('line', get).on('close', () => agent.destroy());`;
+    const poller = tb.spawn('ctr', [process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+    try {
+      const answers: string[] = [];
+      let wake: () => void = () => {};
+      poller.stdout?.on('data', (d: Buffer) => {
+        answers.push(...d.toString().trim().split('\n'));
+        wake();
+      });
+      const answered = (n: number) => new Promise<void>((resolve) => {
+        wake = () => answers.length >= n && resolve();
+        wake();
+      });
+      await answered(1);
+      const a = await startAgent();
+      for (let i = 2; i <= 4; i++) {
+        poller.stdin?.write('go\n');
+        await answered(i);
+      }
+      await a.waitForRequests(3, WAIT_MS, (e) => e.path === '/latest/meta-data/hostname');
+      await a.stop();
+      const events = a.requests.filter((e) => e.path === '/latest/meta-data/hostname');
+      expect(events.map((e) => [e.kind, e.status, e.pid, e.comm, e.attribution, e.src_ip])).toEqual(
+        Array.from({ length: 3 }, () => ['v1', 200, poller.pid, 'node', 'procfs', tb.layout.ctr.v4]),
+      );
+      expect(new Set(events.map((e) => e.connection)).size).toBe(1);
+    } finally {
+      poller.kill('SIGKILL');
+    }
+  });
+
+  it('stops by itself at the end of --duration, and on SIGTERM, with a summary', async () => {
+    const timed = await AgentProcess.start(tb.nsName('host'), ['--no-identity', '--duration', '2s']);
+    const run = await curlV1(tb, 'host');
+    const exit = await timed.stop(15_000, 'none');
+    expect(exit.code).toBe(3);
+    expect(exit.summary?.duration_s).toBeGreaterThanOrEqual(1.9);
+    expect(exit.summary?.duration_s).toBeLessThan(5);
+    expect(timed.requests.map((e) => e.pid)).toContain(run.pid);
+    const termed = await AgentProcess.start(tb.nsName('host'), ['--no-identity']);
+    const termExit = await termed.stop(15_000, 'SIGTERM');
+    expect(termExit.code).toBe(0);
+    expect(termExit.summary?.verdict.safe_to_require_imdsv2).toBe(true);
   });
 
   it('follows the AWS SDK for JavaScript (IMDSv2: token PUT, role, credentials)', async () => {
@@ -158,6 +233,8 @@ describe.skipIf(!prereq.ok)(title, () => {
     expect(events.map(brief)).toEqual([['v2_token', 200, 'curl']]);
     expect(events[0]).toMatchObject({ forwarded: true, response_ttl: 1, hop_limit_exceeded: true });
     expect(exit.summary?.verdict.hop_limit_processes).toEqual([expect.stringMatching(/^curl/)]);
+    expect(exit.summary?.verdict.safe_to_require_imdsv2).toBe(false);
+    expect(exit.code).toBe(3);
     expect(exit.summary?.verdict.fixes.join(' ')).toContain('HttpPutResponseHopLimit to 2');
   });
 
@@ -196,20 +273,22 @@ describe.skipIf(!prereq.ok)(title, () => {
     expect(events[0]?.netns).toBe(statSync(`/run/netns/${tb.nsName('host')}`).ino);
   });
 
-  it.each(['host', 'ctr'] as const)('attributes ≥ 99 %% of a burst of 200 curls, 25 at a time (%s)', async (ns) => {
+  it.each(['host', 'ctr'] as const)('attributes at least 99 percent of a burst of 200 curls, 25 at a time, from the %s', async (ns) => {
     const a = await startAgent();
     const runs: ClientRun[] = [];
     for (let wave = 0; wave < 8; wave++) {
       runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, ns, '/latest/meta-data/ami-id')))));
     }
-    expect(runs.every((r) => r.stdout === '200')).toBe(true);
-    const pids = new Set(runs.map((r) => r.pid));
+    expect(runs.every((r) => r.stdout === '200' && r.localPort !== undefined)).toBe(true);
     await a.waitForRequests(200, 30_000, (e) => e.path === '/latest/meta-data/ami-id');
     const events = a.requests.filter((e) => e.path === '/latest/meta-data/ami-id');
     expect(events).toHaveLength(200);
-    const right = events.filter((e) => e.pid !== null && pids.has(e.pid) && e.comm === 'curl');
+    // Each curl's own source port names its request: the event must carry that curl's pid and comm.
+    const pidByPort = new Map(runs.map((r) => [r.localPort, r.pid]));
+    expect(pidByPort.size).toBe(200);
+    const right = events.filter((e) => pidByPort.get(e.src_port) === e.pid && e.comm === 'curl');
     expect(right.length / 200).toBeGreaterThanOrEqual(0.99);
-    // every pid at most once: nothing attributed to the wrong curl
-    expect(new Set(right.map((e) => e.pid)).size).toBe(right.length);
+    // and none is attributed to a wrong process: a miss may only be "unknown"
+    expect(events.filter((e) => e.pid !== null && pidByPort.get(e.src_port) !== e.pid)).toEqual([]);
   });
 });
