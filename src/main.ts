@@ -14,7 +14,10 @@ function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
     // Options of the default command and of subcommands share names (--format): keep them apart.
     .enablePositionalOptions()
     .exitOverride()
-    .showHelpAfterError('(run imds-sniff --help for usage)');
+    // One error format for everything: `imds-sniff: <what>` then a hint, as main() prints its own.
+    .configureOutput({ outputError: (text, write) => write(`imds-sniff: ${text.replace(/^error: /, '')}`) })
+    .showHelpAfterError('  hint: run imds-sniff --help')
+    .helpCommand('help [command]', 'show help for a command');
   for (const register of COMMANDS) register(program, setResult);
   return program;
 }
@@ -29,6 +32,14 @@ function report(error: unknown, debug: boolean): ExitCodeValue {
   process.stderr.write(`imds-sniff: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
   process.stderr.write(debug ? `${(error as Error)?.stack}\n` : '  hint: run again with --debug and report the output\n');
   return ExitCode.INTERNAL;
+}
+
+// A reader that went away (`imds-sniff … | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
 }
 
 async function main(argv: string[]): Promise<ExitCodeValue> {

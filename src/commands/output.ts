@@ -20,7 +20,9 @@ export function openOutput(format: OutputFormat, file: string | undefined): Sink
     try {
       fd = openSync(file, 'a', 0o640);
     } catch (cause) {
-      const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (cause as Error).message.replace(/^[A-Z]+: /, '');
+      const reasons: Record<string, string> = { ENOENT: 'no such directory', EISDIR: 'it is a directory', EACCES: 'permission denied', EROFS: 'read-only file system' };
+      const code = (cause as NodeJS.ErrnoException).code ?? '';
+      const reason = reasons[code] ?? (cause as Error).message.replace(/^[A-Z]+: /, '');
       throw new UsageError(`--output: cannot write ${file}: ${reason}`, { cause });
     }
   }

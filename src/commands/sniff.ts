@@ -44,6 +44,7 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
   if (flags.read !== undefined) {
     if (flags.duration !== undefined) throw new UsageError('--read and --duration do not go together');
     const sink = openOutput(format, flags.output);
+    if (flags.output !== undefined) process.stderr.write(`imds-sniff: reading ${flags.read}, writing ${format} to ${flags.output}\n`);
     try {
       return exitCodeFor(await runOfflineSession({ path: flags.read, sinks: [sink], hostFacts: collectHostFacts }));
     } finally {

@@ -3,6 +3,8 @@
 import { UsageError } from '../errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** The longest a timer can wait (2^31 - 1 ms, ~24.8 days); longer runs use no --duration. */
+export const MAX_DURATION_MS = 2_147_483_647;
 
 /** Milliseconds in `text`. A bare number means seconds. Throws UsageError naming the flag. */
 export function parseDuration(text: string, flag: string): number {
@@ -15,5 +17,6 @@ export function parseDuration(text: string, flag: string): number {
   }
   const ms = bare ? Number(trimmed) * 1000 : parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] as number), 0);
   if (ms <= 0) throw new UsageError(`${flag}: duration must be greater than zero`);
+  if (ms > MAX_DURATION_MS) throw new UsageError(`${flag}: "${text}" is too long (at most 24d)`, { hint: 'leave --duration out to run until stopped' });
   return Math.round(ms);
 }

@@ -5,7 +5,7 @@ import { Aggregator } from '../sinks/aggregate.js';
 import { isoTime, type ImdsRequestEvent } from './events.js';
 import type { HostFacts, OutputEvent, Sink, SummaryEvent } from '../sinks/sink.js';
 import { LiveCapture } from '../capture/live.js';
-import { readPcapFile } from '../capture/pcap-file.js';
+import { openPcapFile } from '../capture/pcap-file.js';
 import { bpfFilterFor } from '../capture/bpf-filter.js';
 import { IMDS_ENDPOINTS } from '../capture/endpoints.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
@@ -201,6 +201,7 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
   const filter = bpfFilterFor(endpoints);
   const aggregator = new Aggregator();
   const emit = fanOut(options.sinks, aggregator, options.onRequest);
+  const file = openPcapFile(options.path, filter); // throws before any line is written
   emit({
     event: 'start',
     time: new Date().toISOString(),
@@ -213,10 +214,18 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
     attribution_note: 'offline analysis: processes cannot be attributed from a capture file',
     duration_s: null,
   });
+  if (file.check.truncated) {
+    emit({
+      event: 'warning',
+      time: new Date().toISOString(),
+      code: 'PCAP_TRUNCATED',
+      message: `${options.path} ends inside a record (cut short?): the last packet is lost, requests in it may be missing`,
+    });
+  }
   let pipeline: Pipeline | null = null;
   let firstUs: number | null = null;
   let lastUs = 0;
-  await readPcapFile(options.path, filter, (frame, linkType) => {
+  await file.read((frame, linkType) => {
     pipeline ??= new Pipeline(
       pipelineOptions(linkType, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, onEvent: emit }),
     );

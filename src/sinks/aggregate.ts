@@ -13,7 +13,7 @@ export interface ProcessSummary {
   /** Up to 10 distinct pids seen, and how many there were. */
   pids: number[];
   pid_count: number;
-  /** A cmdline seen for it (the first). */
+  /** A command line of one of its IMDSv1 calls when it made any, else of its first call. */
   cmdline: string[] | null;
   v1: number;
   v2_token: number;
@@ -47,6 +47,8 @@ const MAX_PIDS = 10;
  */
 export class Aggregator {
   private readonly byIdentity = new Map<string, ProcessSummary>();
+  /** Summaries whose cmdline already comes from an IMDSv1 call. */
+  private readonly cmdlineFromV1 = new Set<ProcessSummary>();
   ownRequests = 0;
 
   /** @param hostNetns inode of the agent's own network namespace, when known. */
@@ -108,7 +110,10 @@ export class Aggregator {
       s.pid_count += 1;
       if (s.pids.length < MAX_PIDS) s.pids.push(e.pid);
     }
-    if (s.cmdline === null) s.cmdline = e.cmdline;
+    if (e.cmdline !== null && !this.cmdlineFromV1.has(s) && (s.cmdline === null || e.kind === 'v1')) {
+      s.cmdline = e.cmdline;
+      if (e.kind === 'v1') this.cmdlineFromV1.add(s);
+    }
     if (e.time < s.first_seen) s.first_seen = e.time;
     if (e.time > s.last_seen) s.last_seen = e.time;
     s.verdict = s.v1 > 0 ? 'uses_imdsv1' : s.hop_limit_exceeded > 0 ? 'hop_limit_failure' : s.v2_token + s.v2_get > 0 ? 'imdsv2_only' : 'other';

@@ -10,7 +10,8 @@ function pad(text: string, width: number): string {
 export function renderSummary(s: SummaryEvent): string {
   const lines: string[] = [];
   lines.push('== imds-sniff summary ==');
-  lines.push(`host:        ${s.host.hostname}${s.host.instance_id ? ` (${s.host.instance_id})` : ''}`);
+  const hostLabel = s.file ? 'analysed on:' : 'host:       ';
+  lines.push(`${hostLabel} ${s.host.hostname}${s.host.instance_id ? ` (${s.host.instance_id})` : ''}`);
   lines.push(`os:          ${s.host.os}, kernel ${s.host.kernel}`);
   lines.push(s.file ? `capture:     file ${s.file}` : `capture:     interface ${s.interface}, ${s.duration_s}s from ${s.started}`);
   lines.push(`attribution: ${s.attribution_method}`);
@@ -37,7 +38,13 @@ export function renderSummary(s: SummaryEvent): string {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
     for (const row of [header, ...rows]) lines.push(row.map((c, i) => pad(c, widths[i] as number)).join('  ').trimEnd());
     for (const p of s.processes.filter((x) => x.v1 > 0)) {
-      lines.push(`  ${p.name}: exe ${p.exe ?? '?'}; pids ${p.pids.join(',') || '?'}${p.pid_count > p.pids.length ? ' …' : ''}; cmdline ${p.cmdline ? p.cmdline.join(' ') : '?'}`);
+      const facts = [
+        p.exe ? `exe ${p.exe}` : '',
+        p.pids.length > 0 ? `pids ${p.pids.join(',')}${p.pid_count > p.pids.length ? ' …' : ''}` : '',
+        p.user ? `user ${p.user}` : '',
+        p.cmdline ? `cmdline ${p.cmdline.join(' ')}` : '',
+      ].filter(Boolean);
+      if (facts.length > 0) lines.push(`  ${p.name}: ${facts.join('; ')}`);
     }
     lines.push('');
   }

@@ -17,7 +17,7 @@ export function formatRequestLine(e: ImdsRequestEvent): string {
   const time = e.time.slice(11, 23);
   const who =
     e.pid !== null
-      ? `${e.comm ?? '?'}[${e.pid}]${e.user ? ` ${e.user}` : e.uid !== null ? ` uid=${e.uid}` : ''}`
+      ? `${e.comm ?? '?'}[${e.pid}]${e.user ? ` ${e.user}` : e.uid !== null ? ` uid=${e.uid}` : ''}${e.attribution === 'exited' ? ' (exited)' : ''}`
       : e.comm !== null
         ? `${e.comm}[?]`
         : e.attribution === 'none'

@@ -1,6 +1,9 @@
 // The built CLI as an operator meets it: flags, exit codes, one-line errors (never a stack trace), doctor.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,8 +41,11 @@ describe('imds-sniff CLI', () => {
     [['--duration', '0s'], /greater than zero/],
     [['--format', 'xml'], /Allowed choices are table, json/],
     [['--attribution', 'magic'], /Allowed choices are auto, tracefs, procfs, none/],
-    [['--no-such-flag'], /unknown option '--no-such-flag'/],
+    [['--no-such-flag'], /^imds-sniff: unknown option '--no-such-flag'\n  hint: run imds-sniff --help\n$/],
     [['--read', PCAP, '--duration', '1m'], /--read and --duration do not go together/],
+    [['--duration', '25d'], /too long \(at most 24d\)/],
+    [['--read', PCAP, '--output', '/nonexistent/dir/out.txt'], /--output: cannot write \/nonexistent\/dir\/out.txt: no such directory/],
+    [['--read', PCAP, '--format', 'json', '--output', '/tmp'], /--output: cannot write \/tmp: it is a directory/],
   ])('%j is a usage error: exit 2', (args, message) => {
     const r = cli(args);
     expect(r.code).toBe(2);
@@ -55,13 +61,42 @@ describe('imds-sniff CLI', () => {
   it('says a file that is not a capture is not one: exit 4', () => {
     const r = cli(['--read', README]);
     expect(r.code).toBe(4);
-    expectOneLineError(r.stderr, /is not a pcap capture file/);
+    expectOneLineError(r.stderr, /is not a pcap capture file \(not a pcap or pcapng file\)/);
+  });
+
+  it('warns about a capture that was cut short and analyses what is there', () => {
+    const cut = join(mkdtempSync(join(tmpdir(), 'imds-sniff-cut-')), 'cut.pcap');
+    writeFileSync(cut, readFileSync(PCAP).subarray(0, 3000));
+    const r = cli(['--read', cut, '--format', 'json']);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; code?: string });
+    expect(events.map((e) => e.event)).toEqual(['start', 'warning', 'imds_request', 'imds_request', 'summary']);
+    expect(events[1]?.code).toBe('PCAP_TRUNCATED');
+    expect(r.code).toBe(3);
+  });
+
+  it('writes --output files with mode 0640 and says so on stderr', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-out-'));
+    for (const format of ['json', 'table']) {
+      const out = join(dir, `out.${format}`);
+      const r = cli(['--read', PCAP, '--format', format, '--output', out]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`imds-sniff: reading ${PCAP}, writing ${format} to ${out}\n`);
+      expect(statSync(out).mode & 0o777).toBe(0o640);
+      expect(readFileSync(out, 'utf8')).toContain(format === 'json' ? '"event":"summary"' : '== imds-sniff summary ==');
+    }
+  });
+
+  it('has a help command and exits quietly when its reader goes away', () => {
+    expect(cli(['help', 'demo']).stdout).toContain('Usage: imds-sniff demo');
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${MAIN}" --read "${PCAP}" --format json | head -c 1 >/dev/null; exit 0`], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
   });
 
   it('analyses a capture file and exits 3 when IMDSv1 was seen', () => {
     const r = cli(['--read', PCAP]);
     expect(r.code).toBe(3);
-    expect(r.stdout).toContain('verdict: 1 process still uses IMDSv1: client 10.50.0.2');
+    expect(r.stdout).toContain('verdict: not safe to require IMDSv2: 1 process still uses IMDSv1: client 10.50.0.2');
   });
 
   it('prints one JSON object per line with --format json', () => {

@@ -12,7 +12,7 @@ describe('parseDuration', () => {
     ['1.5s', 1500],
   ])('%s → %d ms', (text, ms) => expect(parseDuration(text, '--duration')).toBe(ms));
 
-  it.each(['', 'ten', '10x', '-5s', '0s', '0', '0.0', '5 m'])('rejects %j with a usage error', (text) => {
+  it.each(['', 'ten', '10x', '-5s', '0s', '0', '0.0', '5 m', '25d', '99999999999h'])('rejects %j with a usage error', (text) => {
     expect(() => parseDuration(text, '--duration')).toThrowError(/--duration/);
   });
 });
