@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { Pipeline, type PipelineOptions } from '../../../src/pipeline/pipeline.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
 import { IMDS_ENDPOINTS } from '../../../src/capture/endpoints.js';
 import { TcpFlag } from '../../../src/decode/segment.js';
@@ -14,21 +14,30 @@ const DENIED = 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n';
 
 type Frames = Array<{ frame: Uint8Array; timestampUs: number }>;
 
-async function run(frames: Frames, localAddresses: Set<string> | null = null): Promise<{ events: ImdsRequestEvent[]; pipeline: Pipeline }> {
+/** A pipeline over Linux cooked frames, collecting its events; `over` changes a limit or two. */
+function make(over: Partial<PipelineOptions> = {}): { pipeline: Pipeline; events: ImdsRequestEvent[] } {
   const events: ImdsRequestEvent[] = [];
   const pipeline = new Pipeline({
     linkType: SLL,
     endpoints: IMDS_ENDPOINTS,
     finder: null,
     attributionTimeoutMs: 0,
-    localAddresses,
+    localAddresses: null,
     ownNetns: null,
     ownPid: process.pid,
     idleTimeoutMs: 30_000,
     maxConnections: 100,
-    maxBufferedBytesPerDirection: 65536, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64,
+    maxBufferedBytesPerDirection: 65536,
+    maxBufferedBytesTotal: 1 << 24,
+    maxWaitingRequestsPerConnection: 64,
     onEvent: (e) => events.push(e),
+    ...over,
   });
+  return { pipeline, events };
+}
+
+async function run(frames: Frames, localAddresses: Set<string> | null = null): Promise<{ events: ImdsRequestEvent[]; pipeline: Pipeline }> {
+  const { pipeline, events } = make({ localAddresses });
   for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
   await pipeline.flush((frames.at(-1)?.timestampUs ?? 0) + 1);
   return { events, pipeline };
@@ -110,11 +119,7 @@ describe('Pipeline', () => {
   it('reports requests that never get an answer without holding them forever', async () => {
     const many = Array.from({ length: 70 }, () => ({ request: V1 }));
     const frames = conversation({ client: '10.0.0.2', cport: 41010, exchanges: many }).slice(0, -3); // never closed
-    const events: ImdsRequestEvent[] = [];
-    const pipeline = new Pipeline({
-      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownPid: 1,
-      idleTimeoutMs: 30_000, maxConnections: 10, maxBufferedBytesPerDirection: 65536, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64, onEvent: (e) => events.push(e),
-    });
+    const { pipeline, events } = make();
     for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
     await new Promise((resolve) => setImmediate(resolve));
     // the 65th request overflowed the queue: everything waiting was reported, and later ones at once
@@ -125,11 +130,7 @@ describe('Pipeline', () => {
 
   it('reports waiting requests at once when the answers cannot be followed', async () => {
     const frames = conversation({ client: '10.0.0.2', cport: 41011, exchanges: [{ request: V1 + V1, response: 'garbage\r\n\r\n' }] }).slice(0, -3);
-    const events: ImdsRequestEvent[] = [];
-    const pipeline = new Pipeline({
-      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownPid: 1,
-      idleTimeoutMs: 30_000, maxConnections: 10, maxBufferedBytesPerDirection: 65536, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64, onEvent: (e) => events.push(e),
-    });
+    const { pipeline, events } = make();
     for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
     await new Promise((resolve) => setImmediate(resolve));
     expect(events.map(brief)).toEqual([
@@ -168,11 +169,7 @@ describe('Pipeline', () => {
 
   it('ends a connection left idle and reports its unanswered request', async () => {
     const frames = conversation({ client: '10.0.0.2', cport: 41006, exchanges: [{ request: V1 }] }).slice(0, 4);
-    const events: ImdsRequestEvent[] = [];
-    const pipeline = new Pipeline({
-      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownPid: 1,
-      idleTimeoutMs: 1000, maxConnections: 10, maxBufferedBytesPerDirection: 1024, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64, onEvent: (e) => events.push(e),
-    });
+    const { pipeline, events } = make({ idleTimeoutMs: 1000 });
     for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
     expect(pipeline.openConnections).toBe(1);
     pipeline.tick((frames.at(-1)?.timestampUs ?? 0) + 2_000_000);
@@ -186,10 +183,7 @@ describe('Pipeline', () => {
     for (let i = 0; i < 300; i++) {
       frames.push({ frame: sllFrame({ src: '10.0.0.2', dst: '169.254.169.254', sport: 10000 + i, dport: 80, seq: i, flags: TcpFlag.SYN }), timestampUs: i });
     }
-    const pipeline = new Pipeline({
-      linkType: SLL, endpoints: IMDS_ENDPOINTS, finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownPid: 1,
-      idleTimeoutMs: 30_000, maxConnections: 100, maxBufferedBytesPerDirection: 1024, maxBufferedBytesTotal: 1 << 24, maxWaitingRequestsPerConnection: 64, onEvent: () => {},
-    });
+    const { pipeline } = make({ maxBufferedBytesPerDirection: 1024 });
     for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
     expect(pipeline.openConnections).toBe(100);
     expect(pipeline.stats.connections).toBe(300);
