@@ -113,6 +113,15 @@ describe('imds-sniff CLI', () => {
     }
   });
 
+  it.skipIf(!isRoot)('says libpcap is missing when it cannot be loaded: exit 4', () => {
+    // A private mount namespace where the libpcap the binding links to is an empty file.
+    const lib = spawnSync('sh', ['-c', "readlink -f \"$(ldconfig -p | awk '/libpcap[.]so[.]0[.]8 /{print $NF; exit}')\""], { encoding: 'utf8' }).stdout.trim();
+    expect(lib).toMatch(/libpcap/);
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind /dev/null "${lib}" && exec "${process.execPath}" "${MAIN}" --read "${PCAP}"`], { encoding: 'utf8' });
+    expect(r.status).toBe(4);
+    expectOneLineError(r.stderr, /^imds-sniff: cannot load libpcap/);
+  });
+
   it.skipIf(!isRoot)('refuses an unknown interface: exit 4', () => {
     const r = cli(['--interface', 'nosuch0', '--duration', '1s']);
     expect(r.code).toBe(4);
