@@ -1,21 +1,67 @@
-// aws/: this instance's id from IMDS, asked the IMDSv2 way (token PUT, then GET); the agent's own call.
+// aws/: who this instance is (id, region, account, type, Auto Scaling group), from IMDS or from config.
 
-import { imdsCall } from './imds-http.js';
+import { ImdsClient } from './imds-client.js';
+
+export interface InstanceIdentity {
+  instanceId: string | null;
+  region: string | null;
+  accountId: string | null;
+  instanceType: string | null;
+  /** From the instance tag aws:autoscaling:groupName; needs instance metadata tags enabled. */
+  autoScalingGroupName: string | null;
+  /** IMDS answered. */
+  onEc2: boolean;
+  /** Why something is missing, for the start-up log. */
+  note: string;
+}
+
+interface IdentityDocument {
+  instanceId?: string;
+  region?: string;
+  accountId?: string;
+  instanceType?: string;
+}
 
 /**
- * The instance id, or null off EC2 / when IMDS does not answer within
- * `timeoutMs`. Uses IMDSv2 only; the token stays in this function's scope and
- * is never logged. The source ports used are added to `ownPorts`.
+ * Asks IMDS (IMDSv2) for the identity document and the Auto Scaling group tag;
+ * values given in `overrides` win and are used alone when IMDS does not answer.
  */
-export async function fetchInstanceId(timeoutMs: number, ownPorts: Set<number>): Promise<string | null> {
-  const own = (port: number): void => {
-    ownPorts.add(port);
-  };
+export async function discoverIdentity(client: ImdsClient, overrides: { instanceId: string | null; region: string | null }): Promise<InstanceIdentity> {
+  let doc: IdentityDocument = {};
+  let onEc2 = false;
+  let note = '';
   try {
-    const token = await imdsCall('PUT', '/latest/api/token', { 'X-aws-ec2-metadata-token-ttl-seconds': '60' }, timeoutMs, own);
-    if (token.status !== 200 || token.body === '') return null;
-    const id = await imdsCall('GET', '/latest/meta-data/instance-id', { 'X-aws-ec2-metadata-token': token.body }, timeoutMs, own);
-    return id.status === 200 && /^i-[0-9a-f]{8,32}$/.test(id.body.trim()) ? id.body.trim() : null;
+    const text = await client.get('/latest/dynamic/instance-identity/document');
+    onEc2 = true;
+    doc = text ? (JSON.parse(text) as IdentityDocument) : {};
+  } catch (error) {
+    note = `no answer from IMDS (${(error as Error).message}): not on EC2?`;
+  }
+  let autoScalingGroupName: string | null = null;
+  if (onEc2) {
+    try {
+      autoScalingGroupName = (await client.get('/latest/meta-data/tags/instance/aws:autoscaling:groupName'))?.trim() || null;
+      if (autoScalingGroupName === null) note = 'no Auto Scaling group (or instance metadata tags are off)';
+    } catch {
+      note = 'instance metadata tags unavailable';
+    }
+  }
+  return {
+    instanceId: overrides.instanceId ?? doc.instanceId ?? null,
+    region: overrides.region ?? doc.region ?? null,
+    accountId: doc.accountId ?? null,
+    instanceType: doc.instanceType ?? null,
+    autoScalingGroupName,
+    onEc2,
+    note,
+  };
+}
+
+/** Only the instance id, for the one-shot capture's summary. */
+export async function fetchInstanceId(timeoutMs: number, ownPorts: Set<number>): Promise<string | null> {
+  try {
+    const id = (await new ImdsClient(timeoutMs, ownPorts).get('/latest/meta-data/instance-id'))?.trim() ?? null;
+    return id !== null && /^i-[0-9a-f]{8,32}$/.test(id) ? id : null;
   } catch {
     return null;
   }

@@ -1,0 +1,192 @@
+// commands/: `imds-sniff daemon` — the long-running service: capture, events log, state file, CloudWatch metrics.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
+import type { SocketOwnerFinder } from '../attribute/types.js';
+import { ImdsClient } from '../aws/imds-client.js';
+import { discoverIdentity, type InstanceIdentity } from '../aws/instance-identity.js';
+import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import type { AgentConfig } from '../config/schema.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { collectHostFacts, localAddresses } from '../pipeline/host-facts.js';
+import { runLiveSession } from '../pipeline/session.js';
+import { EventsLog } from '../sinks/events-log.js';
+import type { MetricsConfig } from '../sinks/metrics/config.js';
+import { MetricsSink } from '../sinks/metrics/metrics-sink.js';
+import type { Sink } from '../sinks/sink.js';
+import { StateFile } from '../sinks/state-file.js';
+import { createStatusLog, type StatusLog } from '../sinks/status-log.js';
+import { assertCanCapture } from './privileges.js';
+import { stopOnSignals } from './signals.js';
+
+export interface DaemonFlags {
+  config?: string;
+  interface?: string;
+  attribution?: string;
+  eventsFile?: string;
+  logV2?: string;
+  stateDir?: string;
+  metricsSink?: string;
+  namespace?: string;
+  interval?: string;
+  endpointUrl?: string;
+  region?: string;
+  instanceId?: string;
+}
+
+export const DAEMON_HELP = `
+Runs until SIGTERM or SIGINT (then flushes metrics, the state file and logs and exits 0).
+SIGHUP reopens the events log (logrotate) and reloads the config file.
+Flags override the config file (default /etc/imds-sniff/config.json; see README "Configuration").
+
+Examples:
+  imds-sniff daemon
+  imds-sniff daemon --config /etc/imds-sniff/config.json --metrics-sink emf
+  imds-sniff daemon --endpoint-url http://127.0.0.1:5000 --instance-id i-0123456789abcdef0 --region us-east-1`;
+
+/** Flags in the config file's own shape, so one validator checks both. */
+export function overridesFromFlags(f: DaemonFlags): ConfigOverrides {
+  const o: Record<string, Record<string, unknown> | unknown> = {};
+  const section = (name: string): Record<string, unknown> => ((o[name] ??= {}) as Record<string, unknown>);
+  if (f.interface !== undefined) o['interface'] = f.interface;
+  if (f.attribution !== undefined) o['attribution'] = f.attribution;
+  if (f.stateDir !== undefined) o['stateDir'] = f.stateDir;
+  if (f.eventsFile !== undefined) section('logs')['eventsFile'] = f.eventsFile === 'none' ? null : f.eventsFile;
+  if (f.logV2 !== undefined) section('logs')['logV2'] = f.logV2;
+  if (f.metricsSink !== undefined) section('metrics')['sink'] = f.metricsSink;
+  if (f.namespace !== undefined) section('metrics')['namespace'] = f.namespace;
+  if (f.interval !== undefined) section('metrics')['interval'] = f.interval;
+  if (f.endpointUrl !== undefined) section('metrics')['endpointUrl'] = f.endpointUrl;
+  if (f.region !== undefined) section('identity')['region'] = f.region;
+  if (f.instanceId !== undefined) section('identity')['instanceId'] = f.instanceId;
+  return o;
+}
+
+/** The metrics sink's settings, or why metrics stay off (not on EC2 and no identity given). */
+function metricsSettings(config: AgentConfig, identity: InstanceIdentity): { settings: MetricsConfig; disabled: string | null } {
+  const region = config.metrics.region ?? identity.region;
+  let sink = config.metrics.sink;
+  let disabled: string | null = null;
+  if (sink !== 'none' && identity.instanceId === null) {
+    disabled = 'no instance id (not on EC2? set identity.instanceId)';
+    sink = 'none';
+  } else if (sink === 'cloudwatch' && region === null) {
+    disabled = 'no region (set metrics.region or identity.region)';
+    sink = 'none';
+  }
+  return {
+    settings: { ...config.metrics, sink, region: region ?? '', spoolDir: join(config.stateDir, 'metrics-spool') },
+    disabled,
+  };
+}
+
+function reload(flags: DaemonFlags, current: AgentConfig, log: StatusLog): AgentConfig {
+  try {
+    const next = loadConfig(flags.config, overridesFromFlags(flags)).config;
+    const needsRestart = (['interface', 'attribution', 'stateDir', 'identity', 'metrics'] as const).filter(
+      (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
+    );
+    if (needsRestart.length > 0) log.warn({ fields: needsRestart }, 'config changed in fields that take effect at the next restart');
+    return next;
+  } catch (error) {
+    log.error({ error: (error as Error).message }, 'config reload failed; keeping the running config');
+    return current;
+  }
+}
+
+export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
+  const loaded = loadConfig(flags.config, overridesFromFlags(flags));
+  let config = loaded.config;
+  assertCanCapture();
+  const log = createStatusLog();
+  log.info({ config: loaded.source ?? 'defaults' }, 'imds-sniff daemon starting');
+  try {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o750 });
+  } catch (error) {
+    log.error({ dir: config.stateDir, error: (error as Error).message }, 'cannot create the state directory; totals and the metrics buffer will not survive a restart');
+  }
+
+  const ownPorts = new Set<number>();
+  const identity =
+    config.identity.instanceId !== null && config.identity.region !== null
+      ? { instanceId: config.identity.instanceId, region: config.identity.region, accountId: null, instanceType: null, autoScalingGroupName: null, onEc2: false, note: 'from config' }
+      : await discoverIdentity(new ImdsClient(config.identity.timeoutMs, ownPorts), config.identity);
+  log.info({ instanceId: identity.instanceId, region: identity.region, accountId: identity.accountId, instanceType: identity.instanceType, autoScalingGroup: identity.autoScalingGroupName, note: identity.note || undefined }, 'identity');
+  const metrics = metricsSettings(config, identity);
+  if (metrics.disabled) log.warn({ reason: metrics.disabled }, 'metrics publishing disabled');
+
+  const now = new Date();
+  const state = new StateFile(join(config.stateDir, 'state.json'), now, (message) => log.warn(message));
+  const events = config.logs.eventsFile
+    ? new EventsLog(config.logs.eventsFile, config.logs.logV2, config.logs.summaryIntervalSeconds, (p) => log.warn(p.message), now.getTime())
+    : null;
+  const metricsSink = new MetricsSink(
+    metrics.settings,
+    { instanceId: identity.instanceId ?? 'unknown', autoScalingGroupName: identity.autoScalingGroupName },
+    { log, resumeOpenInterval: state.state.extra['metrics_open_interval'] },
+  );
+  const sinks: Sink[] = [state, metricsSink, ...(events ? [events] : [])];
+
+  const signals = stopOnSignals();
+  let finder: SocketOwnerFinder | null = null;
+  const onHup = (): void => {
+    config = reload(flags, config, log);
+    events?.reopen(config.logs.logV2);
+    log.info({ eventsFile: config.logs.eventsFile, logV2: config.logs.logV2 }, 'SIGHUP: events log reopened, config reloaded');
+  };
+  process.on('SIGHUP', onHup);
+  let lastStateWrite = 0;
+  const saveState = (at: Date): void => {
+    state.setExtra('metrics_open_interval', metricsSink.exportOpenInterval());
+    try {
+      state.flush(at);
+    } catch (error) {
+      log.warn({ error: (error as Error).message }, 'cannot write the state file');
+    }
+  };
+  const ticker = setInterval(() => {
+    const at = new Date();
+    const summary = events?.tick(at.getTime());
+    if (summary) log.info({ interval_start: summary.interval_start, processes: summary.processes }, 'interval summary');
+    if (at.getTime() - lastStateWrite >= 1000) {
+      lastStateWrite = at.getTime();
+      saveState(at);
+    }
+  }, 1000);
+  try {
+    if (config.attribution !== 'none') {
+      const selected = await selectSocketOwnerFinder({ preferred: config.attribution });
+      finder = selected.finder;
+      log.info({ method: selected.method, reason: selected.reason }, 'attribution');
+    }
+    metricsSink.start();
+    const summary = await runLiveSession({
+      interfaceName: config.interface,
+      durationMs: null,
+      finder,
+      attributionNote: finder ? finder.method : 'disabled',
+      attributionTimeoutMs: config.attributionTimeoutMs,
+      localAddresses: localAddresses(),
+      ownLocalPorts: ownPorts,
+      stop: signals.stop,
+      sinks,
+      afterOpen: async () => {
+        log.info({ interface: config.interface, stateDir: config.stateDir, eventsFile: config.logs.eventsFile, metrics: metrics.settings.sink }, 'capturing');
+        return identity.instanceId;
+      },
+      hostFacts: collectHostFacts,
+    });
+    log.info({ requests: summary.requests, verdict: summary.verdict.message }, 'stopping');
+    return ExitCode.OK;
+  } finally {
+    clearInterval(ticker);
+    process.off('SIGHUP', onHup);
+    signals.dispose();
+    await metricsSink.close();
+    saveState(new Date());
+    await events?.close();
+    await finder?.close();
+    log.info({ metrics: metricsSink.stats, droppedLogLines: events?.droppedLines ?? 0 }, 'stopped');
+  }
+}

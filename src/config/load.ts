@@ -1,0 +1,67 @@
+// config/: builds the one AgentConfig from the config file and the command-line flags (flags win).
+
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { DEFAULT_CONFIG_PATH, type AgentConfig } from './schema.js';
+import { validateConfig } from './validate.js';
+
+type Json = Record<string, unknown>;
+
+/** Config-file keys set by flags, in the file's own shape ({ metrics: { interval: "10s" } }). */
+export type ConfigOverrides = Json;
+
+export interface LoadedConfig {
+  config: AgentConfig;
+  /** The file read, or null when the default file is absent and defaults apply. */
+  source: string | null;
+}
+
+function readJson(path: string, explicit: boolean): Json | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !explicit) return null;
+    throw new UsageError(`config ${path}: cannot read it (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, { cause });
+  }
+  try {
+    return JSON.parse(text) as Json;
+  } catch (cause) {
+    throw new UsageError(`config ${path}: not valid JSON (${(cause as Error).message})`, { cause });
+  }
+}
+
+function merge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)
+        ? merge(current as Json, value as Json)
+        : value;
+  }
+  return out;
+}
+
+function withPrefix<T>(prefix: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${prefix}${error.message}`, { hint: error.hint, cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Reads `path` (the default file may be absent; an explicit one may not),
+ * validates it, then applies `overrides` from flags. Throws UsageError that
+ * names the file and the field.
+ */
+export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): LoadedConfig {
+  const file = path ?? DEFAULT_CONFIG_PATH;
+  const json = readJson(file, path !== undefined);
+  if (json !== null) withPrefix(`config ${file}: `, () => validateConfig(json));
+  withPrefix('flag: ', () => validateConfig(overrides));
+  return { config: validateConfig(merge(json ?? {}, overrides)), source: json === null ? null : file };
+}

@@ -1,0 +1,118 @@
+// sinks/: the state file — per-process totals and IMDSv1 last-seen times that survive restarts.
+
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { processName } from './metrics/process-name.js';
+import type { OutputEvent, Sink } from './sink.js';
+
+/** Totals for one process name since the agent first ran on this host. */
+export interface ProcessTotals {
+  comm: string | null;
+  exe: string | null;
+  container_id: string | null;
+  v1: number;
+  v2_token: number;
+  v2_get: number;
+  errors: number;
+  hop_limit_exceeded: number;
+  first_seen: string;
+  last_seen: string;
+  /** The last IMDSv1 call: what a gate on "no IMDSv1 for N hours" reads. */
+  last_v1_seen: string | null;
+}
+
+/** The file's content (version 1). Read by the control commands. */
+export interface AgentState {
+  version: 1;
+  /** When this host's agent first started observing (kept across restarts). */
+  observing_since: string;
+  /** Last time the running agent wrote the file. */
+  updated: string;
+  /** By process name, the same as the metrics' Process dimension. */
+  processes: Record<string, ProcessTotals>;
+  /** Opaque data other sinks keep across restarts (the open metrics interval). */
+  extra: Record<string, unknown>;
+}
+
+/** Reads a state file; null when there is none. Throws on a file that exists but is not a state file. */
+export function readState(path: string): AgentState | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const state = JSON.parse(text) as AgentState;
+  if (state.version !== 1 || typeof state.processes !== 'object' || state.processes === null) throw new Error('not an imds-sniff state file (version 1)');
+  state.extra ??= {};
+  return state;
+}
+
+/**
+ * Keeps the totals in memory and writes them atomically (temp file + rename,
+ * mode 0640) on `flush()`, which the daemon calls every few seconds and at
+ * exit: a SIGKILL loses at most those seconds of totals, never doubles them. A corrupt file is moved aside and a fresh count starts, with a warning.
+ */
+export class StateFile implements Sink {
+  readonly state: AgentState;
+
+  constructor(
+    private readonly path: string,
+    now: Date,
+    warn: (message: string) => void,
+  ) {
+    let loaded: AgentState | null = null;
+    try {
+      loaded = readState(path);
+    } catch (error) {
+      const aside = `${path}.corrupt-${now.getTime()}`;
+      try {
+        renameSync(path, aside);
+      } catch {
+        /* nothing to move */
+      }
+      warn(`state file ${path} could not be read (${(error as Error).message}); moved to ${aside}, counting from zero`);
+    }
+    this.state = loaded ?? { version: 1, observing_since: now.toISOString(), updated: now.toISOString(), processes: {}, extra: {} };
+  }
+
+  write(event: OutputEvent): void {
+    if (event.event !== 'imds_request' || event.own) return;
+    const name = processName(event); // the same name as the metrics' Process dimension
+    const t = (this.state.processes[name] ??= {
+      comm: event.comm,
+      exe: event.exe,
+      container_id: event.container_id,
+      v1: 0,
+      v2_token: 0,
+      v2_get: 0,
+      errors: 0,
+      hop_limit_exceeded: 0,
+      first_seen: event.time,
+      last_seen: event.time,
+      last_v1_seen: null,
+    });
+    if (event.kind !== 'other') t[event.kind] += 1;
+    if (event.status === null || event.status >= 400) t.errors += 1;
+    if (event.hop_limit_exceeded) t.hop_limit_exceeded += 1;
+    if (event.time > t.last_seen) t.last_seen = event.time;
+    if (event.kind === 'v1' && (t.last_v1_seen === null || event.time > t.last_v1_seen)) t.last_v1_seen = event.time;
+  }
+
+  /** Keeps `value` under `key` in the file (for another sink's restart). */
+  setExtra(key: string, value: unknown): void {
+    this.state.extra[key] = value;
+  }
+
+  /** Writes the file (also as a heartbeat: `updated` says the agent was observing). Throws on I/O errors (the caller logs them). */
+  flush(now: Date): void {
+    this.state.updated = now.toISOString();
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    writeFileSync(tmp, `${JSON.stringify(this.state, null, 1)}\n`, { mode: 0o640 });
+    renameSync(tmp, this.path);
+  }
+
+  async close(): Promise<void> {
+    this.flush(new Date());
+  }
+}

@@ -1,0 +1,109 @@
+// Test helper: runs moto_server (the AWS API emulator) on 127.0.0.1 for the metrics end-to-end tests.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { findExecutable } from '../../src/testbed/prerequisites.js';
+
+/** Why the moto tests would be skipped, or null to run them (CI with IMDS_SNIFF_REQUIRE_E2E=1 always runs them, and fails without moto). */
+export function motoSkipReason(): string | null {
+  if (process.env['IMDS_SNIFF_REQUIRE_E2E'] === '1') return null;
+  return findExecutable('moto_server') === undefined ? 'moto_server not found on PATH (pip install "moto[server]==5.2.1")' : null;
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel's choice). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** One moto_server process; `restart()` starts a new one on the same port (moto keeps its data in memory, so it starts empty). */
+export class MotoServer {
+  private child: ChildProcess | null = null;
+
+  private constructor(readonly port: number) {}
+
+  /** Starts moto_server and resolves once it prints its "Running on" line. */
+  static async start(port?: number): Promise<MotoServer> {
+    const moto = new MotoServer(port ?? (await freePort()));
+    await moto.launch();
+    return moto;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  private launch(): Promise<void> {
+    const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = child;
+    // Should the test process exit without afterAll (a crash, process.exit), the server goes with it.
+    const killOnExit = (): void => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    };
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+    let output = '';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`moto_server did not start within 20 s:\n${output}`)), 20_000);
+      const onData = (chunk: Buffer): void => {
+        output = (output + chunk.toString()).slice(-4000);
+        if (output.includes(`Running on http://127.0.0.1:${this.port}`)) {
+          clearTimeout(timer);
+          child.stdout?.off('data', onData);
+          child.stderr?.off('data', onData);
+          child.stdout?.resume();
+          child.stderr?.resume();
+          resolve();
+        }
+      };
+      function fail(error: Error): void {
+        clearTimeout(timer);
+        reject(error);
+      }
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('error', (e) => fail(new Error((e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'moto_server not found on PATH, and IMDS_SNIFF_REQUIRE_E2E=1 requires it: pip install "moto[server]==5.2.1"'
+        : `cannot run moto_server: ${e.message}`)));
+      child.once('exit', (code, signal) => fail(new Error(`moto_server exited (${code ?? signal}) before it was ready:\n${output}`)));
+    });
+  }
+
+  /** Stops the server (its whole process group) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (child === null || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const pid = child.pid;
+    const kill = (signal: NodeJS.Signals): void => {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        /* already gone */
+      }
+    };
+    kill('SIGTERM');
+    const timer = setTimeout(() => kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** A new, empty moto_server on the same port. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+}
