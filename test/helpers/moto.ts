@@ -26,11 +26,18 @@ export function freePort(): Promise<number> {
 export class MotoServer {
   private child: ChildProcess | null = null;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** Network namespace it runs in (its 127.0.0.1 is that namespace's), or null for this one. */
+    readonly netns: string | null = null,
+  ) {}
 
-  /** Starts moto_server and resolves once it prints its "Running on" line. */
-  static async start(port?: number): Promise<MotoServer> {
-    const moto = new MotoServer(port ?? (await freePort()));
+  /**
+   * Starts moto_server and resolves once it prints its "Running on" line. With
+   * `netns` it runs inside that namespace (for an agent running there).
+   */
+  static async start(port?: number, netns: string | null = null): Promise<MotoServer> {
+    const moto = new MotoServer(port ?? (await freePort()), netns);
     await moto.launch();
     return moto;
   }
@@ -40,7 +47,10 @@ export class MotoServer {
   }
 
   private launch(): Promise<void> {
-    const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const argv = ['moto_server', '-H', '127.0.0.1', '-p', String(this.port)];
+    // `ip netns exec` execs in place: the pid (and process group) stay moto's.
+    const [file, ...args] = this.netns === null ? argv : ['ip', 'netns', 'exec', this.netns, ...argv];
+    const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
     // Should the test process exit without afterAll (a crash, process.exit), the server goes with it.
     const killOnExit = (): void => {

@@ -1,0 +1,170 @@
+// The daemon end to end: real clients in the testbed, moto as CloudWatch, the events log, the state file,
+// SIGTERM / SIGKILL + restart / SIGHUP, and a full disk under the events log.
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { curlV1, sdkCredentials } from '../../../src/testbed/clients.js';
+import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
+import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
+import { readState } from '../../../src/sinks/state-file.js';
+import { DaemonProcess } from '../../helpers/daemon-process.js';
+import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
+
+const prereq = testbedPrerequisites();
+const skip = !prereq.ok ? prereq.reason : motoSkipReason();
+const prefix = `imdssm${randomBytes(3).toString('hex')}`;
+const READBACK = fileURLToPath(new URL('../../helpers/cloudwatch-readback.mjs', import.meta.url));
+const INSTANCE = `i-0${randomBytes(8).toString('hex')}`;
+const ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  // moto 5.2.1 decompresses gzip request bodies twice (HTTP 500); real CloudWatch is fine.
+  AWS_DISABLE_REQUEST_COMPRESSION: 'true',
+  AWS_PROFILE: undefined,
+};
+
+describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${skip})`, () => {
+  let tb: Testbed;
+  let moto: MotoServer;
+  let dir: string;
+  let config: string;
+  let tiny = '';
+
+  beforeAll(async () => {
+    tb = await createTestbed({
+      prefix,
+      block: 35,
+      mock: { instanceId: INSTANCE, region: 'us-east-1', instanceMetadataTags: 'enabled', tags: { 'aws:autoscaling:groupName': 'web-asg' } },
+    });
+    moto = await MotoServer.start(undefined, tb.nsName('host'));
+    dir = mkdtempSync(join(tmpdir(), 'imds-sniff-daemon-'));
+    config = join(dir, 'config.json');
+    writeConfig({});
+  });
+
+  afterAll(async () => {
+    await moto?.stop();
+    await tb?.destroy();
+    await destroyStaleTestbeds(prefix);
+    if (tiny && existsSync(tiny)) {
+      execFileSync('umount', [tiny]);
+      rmdirSync(tiny);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function writeConfig(over: { interval?: string; eventsFile?: string }): void {
+    writeFileSync(
+      config,
+      JSON.stringify({
+        stateDir: join(dir, 'state'),
+        logs: { eventsFile: over.eventsFile ?? join(dir, 'events.jsonl'), summaryInterval: '2s' },
+        metrics: { endpointUrl: moto.endpoint, interval: over.interval ?? '2s', includeAutoScalingGroup: true },
+      }),
+    );
+  }
+
+  /** Metric sums as CloudWatch (moto) has them: {"IMDSv1Calls|curl": 5, "IMDSv1Calls|*": 5, …}. */
+  function readback(): Record<string, number> {
+    const out = execFileSync('ip', ['netns', 'exec', tb.nsName('host'), process.execPath, READBACK, moto.endpoint, 'IMDSSniff', INSTANCE], { encoding: 'utf8', env: ENV });
+    return JSON.parse(out) as Record<string, number>;
+  }
+
+  async function expectMetrics(expected: Record<string, number>): Promise<void> {
+    await vi.waitFor(() => expect(readback()).toMatchObject(expected), { timeout: 25_000, interval: 1000 });
+  }
+
+  it('publishes exact per-process and instance counts, logs every request and keeps totals', async () => {
+    const daemon = await DaemonProcess.start(tb.nsName('host'), ['--config', config], ENV);
+    expect(daemon.lines.find((l) => l.msg === 'identity')).toMatchObject({ instanceId: INSTANCE, region: 'us-east-1', autoScalingGroup: 'web-asg' });
+    for (let i = 0; i < 3; i++) expect((await curlV1(tb, 'host')).stdout).toBe('200');
+    expect(JSON.parse((await sdkCredentials(tb, 'host')).stdout)).toMatchObject({ ok: true });
+    for (let i = 0; i < 2; i++) expect((await curlV1(tb, 'ctr')).stdout).toBe('200');
+    const expected = {
+      'IMDSv1Calls|curl': 5,
+      'IMDSv2TokenCalls|node': 1,
+      'IMDSv2Calls|node': 2,
+      'IMDSv1Calls|*': 5,
+      'IMDSv2TokenCalls|*': 1,
+      'IMDSv2Calls|*': 2,
+      'IMDSErrors|*': 0,
+    };
+    await expectMetrics(expected);
+    await daemon.waitFor((l) => l.msg === 'interval summary', 10_000, 'an interval summary');
+    const started = Date.now();
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(6000);
+    // nothing was sent twice, also not by the shutdown flush
+    expect(readback()).toMatchObject(expected);
+    // no zero-valued process series: node never used IMDSv1
+    expect(readback()['IMDSv1Calls|node']).toBeUndefined();
+
+    const lines = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; kind?: string; own?: boolean });
+    const requests = lines.filter((l) => l.event === 'imds_request' && !l.own);
+    expect(requests.filter((l) => l.kind === 'v1')).toHaveLength(5);
+    expect(requests.filter((l) => l.kind === 'v2_token' || l.kind === 'v2_get')).toHaveLength(3);
+    expect(lines.some((l) => l.event === 'interval_summary')).toBe(true);
+    expect(statSync(join(dir, 'events.jsonl')).mode & 0o777).toBe(0o640);
+
+    const state = readState(join(dir, 'state', 'state.json'));
+    expect(state?.processes['curl']).toMatchObject({ v1: 5, v2_token: 0 });
+    expect(state?.processes['curl']?.last_v1_seen).toMatch(/^\d{4}-/);
+    expect(state?.processes['node']).toMatchObject({ v1: 0, v2_token: 1, v2_get: 2, last_v1_seen: null });
+  });
+
+  it('loses and doubles nothing across SIGKILL and a restart', async () => {
+    writeConfig({ interval: '10s' }); // the interval is still open when the daemon is killed
+    const first = await DaemonProcess.start(tb.nsName('host'), ['--config', config], ENV);
+    for (let i = 0; i < 2; i++) await curlV1(tb, 'host');
+    const statePath = join(dir, 'state', 'state.json');
+    await vi.waitFor(() => expect(readState(statePath)?.processes['curl']?.v1).toBe(7), { timeout: 10_000, interval: 200 });
+    expect(await first.stop('SIGKILL')).toBe(null);
+    const second = await DaemonProcess.start(tb.nsName('host'), ['--config', config], ENV);
+    await curlV1(tb, 'host');
+    await expectMetrics({ 'IMDSv1Calls|curl': 8, 'IMDSv1Calls|*': 8 });
+    expect(await second.stop('SIGTERM')).toBe(0);
+    expect(readback()).toMatchObject({ 'IMDSv1Calls|curl': 8, 'IMDSv2Calls|node': 2 });
+    expect(readState(statePath)?.processes['curl']?.v1).toBe(8);
+  });
+
+  it('reopens the events log on SIGHUP (logrotate)', async () => {
+    writeConfig({});
+    const daemon = await DaemonProcess.start(tb.nsName('host'), ['--config', config], ENV);
+    const log = join(dir, 'events.jsonl');
+    renameSync(log, `${log}.1`);
+    daemon.child.kill('SIGHUP');
+    await daemon.waitFor((l) => String(l.msg).startsWith('SIGHUP'), 5000, 'the SIGHUP line');
+    const run = await curlV1(tb, 'host', '/latest/meta-data/ami-id');
+    await vi.waitFor(() => expect(existsSync(log) && readFileSync(log, 'utf8')).toContain(`"pid":${run.pid}`), { timeout: 5000, interval: 100 });
+    expect(readFileSync(`${log}.1`, 'utf8')).not.toContain(`"pid":${run.pid}`);
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+  });
+
+  it('keeps capturing and publishing when the events log disk is full', async () => {
+    tiny = mkdtempSync(join(tmpdir(), 'imds-sniff-tinyfs-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8k', 'tmpfs', tiny]);
+    writeFileSync(join(tiny, 'filler'), Buffer.alloc(8 * 1024 - 512)); // leave almost nothing
+    writeConfig({ eventsFile: join(tiny, 'events.jsonl') });
+    const daemon = await DaemonProcess.start(tb.nsName('host'), ['--config', config], ENV);
+    for (let i = 0; i < 20; i++) await curlV1(tb, 'host', '/latest/meta-data/hostname');
+    await daemon.waitFor((l) => l.level === 'warn' && String(l.msg).includes('disk full'), 10_000, 'the disk-full warning');
+    await expectMetrics({ 'IMDSv1Calls|curl': 29 }); // 8 before, 1 in the SIGHUP test, 20 now
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+    expect(daemon.lines.find((l) => l.msg === 'stopped')?.['droppedLogLines']).toBeGreaterThan(0);
+  });
+
+  it('rejects a bad config file naming the field, before capturing', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ metrics: { interval: 'often' } }));
+    const r = await tb.exec('host', [process.execPath, fileURLToPath(new URL('../../../dist/src/main.js', import.meta.url)), 'daemon', '--config', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^imds-sniff: config .*bad\.json: metrics\.interval: "often" is not a duration/);
+    mkdirSync(join(dir, 'unused'), { recursive: true });
+  });
+});
