@@ -25,6 +25,19 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
+# moto_server (AWS API emulator for the CloudWatch/EC2 tests): the pyenv Python on these machines
+# has moto 5.2.1; install it with pip only where it is missing.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "setup: installing moto[server]==5.2.1 with pip" >&2
+  if ! dpkg-query -W -f='${Status}' python3-pip 2>/dev/null | grep -q 'install ok installed' && ! python3 -m pip --version >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  fi
+  python3 -m pip install --quiet "moto[server]==5.2.1" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "moto[server]==5.2.1" \
+    || echo "setup: could not install moto_server: the daemon's CloudWatch tests need it" >&2
+  hash -r
+fi
+
 if [ ! -d node_modules/pcap/build/Release ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2
   if ! npm ci --no-audit --no-fund >/tmp/imds-sniff-npm-ci.log 2>&1; then

@@ -3,6 +3,13 @@
 import { request } from 'node:http';
 
 export const IMDS_HOST = '169.254.169.254';
+
+/** Where IMDS answers; tests point it at a mock on loopback. */
+export interface ImdsEndpoint {
+  host: string;
+  port: number;
+}
+export const IMDS_ENDPOINT: ImdsEndpoint = { host: IMDS_HOST, port: 80 };
 const MAX_BODY_BYTES = 4096;
 
 export interface ImdsAnswer {
@@ -20,9 +27,10 @@ export function imdsCall(
   headers: Record<string, string>,
   timeoutMs: number,
   onLocalPort: (port: number) => void = () => {},
+  endpoint: ImdsEndpoint = IMDS_ENDPOINT,
 ): Promise<ImdsAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: IMDS_HOST, port: 80, method, path, headers, timeout: timeoutMs, agent: false }, (res) => {
+    const req = request({ host: endpoint.host, port: endpoint.port, method, path, headers, timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

@@ -105,11 +105,30 @@ describe('imds-sniff CLI', () => {
     expect(lines.map((l) => l.event)).toEqual(['start', 'imds_request', 'imds_request', 'imds_request', 'summary']);
   });
 
+  it('config check prints the effective settings, or names the bad field: exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-cfg-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ metrics: { sink: 'emf', interval: '30s' } }));
+    const ok = cli(['config', 'check', '--config', good]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe(`imds-sniff: config ${good}: ok\n`);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ metrics: { sink: 'emf', intervalSeconds: 30, namespace: 'IMDSSniff' } });
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ metrics: { sinks: 'emf' } }));
+    const r = cli(['config', 'check', '--config', bad]);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /^imds-sniff: config .*bad\.json: metrics\.sinks is not a setting/);
+  });
+
   it('documents every flag in --help', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--duration', '--interface', '--format', '--output', '--read', '--attribution', '--attribution-timeout', '--no-identity', 'doctor', 'demo']) {
+    for (const flag of ['--duration', '--interface', '--format', '--output', '--read', '--attribution', '--attribution-timeout', '--no-identity', 'daemon', 'config', 'doctor', 'demo']) {
       expect(r.stdout).toContain(flag);
+    }
+    const daemon = cli(['daemon', '--help']).stdout;
+    for (const flag of ['--config', '--interface', '--attribution', '--events-file', '--log-v2', '--state-dir', '--metrics-sink', '--namespace', '--interval', '--endpoint-url', '--region', '--instance-id']) {
+      expect(daemon).toContain(flag);
     }
   });
 

@@ -159,6 +159,36 @@ describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${sk
     expect(daemon.lines.find((l) => l.msg === 'stopped')?.['droppedLogLines']).toBeGreaterThan(0);
   });
 
+  it('runs off EC2 with metrics publishing disabled, and says why', async () => {
+    const bare = `${prefix}-bare`;
+    execFileSync('ip', ['netns', 'add', bare]);
+    try {
+      execFileSync('ip', ['-n', bare, 'link', 'set', 'lo', 'up']);
+      const daemon = await DaemonProcess.start(bare, ['--state-dir', join(dir, 'bare-state'), '--events-file', 'none'], ENV);
+      expect(daemon.lines.find((l) => l.msg === 'metrics publishing disabled')).toMatchObject({ level: 'warn', reason: expect.stringMatching(/no instance id/) });
+      expect(daemon.lines.find((l) => l.msg === 'identity')?.['note']).toMatch(/no answer from IMDS/);
+      expect(await daemon.stop('SIGINT')).toBe(0);
+    } finally {
+      execFileSync('ip', ['netns', 'del', bare]);
+    }
+  });
+
+  it('reloads the config on SIGHUP: a new logV2 applies at once', async () => {
+    writeConfig({});
+    const daemon = await DaemonProcess.start(tb.nsName('host'), ['--config', config], ENV);
+    const json = JSON.parse(readFileSync(config, 'utf8')) as { logs: Record<string, unknown> };
+    json.logs['logV2'] = 'none';
+    writeFileSync(config, JSON.stringify(json));
+    daemon.child.kill('SIGHUP');
+    await daemon.waitFor((l) => String(l.msg).startsWith('SIGHUP') && l['logV2'] === 'none', 5000, 'the reload');
+    const sdk = await sdkCredentials(tb, 'host');
+    const v1 = await curlV1(tb, 'host', '/latest/meta-data/local-ipv4');
+    const log = join(dir, 'events.jsonl');
+    await vi.waitFor(() => expect(readFileSync(log, 'utf8')).toContain(`"pid":${v1.pid}`), { timeout: 5000, interval: 100 });
+    expect(readFileSync(log, 'utf8')).not.toContain(`"pid":${sdk.pid}`);
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+  });
+
   it('rejects a bad config file naming the field, before capturing', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ metrics: { interval: 'often' } }));
