@@ -34,6 +34,10 @@ function report(error: unknown, debug: boolean): ExitCodeValue {
   return ExitCode.INTERNAL;
 }
 
+// The AWS SDK warns on every start under Node 20 that its 2027 releases need Node 22: the operator
+// cannot act on it from here (README says which Node to run), so use the SDK's own switch to quiet it.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 // A reader that went away (`imds-sniff … | head`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {

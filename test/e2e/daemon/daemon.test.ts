@@ -3,12 +3,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { curlV1, sdkCredentials } from '../../../src/testbed/clients.js';
+import { curlV1, nodeWithTokenOnCmdline, sdkCredentials } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import { readState } from '../../../src/sinks/state-file.js';
@@ -28,6 +28,11 @@ const ENV: NodeJS.ProcessEnv = {
   AWS_DISABLE_REQUEST_COMPRESSION: 'true',
   AWS_PROFILE: undefined,
 };
+
+/** Every file below `root`, for the secrets scan. */
+function filesUnder(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(root, e.name)) : e.isFile() ? [join(root, e.name)] : []));
+}
 
 describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${skip})`, () => {
   let tb: Testbed;
@@ -72,7 +77,7 @@ describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${sk
 
   /** Metric sums as CloudWatch (moto) has them: {"IMDSv1Calls|curl": 5, "IMDSv1Calls|*": 5, …}. */
   function readback(): Record<string, number> {
-    const out = execFileSync('ip', ['netns', 'exec', tb.nsName('host'), process.execPath, READBACK, moto.endpoint, 'IMDSSniff', INSTANCE], { encoding: 'utf8', env: ENV });
+    const out = execFileSync('ip', ['netns', 'exec', tb.nsName('host'), process.execPath, READBACK, moto.endpoint, 'IMDSSniff', INSTANCE], { encoding: 'utf8', env: ENV, stdio: ['ignore', 'pipe', 'ignore'] });
     return JSON.parse(out) as Record<string, number>;
   }
 
@@ -159,6 +164,23 @@ describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${sk
     expect(daemon.lines.find((l) => l.msg === 'stopped')?.['droppedLogLines']).toBeGreaterThan(0);
   });
 
+  it('writes Embedded Metric Format lines with --metrics-sink emf, with no AWS call', async () => {
+    writeConfig({});
+    const emf = join(dir, 'metrics.emf.jsonl');
+    const json = JSON.parse(readFileSync(config, 'utf8')) as { metrics: Record<string, unknown> };
+    json.metrics['emfFile'] = emf;
+    writeFileSync(config, JSON.stringify(json));
+    const before = readback();
+    const daemon = await DaemonProcess.start(tb.nsName('host'), ['--config', config, '--metrics-sink', 'emf', '--state-dir', join(dir, 'emf-state')], ENV);
+    for (let i = 0; i < 2; i++) await curlV1(tb, 'host', '/latest/meta-data/instance-type');
+    expect(await daemon.stop('SIGTERM')).toBe(0); // closes the open interval into the file
+    const lines = readFileSync(emf, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } });
+    const curl = lines.find((l) => l['Process'] === 'curl');
+    expect(curl).toMatchObject({ InstanceId: INSTANCE, IMDSv1Calls: 2 });
+    expect(curl?._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'IMDSSniff', Dimensions: [['InstanceId', 'Process']] });
+    expect(readback()).toEqual(before); // nothing went to CloudWatch
+  });
+
   it('runs off EC2 with metrics publishing disabled, and says why', async () => {
     const bare = `${prefix}-bare`;
     execFileSync('ip', ['netns', 'add', bare]);
@@ -187,6 +209,23 @@ describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${sk
     await vi.waitFor(() => expect(readFileSync(log, 'utf8')).toContain(`"pid":${v1.pid}`), { timeout: 5000, interval: 100 });
     expect(readFileSync(log, 'utf8')).not.toContain(`"pid":${sdk.pid}`);
     expect(await daemon.stop('SIGTERM')).toBe(0);
+  });
+
+  it('writes no token or credential to the events log, state, buffer, status log or metrics', async () => {
+    const canary = { token: `AQAEADAEMONCANARY${randomBytes(10).toString('hex')}==`, secret: `daemonCanarySecret${randomBytes(10).toString('hex')}`, session: `IQoJdaemonCanary${randomBytes(10).toString('hex')}` };
+    await tb.mock.setOptions({ fixedToken: canary.token, credentials: { accessKeyId: 'ASIADAEMONCANARY0000', secretAccessKey: canary.secret, token: canary.session, expiration: null } });
+    writeConfig({});
+    const daemon = await DaemonProcess.start(tb.nsName('host'), ['--config', config], ENV);
+    const sdk = await sdkCredentials(tb, 'host');
+    expect(JSON.parse(sdk.stdout)).toMatchObject({ ok: true });
+    const cmdline = await nodeWithTokenOnCmdline(tb, 'host', canary.token);
+    expect(cmdline.stdout).toBe('200');
+    await vi.waitFor(() => expect(readFileSync(join(dir, 'events.jsonl'), 'utf8')).toContain(`"pid":${cmdline.pid}`), { timeout: 5000, interval: 100 });
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+    const everything = [daemon.raw, JSON.stringify(readback()), ...filesUnder(dir).map((f) => readFileSync(f, 'latin1'))].join('\n');
+    for (const secret of [canary.token, canary.secret, canary.session, 'ASIADAEMONCANARY0000']) expect(everything).not.toContain(secret);
+    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8')).toContain('X-aws-ec2-metadata-token: [redacted]');
+    await tb.mock.setOptions({ fixedToken: null });
   });
 
   it('rejects a bad config file naming the field, before capturing', async () => {
