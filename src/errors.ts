@@ -67,3 +67,10 @@ export class TestbedError extends ImdsSniffError {
     super('ERR_TESTBED', message, { ...options, exitCode: ExitCode.INTERNAL });
   }
 }
+
+/** An AWS API call failed (CloudWatch, EC2). `code` is ERR_<SERVICE>_<ACTION>; the AWS error code is in the message. */
+export class AwsApiError extends ImdsSniffError {
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(code, message, { ...options, exitCode: ExitCode.AWS_API });
+  }
+}

@@ -1,7 +1,7 @@
 // sinks/metrics/: sends the spooled batches to CloudWatch (PutMetricData), oldest first, with backoff; deletes each only once accepted.
 
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { ExitCode, ImdsSniffError } from '../../errors.js';
+import { AwsApiError } from '../../errors.js';
 import type { MetricsConfig } from './config.js';
 import { backoffDelayMs, classifyPutError } from './retry-policy.js';
 import type { Spool, SpoolItem } from './spool.js';
@@ -121,7 +121,7 @@ export class CloudWatchPublisher {
           return 'dropped';
         }
         if (failure.action === 'keep' || attempt >= maxAttempts) {
-          const err = new ImdsSniffError('ERR_CLOUDWATCH_PUT', `PutMetricData failed: ${failure.code}: ${(e as Error).message}`, { exitCode: ExitCode.AWS_API, cause: e });
+          const err = new AwsApiError('ERR_CLOUDWATCH_PUT', `PutMetricData failed: ${failure.code}: ${(e as Error).message}`, { cause: e });
           const hint = failure.code === 'AccessDenied' || failure.code === 'AccessDeniedException'
             ? 'the agent needs cloudwatch:PutMetricData on its namespace (README "IAM policy")'
             : 'kept in the buffer; sent again next interval';
