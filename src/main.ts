@@ -37,6 +37,9 @@ function report(error: unknown, debug: boolean): ExitCodeValue {
 // The AWS SDK warns on every start under Node 20 that its 2027 releases need Node 22: the operator
 // cannot act on it from here (README says which Node to run), so use the SDK's own switch to quiet it.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+// The agent itself must never be an IMDSv1 caller: the SDK's instance-role credential provider
+// otherwise falls back to token-less requests when the token PUT fails.
+process.env['AWS_EC2_METADATA_V1_DISABLED'] ??= 'true';
 
 // A reader that went away (`imds-sniff … | head`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

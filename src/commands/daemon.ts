@@ -1,7 +1,7 @@
 // commands/: `imds-sniff daemon` — the long-running service: capture, events log, state file, CloudWatch metrics.
 
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
 import { ImdsClient } from '../aws/imds-client.js';
@@ -84,7 +84,7 @@ function metricsSettings(config: AgentConfig, identity: InstanceIdentity): { set
 function reload(flags: DaemonFlags, current: AgentConfig, log: StatusLog): AgentConfig {
   try {
     const next = loadConfig(flags.config, overridesFromFlags(flags)).config;
-    const needsRestart = (['interface', 'attribution', 'stateDir', 'identity', 'metrics'] as const).filter(
+    const needsRestart = (['interface', 'attribution', 'attributionTimeoutMs', 'stateDir', 'identity', 'metrics'] as const).filter(
       (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
     );
     if (needsRestart.length > 0) log.warn({ fields: needsRestart }, 'config changed in fields that take effect at the next restart');
@@ -100,11 +100,19 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   let config = loaded.config;
   assertCanCapture();
   const log = createStatusLog();
+  // Until the real handler is in place, a logrotate SIGHUP must not kill the daemon (the default action).
+  let onHup: () => void = () => log.info('SIGHUP before start-up finished: nothing to reopen yet');
+  const hupListener = (): void => onHup();
+  process.on('SIGHUP', hupListener);
   log.info({ config: loaded.source ?? 'defaults' }, 'imds-sniff daemon starting');
-  try {
-    mkdirSync(config.stateDir, { recursive: true, mode: 0o750 });
-  } catch (error) {
-    log.error({ dir: config.stateDir, error: (error as Error).message }, 'cannot create the state directory; totals and the metrics buffer will not survive a restart');
+  const dirs = [config.stateDir, config.logs.eventsFile && dirname(config.logs.eventsFile), config.metrics.sink === 'emf' && dirname(config.metrics.emfFile)];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o750 });
+    } catch (error) {
+      log.error({ dir, error: (error as Error).message }, 'cannot create a directory the daemon writes to');
+    }
   }
 
   const ownPorts = new Set<number>();
@@ -118,31 +126,45 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
 
   const now = new Date();
   const state = new StateFile(join(config.stateDir, 'state.json'), now, (message) => log.warn(message));
-  const events = config.logs.eventsFile
-    ? new EventsLog(config.logs.eventsFile, config.logs.logV2, config.logs.summaryIntervalSeconds, (p) => log.warn(p.message), now.getTime())
-    : null;
+  const openEvents = (c: AgentConfig, atMs: number): EventsLog | null =>
+    c.logs.eventsFile ? new EventsLog(c.logs.eventsFile, c.logs.logV2, c.logs.summaryIntervalSeconds, (p) => log.warn(p.message), atMs) : null;
+  let events = openEvents(config, now.getTime());
   const metricsSink = new MetricsSink(
     metrics.settings,
     { instanceId: identity.instanceId ?? 'unknown', autoScalingGroupName: identity.autoScalingGroupName },
     { log, resumeOpenInterval: state.state.extra['metrics_open_interval'] },
   );
-  const sinks: Sink[] = [state, metricsSink, ...(events ? [events] : [])];
+  // The events log can be swapped by SIGHUP (a new path): the pipeline writes through this.
+  const eventsSink: Sink = { write: (e) => events?.write(e), close: async () => {} };
+  const sinks: Sink[] = [state, metricsSink, eventsSink];
 
   const signals = stopOnSignals();
   let finder: SocketOwnerFinder | null = null;
-  const onHup = (): void => {
+  onHup = (): void => {
+    const previous = config;
     config = reload(flags, config, log);
-    events?.reopen(config.logs.logV2);
+    const same = previous.logs.eventsFile === config.logs.eventsFile && previous.logs.summaryIntervalSeconds === config.logs.summaryIntervalSeconds;
+    if (same && events) {
+      events.reopen(config.logs.logV2);
+    } else {
+      const old = events;
+      if (config.logs.eventsFile) mkdirSync(dirname(config.logs.eventsFile), { recursive: true, mode: 0o750 });
+      events = openEvents(config, Date.now());
+      void old?.close();
+    }
     log.info({ eventsFile: config.logs.eventsFile, logV2: config.logs.logV2 }, 'SIGHUP: events log reopened, config reloaded');
   };
-  process.on('SIGHUP', onHup);
   let lastStateWrite = 0;
+  let stateWriteFailing = false;
   const saveState = (at: Date): void => {
     state.setExtra('metrics_open_interval', metricsSink.exportOpenInterval());
     try {
       state.flush(at);
+      if (stateWriteFailing) log.info('the state file can be written again');
+      stateWriteFailing = false;
     } catch (error) {
-      log.warn({ error: (error as Error).message }, 'cannot write the state file');
+      if (!stateWriteFailing) log.warn({ error: (error as Error).message }, 'cannot write the state file (said once until it works again)');
+      stateWriteFailing = true;
     }
   };
   const ticker = setInterval(() => {
@@ -181,12 +203,12 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
     return ExitCode.OK;
   } finally {
     clearInterval(ticker);
-    process.off('SIGHUP', onHup);
     signals.dispose();
     await metricsSink.close();
     saveState(new Date());
     await events?.close();
     await finder?.close();
     log.info({ metrics: metricsSink.stats, droppedLogLines: events?.droppedLines ?? 0 }, 'stopped');
+    process.off('SIGHUP', hupListener);
   }
 }

@@ -33,6 +33,8 @@ export interface LogProblem {
  */
 export class EventsLog implements Sink {
   private fd: number | null = null;
+  /** A write was cut short (disk full): the next line starts on a fresh line. */
+  private partial = false;
   /** Problems already reported, so a full disk is said once, not per line. */
   private reported = new Set<string>();
   private counts = new Map<string, IntervalSummaryEvent['processes'][number]>();
@@ -41,7 +43,7 @@ export class EventsLog implements Sink {
   droppedLines = 0;
 
   constructor(
-    private readonly path: string,
+    readonly path: string,
     private logV2: LogV2,
     private readonly summaryIntervalSeconds: number,
     private readonly onProblem: (problem: LogProblem) => void,
@@ -76,13 +78,21 @@ export class EventsLog implements Sink {
       return;
     }
     try {
-      writeSync(this.fd as number, `${JSON.stringify(object)}\n`);
+      const text = `${this.partial ? '\n' : ''}${JSON.stringify(object)}\n`;
+      const written = writeSync(this.fd as number, text);
+      if (written < Buffer.byteLength(text)) {
+        this.partial = true;
+        throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      }
+      this.partial = false;
       if (this.reported.size > 0) {
         this.reported.clear();
         this.onProblem({ message: `events log ${this.path}: writable again (${this.droppedLines} lines were dropped)` });
       }
     } catch (error) {
       this.droppedLines += 1;
+      // A failed write may still have put part of the line in the file.
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') this.partial = true;
       this.problem(error as Error);
     }
   }

@@ -80,6 +80,7 @@ export function sdkCredentials(testbed: Testbed, ns: TestbedNamespace, options: 
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env['AWS_EC2_METADATA_SERVICE_ENDPOINT'];
   delete env['AWS_EC2_METADATA_DISABLED'];
+  delete env['AWS_EC2_METADATA_V1_DISABLED']; // imds-sniff sets it for itself; the workload is a default SDK
   env['AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE'] = options.ipv6 ? 'IPv6' : 'IPv4';
   return runClient(testbed, ns, [process.execPath, testbedScript('sdk-client'), String(options.timeoutMs ?? 1000)], env).then((run) => ({
     ...run,

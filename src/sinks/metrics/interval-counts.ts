@@ -51,6 +51,8 @@ export interface IntervalCountsOptions {
 /** After a longer gap (suspend, clock jump) empty intervals are not filled in with zeros. */
 const MAX_EMPTY_CATCH_UP = 60;
 /** Folded names remembered to report each once; beyond this they are folded silently. */
+/** A process name not counted for this long gives its dimension place to a new one. */
+export const KEPT_NAME_IDLE_MS = 24 * 3600 * 1000;
 const MAX_FOLDED_REMEMBERED = 1000;
 
 interface OpenInterval {
@@ -86,7 +88,8 @@ export class IntervalCounts {
   /** Start of the first interval not yet closed in order. */
   private cursorMs: number;
   private nextSeq = 0;
-  private readonly kept = new Set<string>();
+  /** Names that have their own dimension, with when each was last counted. */
+  private readonly kept = new Map<string, number>();
   private readonly folded = new Set<string>();
   private newlyFolded: string[] = [];
   /** What was counted and what was left out. */
@@ -105,11 +108,24 @@ export class IntervalCounts {
     return { id: `${startMs}-${this.options.runId}-${this.nextSeq++}`, startMs, endMs, processes: new Map() };
   }
 
-  /** The cardinality guard: the name to count `name` under. */
-  private dimensionFor(name: string): string {
-    if (name === OTHER_PROCESS || this.kept.has(name)) return name;
+  /**
+   * The cardinality guard: the name to count `name` under. A name not counted
+   * for KEPT_NAME_IDLE_MS gives its place up, so containers that come and go
+   * (their names carry the container id) do not push every later process into
+   * `other` for good.
+   */
+  private dimensionFor(name: string, atMs: number): string {
+    if (name === OTHER_PROCESS) return name;
+    if (this.kept.has(name)) {
+      this.kept.set(name, Math.max(atMs, this.kept.get(name) ?? 0));
+      return name;
+    }
+    if (this.kept.size >= this.options.maxProcesses) {
+      for (const [kept, lastMs] of this.kept) if (lastMs < atMs - KEPT_NAME_IDLE_MS) this.kept.delete(kept);
+    }
     if (this.kept.size < this.options.maxProcesses) {
-      this.kept.add(name);
+      this.kept.set(name, atMs);
+      this.folded.delete(name);
       return name;
     }
     if (!this.folded.has(name) && this.folded.size < MAX_FOLDED_REMEMBERED) {
@@ -136,7 +152,7 @@ export class IntervalCounts {
       interval = this.newInterval(startMs, startMs + this.lengthMs);
       this.open.set(startMs, interval);
     }
-    const name = this.dimensionFor(processName(event));
+    const name = this.dimensionFor(processName(event), timeMs);
     let counts = interval.processes.get(name);
     if (counts === undefined) {
       counts = zeroCounts();
@@ -201,7 +217,7 @@ export class IntervalCounts {
   exportOpen(): OpenIntervalsState {
     return {
       version: 1,
-      processes: [...this.kept],
+      processes: [...this.kept.keys()],
       intervals: [...this.open.values()].map((i) => ({
         id: i.id,
         startMs: i.startMs,
@@ -220,7 +236,8 @@ export class IntervalCounts {
     const invalid = validateState(state);
     if (invalid !== null) return { imported: 0, skippedClosed: 0, invalid };
     const valid = state as OpenIntervalsState;
-    for (const name of valid.processes) this.dimensionFor(sanitizeDimensionValue(name));
+    // Names resumed from a state file count as seen now: they keep their place for a day at most.
+    for (const name of valid.processes) this.dimensionFor(sanitizeDimensionValue(name), this.options.startMs);
     this.newlyFolded = [];
     let imported = 0;
     let skippedClosed = 0;
@@ -232,7 +249,7 @@ export class IntervalCounts {
       const interval = this.open.get(saved.startMs) ?? { ...this.newInterval(saved.startMs, saved.endMs), id: saved.id };
       this.open.set(saved.startMs, interval);
       for (const [rawName, counts] of Object.entries(saved.counts)) {
-        const name = this.dimensionFor(sanitizeDimensionValue(rawName));
+        const name = this.dimensionFor(sanitizeDimensionValue(rawName), saved.startMs);
         const into = interval.processes.get(name) ?? zeroCounts();
         for (const metric of METRIC_NAMES) into[metric] += counts[metric];
         interval.processes.set(name, into);

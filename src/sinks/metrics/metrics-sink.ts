@@ -76,6 +76,9 @@ export class MetricsSink implements Sink {
   private readonly publisher: CloudWatchPublisher | null = null;
   private readonly emf: EmfWriter | null = null;
   private flushing: Promise<void> | null = null;
+  /** After a flush that left batches behind, the next one waits until then (backoff across ticks). */
+  private retryAtMs = 0;
+  private retryDelayMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly counters = { intervalsClosed: 0, foldedProcesses: 0, bufferDroppedIntervals: 0, bufferDroppedBatches: 0, rejectedDatums: 0, emfFailedIntervals: 0 };
@@ -165,14 +168,29 @@ export class MetricsSink implements Sink {
     } catch (e) {
       this.deps.log.error({ err: { code: (e as NodeJS.ErrnoException).code, message: (e as Error).message } }, 'could not close a metrics interval');
     }
-    return this.publish();
+    return this.publish(nowMs);
   }
 
-  private publish(): Promise<void> {
+  /**
+   * Sends what the spool holds. A flush that left batches behind (CloudWatch
+   * unreachable, throttling past maxAttempts) makes the next wait: 5 s, then
+   * doubling up to one interval, so an outage costs a handful of calls per
+   * interval, not one per tick.
+   */
+  private publish(nowMs: number): Promise<void> {
     if (this.publisher === null) return Promise.resolve();
     if (this.flushing !== null) return this.flushing;
+    if (nowMs < this.retryAtMs) return Promise.resolve();
     this.flushing = this.publisher.flush(this.shutdown.signal).then(
-      () => undefined,
+      (allSent) => {
+        if (allSent) {
+          this.retryDelayMs = 0;
+          this.retryAtMs = 0;
+        } else {
+          this.retryDelayMs = Math.min(this.config.intervalSeconds * 1000, Math.max(5000, this.retryDelayMs * 2));
+          this.retryAtMs = this.now() + this.retryDelayMs;
+        }
+      },
       (e: unknown) => this.deps.log.error({ err: { message: (e as Error).message } }, 'metrics flush failed'),
     ).finally(() => {
       this.flushing = null;
@@ -261,7 +279,8 @@ export class MetricsSink implements Sink {
       const nowMs = this.now();
       this.deliver(this.counts.closeAll(nowMs), nowMs);
       if (this.publisher === null) return;
-      if (!this.shutdown.signal.aborted) await this.publish();
+      this.retryAtMs = 0; // one last try, bounded by the shutdown deadline
+      if (!this.shutdown.signal.aborted) await this.publish(nowMs);
       const left = this.spool?.size.batches ?? 0;
       if (left > 0) this.deps.log.warn({ batches: left, dir: this.config.spoolDir }, 'metrics not yet delivered stay in the buffer for the next start');
     } finally {

@@ -141,16 +141,18 @@ export class Spool {
 
   /** Forgets a batch: after CloudWatch accepted it, or when it is given up on. */
   remove(item: SpoolItem): void {
-    this.items = this.items.filter((i) => i.name !== item.name);
     if (item.inMemory) {
+      this.items = this.items.filter((i) => i.name !== item.name);
       this.memory.delete(item.name);
       return;
     }
+    // Unlink first: a batch whose file could not be removed stays listed, rather than being sent again after a restart unnoticed.
     try {
       unlinkSync(join(this.dir, item.name));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
+    this.items = this.items.filter((i) => i.name !== item.name);
   }
 
   /** Drops the oldest batches beyond the age and size limits; says what was dropped. */

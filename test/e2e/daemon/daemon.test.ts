@@ -195,19 +195,21 @@ describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${sk
     }
   });
 
-  it('reloads the config on SIGHUP: a new logV2 applies at once', async () => {
+  it('reloads the config on SIGHUP: a new events file and logV2 apply at once', async () => {
     writeConfig({});
     const daemon = await DaemonProcess.start(tb.nsName('host'), ['--config', config], ENV);
     const json = JSON.parse(readFileSync(config, 'utf8')) as { logs: Record<string, unknown> };
+    const log = join(dir, 'rotated-dir', 'events-new.jsonl'); // its directory does not exist yet
     json.logs['logV2'] = 'none';
+    json.logs['eventsFile'] = log;
     writeFileSync(config, JSON.stringify(json));
     daemon.child.kill('SIGHUP');
     await daemon.waitFor((l) => String(l.msg).startsWith('SIGHUP') && l['logV2'] === 'none', 5000, 'the reload');
     const sdk = await sdkCredentials(tb, 'host');
     const v1 = await curlV1(tb, 'host', '/latest/meta-data/local-ipv4');
-    const log = join(dir, 'events.jsonl');
     await vi.waitFor(() => expect(readFileSync(log, 'utf8')).toContain(`"pid":${v1.pid}`), { timeout: 5000, interval: 100 });
     expect(readFileSync(log, 'utf8')).not.toContain(`"pid":${sdk.pid}`);
+    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8')).not.toContain(`"pid":${v1.pid}`);
     expect(await daemon.stop('SIGTERM')).toBe(0);
   });
 

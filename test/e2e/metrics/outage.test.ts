@@ -69,6 +69,24 @@ describe.skipIf(skip !== null)(skip === null ? 'metrics buffer across outages (m
     await sink.close();
   });
 
+  it('does not hammer CloudWatch while it is unreachable: the next flush waits (5 s, doubling, up to an interval)', async () => {
+    const B = testEpoch() + 200_000;
+    const clock: Clock = { nowMs: B };
+    const id = uniqueIdentity();
+    const { sink } = cloudWatchSink('http://127.0.0.1:1', clock, id, { intervalSeconds: 60, maxAttempts: 2 });
+    sink.write(requestEvent(B + 10));
+    clock.nowMs = B + 62_500; // the first interval closes into the buffer
+    for (let s = 0; s < 120; s++) {
+      await sink.tick();
+      clock.nowMs += 1000; // two minutes of one-second ticks, as the daemon's timer does
+    }
+    const calls = sink.stats.publisher?.calls ?? 0;
+    // flushes at +0, +5, +15, +35 s, then one per interval: ~6 flushes of 2 attempts, not 120
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(calls).toBeLessThanOrEqual(16);
+    await sink.close();
+  });
+
   it.each([
     ['bufferMaxAgeSeconds', { bufferMaxAgeSeconds: 3 }, 'age'],
     ['bufferMaxBytes', { bufferMaxBytes: 4000 }, 'bytes'],

@@ -1,6 +1,6 @@
 // Unit tests: per-interval counting, alignment, the cardinality guard and export/import of the open interval.
 import { describe, expect, it } from 'vitest';
-import { IntervalCounts, OTHER_PROCESS, type ClosedInterval, type ProcessCounts } from '../../../../src/sinks/metrics/interval-counts.js';
+import { IntervalCounts, KEPT_NAME_IDLE_MS, OTHER_PROCESS, type ClosedInterval, type ProcessCounts } from '../../../../src/sinks/metrics/interval-counts.js';
 import type { ImdsRequestEvent } from '../../../../src/pipeline/events.js';
 import { proc, requestEvent } from './request-event.js';
 
@@ -83,6 +83,17 @@ describe('IntervalCounts', () => {
     const [first, second] = c.closeBefore(T0 + 120_000);
     expect(byName(first)).toEqual({ a: counts({ IMDSv1Calls: 1 }), b: counts({ IMDSv1Calls: 1 }), [OTHER_PROCESS]: counts({ IMDSv1Calls: 3 }) });
     expect(byName(second)).toEqual({ a: counts({ IMDSv1Calls: 1 }), [OTHER_PROCESS]: counts({ IMDSv1Calls: 1 }) });
+  });
+
+  it('gives the place of a name not counted for a day to a new process', () => {
+    const c = make({ maxProcesses: 2 });
+    c.add(requestEvent(T0, proc('/bin/a')));
+    c.add(requestEvent(T0, proc('/bin/b')));
+    c.add(requestEvent(T0 + KEPT_NAME_IDLE_MS, proc('/bin/b'))); // b stays in use, a does not
+    c.add(requestEvent(T0 + KEPT_NAME_IDLE_MS + 60_000, proc('/bin/new')));
+    const last = c.closeAll(T0 + KEPT_NAME_IDLE_MS + 120_000).at(-1);
+    expect(byName(last)).toEqual({ new: counts({ IMDSv1Calls: 1 }) });
+    expect(c.exportOpen().processes).toEqual(['b', 'new']);
   });
 
   it('closeAll closes the interval holding now as a partial one, timestamped at its start', () => {
