@@ -133,8 +133,11 @@ async function main(): Promise<number> {
     const drainSeconds = (Date.now() - drainStart) / 1000;
     await daemon.stop('SIGTERM');
     const after = readback(tb, moto)['IMDSv1Calls|*'] ?? 0;
+    const outageStats = daemon.lines.find((l) => l.msg === 'stopped') as { metrics?: { intervalsClosed: number; publisher: { calls: number } } } | undefined;
     results['outage'] = {
       requests_sent: sentOffline,
+      put_metric_data_calls_outage_and_drain: outageStats?.metrics?.publisher.calls ?? null,
+      intervals: outageStats?.metrics?.intervalsClosed ?? null,
       buffer_bytes_after_outage: bufferBytes,
       cpu_percent_of_one_core: offlineCpu,
       delivered_after_restart: after,
