@@ -1,5 +1,7 @@
 // config/: the agent's settings — types, defaults and what each field means (the file is JSON).
 
+import { DEFAULT_METRICS_CONFIG, type MetricsConfig } from '../sinks/metrics/config.js';
+
 /** Everything the daemon can be told. Durations are resolved to milliseconds/seconds here. */
 export interface AgentConfig {
   /** Interface to capture on (`any` sees the host and containers behind a bridge). */
@@ -25,28 +27,12 @@ export interface AgentConfig {
     /** How long to wait for IMDS before deciding this is not EC2. */
     timeoutMs: number;
   };
-  metrics: {
-    /** `cloudwatch` (PutMetricData), `emf` (Embedded Metric Format lines for the CloudWatch agent) or `none`. */
-    sink: 'cloudwatch' | 'emf' | 'none';
-    namespace: string;
-    intervalSeconds: number;
-    /** Process dimensions per instance; the rest are counted as Process=other. */
-    maxProcesses: number;
-    /** Also publish the aggregates with an AutoScalingGroupName dimension. */
-    includeAutoScalingGroup: boolean;
-    /** CloudWatch endpoint (VPC endpoint, tests); null: the SDK's default. */
-    endpointUrl: string | null;
-    /** Region for CloudWatch; null: the instance's own. */
-    region: string | null;
-    emfFile: string;
-    /** Unsent intervals are kept on disk this long at most… */
-    bufferMaxAgeSeconds: number;
-    /** …and in at most this many bytes; past either, the oldest are dropped (and logged). */
-    bufferMaxBytes: number;
-    /** Attempts per PutMetricData call before the interval waits for the next flush. */
-    maxAttempts: number;
-  };
+  /** The metrics sink's settings (documented in sinks/metrics/config.ts); the region may be left to the instance's own. */
+  metrics: Omit<MetricsConfig, 'spoolDir' | 'region'> & { region: string | null };
 }
+
+// The spool lives under stateDir; the region defaults to the instance's own (null here).
+const { spoolDir: _spoolDir, region: _region, ...METRICS_DEFAULTS } = DEFAULT_METRICS_CONFIG;
 
 export const DEFAULT_CONFIG_PATH = '/etc/imds-sniff/config.json';
 
@@ -57,17 +43,5 @@ export const DEFAULT_CONFIG: AgentConfig = {
   stateDir: '/var/lib/imds-sniff',
   logs: { eventsFile: '/var/log/imds-sniff/events.jsonl', logV2: 'all', summaryIntervalSeconds: 60 },
   identity: { instanceId: null, region: null, timeoutMs: 1000 },
-  metrics: {
-    sink: 'cloudwatch',
-    namespace: 'IMDSSniff',
-    intervalSeconds: 60,
-    maxProcesses: 20,
-    includeAutoScalingGroup: false,
-    endpointUrl: null,
-    region: null,
-    emfFile: '/var/log/imds-sniff/metrics.emf.jsonl',
-    bufferMaxAgeSeconds: 86_400,
-    bufferMaxBytes: 50 * 1024 * 1024,
-    maxAttempts: 5,
-  },
+  metrics: { ...METRICS_DEFAULTS, region: null },
 };
