@@ -4,25 +4,22 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
 import { proc, requestEvent } from '../../unit/sinks/metrics/request-event.js';
-import { cloudWatchSink, uniqueIdentity, listSeries, readClient, spoolFiles, sumsBySecond, testEpoch, uniqueNamespace, useMotoSdkEnv, type Clock } from './harness.js';
+import { cloudWatchSink, uniqueIdentity, listSeries, readClient, spoolFiles, sumsBySecond, testEpoch, uniqueNamespace, startMotoForSuite, type Clock } from './harness.js';
 
 const skip = motoSkipReason();
 const CONTAINER = 'c0ffee0000aa11bb22cc33dd44ee55ff66778899aabbccddeeff001122334455';
 
 describe.skipIf(skip !== null)(skip === null ? 'metrics to CloudWatch (moto)' : `metrics to CloudWatch (skipped: ${skip})`, () => {
   let moto: MotoServer;
-  let restoreEnv: () => void;
+  let stopMoto: () => Promise<void>;
   let cw: CloudWatchClient;
 
   beforeAll(async () => {
-    restoreEnv = useMotoSdkEnv();
-    moto = await MotoServer.start();
-    cw = readClient(moto.endpoint);
+    ({ moto, cw, stop: stopMoto } = await startMotoForSuite());
   });
 
   afterAll(async () => {
-    await moto?.stop();
-    restoreEnv?.();
+    await stopMoto?.();
   });
 
   it('publishes exact per-process and instance counts per interval, zeros for a silent one, nothing for zero process series', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { DEFAULT_METRICS_CONFIG, type MetricsConfig, type MetricsIdentity } from '../../../src/sinks/metrics/config.js';
 import { MetricsSink, type MetricsSinkDeps } from '../../../src/sinks/metrics/metrics-sink.js';
+import { MotoServer } from '../../helpers/moto.js';
 
 let identityCounter = 0;
 
@@ -145,4 +146,18 @@ export async function listSeries(client: CloudWatchClient, namespace: string): P
     NextToken = page.NextToken;
   } while (NextToken !== undefined);
   return [...new Set(names)].sort();
+}
+
+/** One moto_server for a test file, with the SDK environment it needs; `stop()` undoes both. */
+export async function startMotoForSuite(): Promise<{ moto: MotoServer; cw: CloudWatchClient; stop: () => Promise<void> }> {
+  const restoreEnv = useMotoSdkEnv();
+  const moto = await MotoServer.start();
+  return {
+    moto,
+    cw: readClient(moto.endpoint),
+    stop: async () => {
+      await moto.stop();
+      restoreEnv();
+    },
+  };
 }

@@ -5,24 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
 import { ThrottleProxy } from '../../helpers/throttle-proxy.js';
 import { proc, requestEvent } from '../../unit/sinks/metrics/request-event.js';
-import { cloudWatchSink, readClient, spoolFiles, sumsBySecond, testEpoch, uniqueIdentity, uniqueNamespace, useMotoSdkEnv, type Clock } from './harness.js';
+import { cloudWatchSink, readClient, spoolFiles, sumsBySecond, testEpoch, uniqueIdentity, uniqueNamespace, startMotoForSuite, type Clock } from './harness.js';
 
 const skip = motoSkipReason();
 
 describe.skipIf(skip !== null)(skip === null ? 'metrics buffer across outages (moto)' : `metrics buffer across outages (skipped: ${skip})`, () => {
   let moto: MotoServer;
-  let restoreEnv: () => void;
+  let stopMoto: () => Promise<void>;
   let cw: CloudWatchClient;
 
   beforeAll(async () => {
-    restoreEnv = useMotoSdkEnv();
-    moto = await MotoServer.start();
-    cw = readClient(moto.endpoint);
+    ({ moto, cw, stop: stopMoto } = await startMotoForSuite());
   });
 
   afterAll(async () => {
-    await moto?.stop();
-    restoreEnv?.();
+    await stopMoto?.();
   });
 
   it('moto stopped for two intervals, then a new moto: every interval arrives exactly once, in order, and the buffer empties', async () => {

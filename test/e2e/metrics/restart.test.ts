@@ -7,27 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
 import { ThrottleProxy } from '../../helpers/throttle-proxy.js';
 import { proc, requestEvent } from '../../unit/sinks/metrics/request-event.js';
-import { cloudWatchSink, readClient, spoolFiles, sumsBySecond, testEpoch, uniqueIdentity, uniqueNamespace, useMotoSdkEnv, type Clock } from './harness.js';
+import { cloudWatchSink, readClient, spoolFiles, sumsBySecond, testEpoch, uniqueIdentity, uniqueNamespace, startMotoForSuite, type Clock } from './harness.js';
 
 const skip = motoSkipReason();
 
 describe.skipIf(skip !== null)(skip === null ? 'metrics across an agent restart (moto)' : `metrics across an agent restart (skipped: ${skip})`, () => {
   let moto: MotoServer;
   let proxy: ThrottleProxy;
-  let restoreEnv: () => void;
+  let stopMoto: () => Promise<void>;
   let cw: CloudWatchClient;
 
   beforeAll(async () => {
-    restoreEnv = useMotoSdkEnv();
-    moto = await MotoServer.start();
+    ({ moto, cw, stop: stopMoto } = await startMotoForSuite());
     proxy = await ThrottleProxy.start(moto.port);
-    cw = readClient(moto.endpoint);
   });
 
   afterAll(async () => {
     await proxy?.close();
-    await moto?.stop();
-    restoreEnv?.();
+    await stopMoto?.();
   });
 
   it('a new sink on the same spool and an older state file sends what the first left, each interval exactly once', async () => {

@@ -5,20 +5,18 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
 import { ACCESS_DENIED, INTERNAL_FAILURE, INVALID_PARAMETER, SERVICE_UNAVAILABLE, THROTTLING, ThrottleProxy } from '../../helpers/throttle-proxy.js';
 import { requestEvent } from '../../unit/sinks/metrics/request-event.js';
-import { cloudWatchSink, readClient, spoolFiles, sumsBySecond, testEpoch, uniqueIdentity, uniqueNamespace, useMotoSdkEnv, type Clock } from './harness.js';
+import { cloudWatchSink, readClient, spoolFiles, sumsBySecond, testEpoch, uniqueIdentity, uniqueNamespace, startMotoForSuite, type Clock } from './harness.js';
 
 const skip = motoSkipReason();
 
 describe.skipIf(skip !== null)(skip === null ? 'PutMetricData errors (moto behind a proxy)' : `PutMetricData errors (skipped: ${skip})`, () => {
   let moto: MotoServer;
   let proxy: ThrottleProxy;
-  let restoreEnv: () => void;
+  let stopMoto: () => Promise<void>;
   let cw: CloudWatchClient;
 
   beforeAll(async () => {
-    restoreEnv = useMotoSdkEnv();
-    moto = await MotoServer.start();
-    cw = readClient(moto.endpoint);
+    ({ moto, cw, stop: stopMoto } = await startMotoForSuite());
   });
 
   beforeEach(async () => {
@@ -30,8 +28,7 @@ describe.skipIf(skip !== null)(skip === null ? 'PutMetricData errors (moto behin
   });
 
   afterAll(async () => {
-    await moto?.stop();
-    restoreEnv?.();
+    await stopMoto?.();
   });
 
   /** A sink through the proxy, and a function that writes `n` IMDSv1 calls into interval k and ticks past it. */
