@@ -14,8 +14,10 @@ export const ExitCode = {
   CANNOT_CAPTURE: 4,
   /** An AWS API call failed. */
   AWS_API: 5,
-  /** A safety gate refused the change. */
+  /** A safety gate refused the change (or the instance changed since the change to roll back). */
   GATE_REFUSED: 6,
+  /** The change was applied in EC2 but IMDS on this host does not answer as it should. */
+  VERIFY_FAILED: 7,
   /** Stopped by Ctrl-C before it could finish (demo). */
   INTERRUPTED: 130,
 } as const;
@@ -72,5 +74,12 @@ export class TestbedError extends ImdsSniffError {
 export class AwsApiError extends ImdsSniffError {
   constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(code, message, { ...options, exitCode: ExitCode.AWS_API });
+  }
+}
+
+/** `enforce` / `rollback` refused: not observed long enough, IMDSv1 callers seen, or changed by someone else. */
+export class GateRefusedError extends ImdsSniffError {
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(code, message, { ...options, exitCode: ExitCode.GATE_REFUSED });
   }
 }

@@ -7,6 +7,9 @@ import { runDoctor, DOCTOR_HELP } from './doctor.js';
 import { runDemo, DEMO_HELP } from './demo.js';
 import { runDaemon, DAEMON_HELP, type DaemonFlags } from './daemon.js';
 import { runConfigCheck, CONFIG_CHECK_HELP } from './config-check.js';
+import { runStatus, STATUS_HELP, type StatusFlags } from './status.js';
+import { runEnforce, ENFORCE_HELP, type EnforceFlags } from './enforce.js';
+import { runRollback, ROLLBACK_HELP, type RollbackFlags } from './rollback.js';
 
 export type Register = (program: Command, setResult: (p: Promise<ExitCodeValue>) => void) => void;
 
@@ -75,5 +78,50 @@ const config: Register = (program, setResult) => {
     .action((flags: { config?: string }) => setResult(runConfigCheck(flags)));
 };
 
+/** The options status, enforce and rollback share: which instance, where AWS and the agent's files are. */
+function controlOptions(command: Command, withAudit: boolean): Command {
+  command
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--instance-id <id>', "act on this instance (default: this host's own, from IMDS)")
+    .option('--region <region>', "its region (default: this host's own)")
+    .option('--endpoint-url <url>', 'EC2 endpoint (VPC endpoint, emulator)')
+    .option('--cloudwatch-endpoint-url <url>', 'CloudWatch endpoint, for the metrics of another instance')
+    .option('-c, --config <file>', "the agent's config file (default /etc/imds-sniff/config.json)")
+    .option('--state-dir <dir>', "the agent's state directory (state file, change record)");
+  if (withAudit) command.option('--events-file <file>', 'events log that gets the audit line, or "none" for stderr');
+  return command;
+}
+
+const status: Register = (program, setResult) => {
+  controlOptions(program.command('status').description("this instance's metadata options, what the agent saw, and whether IMDSv2 can be required"), false)
+    .option('--min-observation <time>', 'observation window the verdict needs', '24h')
+    .addHelpText('after', STATUS_HELP)
+    .action((flags: StatusFlags) => setResult(runStatus(flags)));
+};
+
+const enforce: Register = (program, setResult) => {
+  controlOptions(program.command('enforce').description('require IMDSv2 (HttpTokens=required) when the agent saw no IMDSv1 caller; verify; record for rollback'), true)
+    .option('--min-observation <time>', 'how long the agent must have observed, with no IMDSv1 call', '24h')
+    .option('--force', 'change even when the gate refuses (said in the audit line)')
+    .option('--hop-limit <n>', 'set HttpPutResponseHopLimit (default: keep; raised to 2 when container token requests were lost at the hop)')
+    .option('--disable-endpoint', 'turn IMDS off (HttpEndpoint=disabled); gated on no IMDS call at all')
+    .option('--dry-run', 'check the gate and the IAM permission (EC2 DryRun); change nothing')
+    .option('--timeout <time>', 'how long to wait for State=applied and for IMDS to answer as expected', '2m')
+    .option('--launch-template <id>', 'harden this launch template (lt-… or name) instead of the instance: new version with HttpTokens=required')
+    .option('--set-default', 'with --launch-template: make the new version the default')
+    .addHelpText('after', ENFORCE_HELP)
+    .action((flags: EnforceFlags) => setResult(runEnforce(flags)));
+};
+
+const rollback: Register = (program, setResult) => {
+  controlOptions(program.command('rollback').description('restore the options the last enforce recorded; verify'), true)
+    .option('--force', 'restore even when the instance was changed by someone else since')
+    .option('--dry-run', 'check the IAM permission (EC2 DryRun); change nothing')
+    .option('--timeout <time>', 'how long to wait for State=applied and for IMDS to answer as expected', '2m')
+    .option('--launch-template <id>', 'roll back the last enforce of this launch template')
+    .addHelpText('after', ROLLBACK_HELP)
+    .action((flags: RollbackFlags) => setResult(runRollback(flags)));
+};
+
 /** Every command, in help order. */
-export const COMMANDS: Register[] = [sniff, daemon, config, doctor, demo];
+export const COMMANDS: Register[] = [sniff, daemon, status, enforce, rollback, config, doctor, demo];

@@ -18,7 +18,20 @@ export interface ProcessTotals {
   last_seen: string;
   /** The last IMDSv1 call: what a gate on "no IMDSv1 for N hours" reads. */
   last_v1_seen: string | null;
+  /** The last token answer lost at the hop limit (absent in files written before 0.2). */
+  last_hop_limit_exceeded?: string | null;
 }
+
+/** A time the agent was not observing: between the last write of one run and the start of the next. */
+export interface ObservationGap {
+  from: string;
+  to: string;
+}
+
+/** Gaps shorter than this (a quick restart) are not recorded. */
+export const GAP_RECORD_MIN_MS = 5_000;
+/** Only the most recent gaps are kept. */
+export const MAX_RECORDED_GAPS = 100;
 
 /** The file's content (version 1). Read by the control commands. */
 export interface AgentState {
@@ -29,6 +42,8 @@ export interface AgentState {
   updated: string;
   /** By process name, the same as the metrics' Process dimension. */
   processes: Record<string, ProcessTotals>;
+  /** Times the agent was stopped, oldest first (absent in files written before 0.2). */
+  gaps?: ObservationGap[];
   /** Opaque data other sinks keep across restarts (the open metrics interval). */
   extra: Record<string, unknown>;
 }
@@ -73,7 +88,13 @@ export class StateFile implements Sink {
       }
       warn(`state file ${path} could not be read (${(error as Error).message}); moved to ${aside}, counting from zero`);
     }
-    this.state = loaded ?? { version: 1, observing_since: now.toISOString(), updated: now.toISOString(), processes: {}, extra: {} };
+    this.state = loaded ?? { version: 1, observing_since: now.toISOString(), updated: now.toISOString(), processes: {}, gaps: [], extra: {} };
+    // The time since the last run's final write was not observed: the control gate must know.
+    if (loaded !== null && now.getTime() - Date.parse(loaded.updated) >= GAP_RECORD_MIN_MS) {
+      const gaps = (this.state.gaps ??= []);
+      gaps.push({ from: loaded.updated, to: now.toISOString() });
+      if (gaps.length > MAX_RECORDED_GAPS) gaps.splice(0, gaps.length - MAX_RECORDED_GAPS);
+    }
   }
 
   write(event: OutputEvent): void {
@@ -91,10 +112,14 @@ export class StateFile implements Sink {
       first_seen: event.time,
       last_seen: event.time,
       last_v1_seen: null,
+      last_hop_limit_exceeded: null,
     });
     if (event.kind !== 'other') t[event.kind] += 1;
     if (event.status === null || event.status >= 400) t.errors += 1;
-    if (event.hop_limit_exceeded) t.hop_limit_exceeded += 1;
+    if (event.hop_limit_exceeded) {
+      t.hop_limit_exceeded += 1;
+      if ((t.last_hop_limit_exceeded ?? '') < event.time) t.last_hop_limit_exceeded = event.time;
+    }
     if (event.time > t.last_seen) t.last_seen = event.time;
     if (event.kind === 'v1' && (t.last_v1_seen === null || event.time > t.last_v1_seen)) t.last_v1_seen = event.time;
   }

@@ -4,10 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { rm } from 'node:fs/promises';
 import { TestbedError } from '../errors.js';
 import type { MockImdsServer } from './mock-imds.js';
-import { validateMockImdsPatch, type MockImdsOptions } from './mock-imds-options.js';
+import { validateMockImdsPatch, type MockImdsOptions, type MockImdsOptionsPatch } from './mock-imds-options.js';
 
 /** Called before a hop-limit change takes effect; throwing keeps the old options. */
 export type HopLimitHook = (hopLimit: number) => Promise<void>;
+
+/** Called with the options in force after every applied change (e.g. to start or stop following EC2). */
+export type OptionsAppliedHook = (options: MockImdsOptions) => void;
 
 /** Largest options document accepted, to keep a bad client from filling memory. */
 const MAX_BODY_BYTES = 1 << 20;
@@ -25,7 +28,18 @@ export class MockImdsControlServer {
   constructor(
     private readonly mock: MockImdsServer,
     private readonly onHopLimitChange: HopLimitHook | undefined,
+    private readonly onApplied?: OptionsAppliedHook,
   ) {}
+
+  /**
+   * Applies a validated patch as PUT /options does: queued behind earlier changes, the
+   * hop-limit hook first. In-process sources of changes (the EC2 follower) use this too.
+   */
+  applyOptions(patch: MockImdsOptionsPatch): Promise<MockImdsOptions> {
+    const applied = this.queue.then(() => this.applyPatch(patch));
+    this.queue = applied.catch(() => undefined);
+    return applied;
+  }
 
   /** Listens on the Unix socket, replacing a stale socket file from a crashed run. */
   async listen(socketPath: string): Promise<void> {
@@ -66,9 +80,7 @@ export class MockImdsControlServer {
         } catch (error) {
           return sendJson(res, 400, { error: error instanceof Error ? error.message : String(error) });
         }
-        const applied = this.queue.then(() => this.applyPatch(patch));
-        this.queue = applied.catch(() => undefined);
-        return sendJson(res, 200, await applied);
+        return sendJson(res, 200, await this.applyOptions(patch));
       }
       case 'GET /requests':
         return sendJson(res, 200, this.mock.requests);
@@ -80,11 +92,13 @@ export class MockImdsControlServer {
     }
   }
 
-  private async applyPatch(patch: Partial<MockImdsOptions>): Promise<MockImdsOptions> {
+  private async applyPatch(patch: MockImdsOptionsPatch): Promise<MockImdsOptions> {
     if (patch.hopLimit !== undefined && patch.hopLimit !== this.mock.options.hopLimit) {
       await this.onHopLimitChange?.(patch.hopLimit);
     }
-    return this.mock.setOptions(patch);
+    const options = this.mock.setOptions(patch);
+    this.onApplied?.(options);
+    return options;
   }
 }
 

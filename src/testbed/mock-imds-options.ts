@@ -12,6 +12,14 @@ export interface MockImdsCredentials {
   expiration: string | null;
 }
 
+/** Where and how often the mock reads its own instance's MetadataOptions from an EC2 API (emulator). */
+export interface MockImdsFollowEc2 {
+  /** EC2 endpoint URL reachable from the IMDS namespace, e.g. `http://10.41.0.2:5000` (moto in the host namespace). */
+  endpoint: string;
+  /** Pause between two DescribeInstances calls. */
+  intervalMs: number;
+}
+
 /** What the mock serves and how strictly; every field can change at run time. */
 export interface MockImdsOptions {
   /** 'required' refuses token-less GETs with 401 (IMDSv2 only). */
@@ -44,6 +52,13 @@ export interface MockImdsOptions {
    * old endpoint or a proxy does; SDKs then fall back to IMDSv1. null serves tokens.
    */
   refuseTokenPut: 403 | 404 | 405 | null;
+  /**
+   * When set, the mock polls DescribeInstances for `instanceId` in `region` and applies
+   * the instance's MetadataOptions to itself (see mock-imds-ec2-follower.ts), so a
+   * ModifyInstanceMetadataOptions call against the emulator takes effect here. null
+   * leaves the options to the control channel alone.
+   */
+  followEc2: MockImdsFollowEc2 | null;
 }
 
 /** A change to some options, as sent over the control channel. */
@@ -74,10 +89,14 @@ export const DEFAULT_MOCK_IMDS_OPTIONS: Readonly<MockImdsOptions> = Object.freez
   tags: { Name: 'imds-sniff-testbed' },
   fixedToken: null,
   refuseTokenPut: null,
+  followEc2: null,
 });
 
 /** Lowest and highest HttpPutResponseHopLimit that EC2 accepts. */
 export const HOP_LIMIT_RANGE = { min: 1, max: 64 } as const;
+
+/** Bounds of followEc2.intervalMs: fast enough for tests, slow enough not to spin. */
+export const FOLLOW_EC2_INTERVAL_MS_RANGE = { min: 10, max: 600_000 } as const;
 
 const ENUMS: Partial<Record<keyof MockImdsOptions, readonly string[]>> = {
   httpTokens: ['optional', 'required'],
@@ -110,6 +129,27 @@ function checkCredentials(value: unknown): MockImdsCredentials {
   };
 }
 
+function checkFollowEc2(value: unknown): MockImdsFollowEc2 | null {
+  if (value === null) return null;
+  if (!isRecord(value)) fail('followEc2', 'null or { endpoint, intervalMs }');
+  for (const key of Object.keys(value)) {
+    if (key !== 'endpoint' && key !== 'intervalMs') throw new TestbedError(`unknown mock IMDS option followEc2.${key}`);
+  }
+  const { endpoint, intervalMs } = value;
+  let url: URL | undefined;
+  try {
+    url = typeof endpoint === 'string' ? new URL(endpoint) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail('followEc2.endpoint', 'an http:// or https:// URL');
+  const { min, max } = FOLLOW_EC2_INTERVAL_MS_RANGE;
+  if (!Number.isInteger(intervalMs) || (intervalMs as number) < min || (intervalMs as number) > max) {
+    fail('followEc2.intervalMs', `an integer ${min}..${max}`);
+  }
+  return { endpoint: endpoint as string, intervalMs: intervalMs as number };
+}
+
 /**
  * Checks an options patch from an untrusted source (JSON over the control socket) and
  * returns it typed. Throws TestbedError naming the first bad field.
@@ -135,6 +175,9 @@ export function validateMockImdsPatch(value: unknown): MockImdsOptionsPatch {
     } else if (key === 'credentials') {
       patch[key] = checkCredentials(field);
       continue;
+    } else if (key === 'followEc2') {
+      patch[key] = checkFollowEc2(field);
+      continue;
     } else if (key === 'tags') {
       if (!isRecord(field) || !Object.values(field).every((v) => typeof v === 'string')) fail(key, 'an object of strings');
       patch[key] = { ...field };
@@ -150,6 +193,7 @@ export function mergeMockImdsOptions(base: MockImdsOptions, patch: MockImdsOptio
   const merged: MockImdsOptions = { ...base, ...patch };
   merged.credentials = { ...merged.credentials };
   merged.tags = { ...merged.tags };
+  merged.followEc2 = merged.followEc2 === null ? null : { ...merged.followEc2 };
   return merged;
 }
 

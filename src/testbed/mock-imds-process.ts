@@ -5,6 +5,7 @@ import { TestbedError } from '../errors.js';
 import { applyHopLimitRules } from './hop-limit-nft.js';
 import { MockImdsServer, type ListenAddress } from './mock-imds.js';
 import { MockImdsControlServer } from './mock-imds-control-server.js';
+import { MockImdsEc2Follower } from './mock-imds-ec2-follower.js';
 
 /** Addresses the mock answers on inside the IMDS namespace. */
 export const IMDS_LISTEN_ADDRESSES: readonly ListenAddress[] = [
@@ -40,6 +41,8 @@ export function parseListenAddress(text: string): ListenAddress {
  * 169.254.169.254:80 and [fd00:ec2::254]:80), `--no-nft` (skip hop-limit rules, e.g.
  * outside a namespace). Prints one JSON MockImdsReadyLine when ready. It stops on
  * SIGTERM/SIGINT or when stdin closes, so a crashed parent does not leave it behind.
+ * While the followEc2 option is set it polls an EC2 API for its own MetadataOptions
+ * (mock-imds-ec2-follower.ts) and applies them as a control-socket change would.
  */
 export async function runMockImdsProcess(argv: readonly string[]): Promise<RunningMockImds> {
   const { values } = parseArgs({
@@ -57,10 +60,12 @@ export async function runMockImdsProcess(argv: readonly string[]): Promise<Runni
 
   const mock = new MockImdsServer();
   const hook = useNft ? (hopLimit: number) => applyHopLimitRules(hopLimit) : undefined;
-  const control = new MockImdsControlServer(mock, hook);
+  // The follower changes options through the control server's queue, exactly as PUT /options does.
+  const follower = new MockImdsEc2Follower({ options: () => mock.options, apply: (patch) => control.applyOptions(patch) });
+  const control = new MockImdsControlServer(mock, hook, (options) => follower.configure(options));
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= Promise.all([mock.close(), control.close()]).then(() => {
+    stopping ??= Promise.all([mock.close(), control.close(), follower.stop()]).then(() => {
       process.stdin.destroy();
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

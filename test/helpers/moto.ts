@@ -1,4 +1,4 @@
-// Test helper: runs moto_server (the AWS API emulator) on 127.0.0.1 for the metrics end-to-end tests.
+// Test helper: runs moto_server (the AWS API emulator) on 127.0.0.1 (or another address) for the end-to-end tests.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -22,6 +22,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Options for MotoServer.start beyond port and namespace. */
+export interface MotoStartOptions {
+  /**
+   * Address to bind; default 127.0.0.1. '0.0.0.0' inside a testbed's host namespace makes
+   * moto reachable from the imds namespace too, at `endpointAt(testbed.layout.host.v4)`.
+   * Outside a namespace a wildcard would expose moto on the machine's own interfaces.
+   */
+  host?: string;
+}
+
 /** One moto_server process; `restart()` starts a new one on the same port (moto keeps its data in memory, so it starts empty). */
 export class MotoServer {
   private child: ChildProcess | null = null;
@@ -30,24 +40,33 @@ export class MotoServer {
     readonly port: number,
     /** Network namespace it runs in (its 127.0.0.1 is that namespace's), or null for this one. */
     readonly netns: string | null = null,
+    /** Address it binds (see MotoStartOptions.host). */
+    readonly host = '127.0.0.1',
   ) {}
 
   /**
    * Starts moto_server and resolves once it prints its "Running on" line. With
    * `netns` it runs inside that namespace (for an agent running there).
    */
-  static async start(port?: number, netns: string | null = null): Promise<MotoServer> {
-    const moto = new MotoServer(port ?? (await freePort()), netns);
+  static async start(port?: number, netns: string | null = null, options: MotoStartOptions = {}): Promise<MotoServer> {
+    const moto = new MotoServer(port ?? (await freePort()), netns, options.host);
     await moto.launch();
     return moto;
   }
 
+  /** Endpoint URL from moto's own namespace: 127.0.0.1 unless it is bound to one other address. */
   get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
+    const wildcard: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+    return this.endpointAt(wildcard[this.host] ?? this.host);
+  }
+
+  /** Endpoint URL at another address of moto's namespace, e.g. the testbed host's 10.<block>.0.2 as the imds namespace sees it. */
+  endpointAt(address: string): string {
+    return `http://${address.includes(':') ? `[${address}]` : address}:${this.port}`;
   }
 
   private launch(): Promise<void> {
-    const argv = ['moto_server', '-H', '127.0.0.1', '-p', String(this.port)];
+    const argv = ['moto_server', '-H', this.host, '-p', String(this.port)];
     // `ip netns exec` execs in place: the pid (and process group) stay moto's.
     const [file, ...args] = this.netns === null ? argv : ['ip', 'netns', 'exec', this.netns, ...argv];
     const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -69,7 +88,8 @@ export class MotoServer {
       const timer = setTimeout(() => fail(new Error(`moto_server did not start within 20 s:\n${output}`)), 20_000);
       const onData = (chunk: Buffer): void => {
         output = (output + chunk.toString()).slice(-4000);
-        if (output.includes(`Running on http://127.0.0.1:${this.port}`)) {
+        // Bound to 0.0.0.0 moto prints a line per address, 127.0.0.1 among them.
+        if (output.includes(`Running on ${this.endpoint}`)) {
           clearTimeout(timer);
           child.stdout?.off('data', onData);
           child.stderr?.off('data', onData);

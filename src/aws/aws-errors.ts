@@ -1,0 +1,91 @@
+// aws/: turns AWS SDK failures into one-line, actionable AwsApiErrors (credentials, IAM, throttling, not found).
+
+import { AwsApiError } from '../errors.js';
+
+/** What the operator was trying to do, for the message: the API action and the IAM action it needs. */
+export interface AwsCallContext {
+  /** API action, e.g. `ModifyInstanceMetadataOptions`. */
+  action: string;
+  /** The IAM actions a policy must allow for this command to work. */
+  iamActions: readonly string[];
+  /** The resource it acted on, e.g. the instance id. */
+  resource?: string;
+  region: string;
+}
+
+const AUTH_CODES = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'AuthFailure']);
+const THROTTLE_CODES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
+const CREDENTIAL_CODES = new Set(['CredentialsProviderError', 'InvalidClientTokenId', 'UnrecognizedClientException', 'ExpiredToken', 'ExpiredTokenException']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'TimeoutError', 'RequestTimeout']);
+
+/** The AWS error code of an SDK error (its name), or a Node network error code. */
+export function awsErrorCode(error: unknown): string {
+  const e = error as { name?: unknown; code?: unknown; Code?: unknown };
+  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return e.code;
+  if (typeof e?.Code === 'string') return e.Code;
+  return typeof e?.name === 'string' ? e.name : 'Error';
+}
+
+/** The first line of an AWS message, without EC2's encoded authorization blob (long and not for a terminal). */
+function shortMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split('\n')[0] ?? '').replace(/ Encoded authorization failure message: \S+/, '').slice(0, 300);
+}
+
+/** An AwsApiError for a failed call, with a hint that says what to do. */
+export function toAwsApiError(error: unknown, context: AwsCallContext): AwsApiError {
+  const code = awsErrorCode(error);
+  const what = `${context.action}${context.resource ? ` on ${context.resource}` : ''} in ${context.region}`;
+  const errorCode = `ERR_AWS_${context.action.replace(/[a-z](?=[A-Z])/g, (c) => `${c}_`).toUpperCase()}`;
+  if (AUTH_CODES.has(code)) {
+    return new AwsApiError(errorCode, `${what}: not authorized (${code})`, {
+      hint: `the caller's IAM policy must allow ${context.iamActions.join(', ')}`,
+      cause: error,
+    });
+  }
+  if (THROTTLE_CODES.has(code)) {
+    return new AwsApiError(errorCode, `${what}: throttled by AWS (${code}), still after retries`, {
+      hint: 'run it again in a minute; across a fleet, lower the SSM concurrency',
+      cause: error,
+    });
+  }
+  if (CREDENTIAL_CODES.has(code) || /credential/i.test(code)) {
+    return new AwsApiError('ERR_AWS_CREDENTIALS', `${what}: no usable AWS credentials (${shortMessage(error)})`, {
+      hint: 'attach an instance profile to the instance, or set AWS_PROFILE / AWS_ACCESS_KEY_ID for the command',
+      cause: error,
+    });
+  }
+  if (NETWORK_CODES.has(code)) {
+    return new AwsApiError(errorCode, `${what}: cannot reach the AWS endpoint (${code})`, {
+      hint: 'check the route or proxy to the EC2/CloudWatch endpoint (or --endpoint-url)',
+      cause: error,
+    });
+  }
+  if (code === 'InvalidInstanceID.NotFound' || code === 'InvalidInstanceID.Malformed') {
+    return new AwsApiError('ERR_AWS_INSTANCE_NOT_FOUND', `instance ${context.resource ?? ''} not found in ${context.region} (${code})`, {
+      hint: 'check --instance-id and --region',
+      cause: error,
+    });
+  }
+  if (/^InvalidLaunchTemplate(Id|Name)\./.test(code)) {
+    return new AwsApiError('ERR_AWS_LAUNCH_TEMPLATE_NOT_FOUND', `launch template ${context.resource ?? ''} not found in ${context.region} (${code})`, {
+      hint: 'check --launch-template and --region',
+      cause: error,
+    });
+  }
+  return new AwsApiError(errorCode, `${what} failed: ${code}: ${shortMessage(error)}`, { cause: error });
+}
+
+/** Runs one AWS call and maps its failure to an AwsApiError. */
+export async function awsCall<T>(context: AwsCallContext, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toAwsApiError(error, context);
+  }
+}
+
+/** True when an EC2 DryRun call said the real call would have been allowed. */
+export function isDryRunSuccess(error: unknown): boolean {
+  return awsErrorCode(error) === 'DryRunOperation';
+}

@@ -1,0 +1,116 @@
+// commands/: what `status`, `enforce` and `rollback` share — flags, config, which instance, the EC2 client, what the agent observed.
+
+import { join } from 'node:path';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { createEc2Client } from '../aws/ec2-client.js';
+import { ImdsClient } from '../aws/imds-client.js';
+import { discoverIdentity } from '../aws/instance-identity.js';
+import { createCloudWatchReader, readObservedMetrics } from '../aws/observed-metrics.js';
+import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import type { AgentConfig } from '../config/schema.js';
+import { ChangeLog } from '../control/change-log.js';
+import { observationFromState, type Observation } from '../control/observation.js';
+import { ExitCode, ImdsSniffError, UsageError } from '../errors.js';
+import { readState } from '../sinks/state-file.js';
+
+/** Flags every control command takes. */
+export interface ControlFlags {
+  config?: string;
+  stateDir?: string;
+  eventsFile?: string;
+  instanceId?: string;
+  region?: string;
+  endpointUrl?: string;
+  cloudwatchEndpointUrl?: string;
+  format: 'table' | 'json';
+}
+
+/** The instance acted on, and whether it is the one this command runs on (then IMDS can be checked here). */
+export interface ControlTarget {
+  instanceId: string;
+  region: string;
+  local: boolean;
+}
+
+export interface ControlContext {
+  config: AgentConfig;
+  /** This host's own instance id (IMDSv2), or null off EC2 / with IMDS off. */
+  selfInstanceId: string | null;
+  /** Why selfInstanceId is null. */
+  selfNote: string;
+  region: string | null;
+  changeLog: ChangeLog;
+  statePath: string;
+  endpointUrl: string | null;
+  ec2(region: string): EC2Client;
+}
+
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function overrides(flags: ControlFlags): ConfigOverrides {
+  const o: Record<string, Record<string, unknown> | unknown> = {};
+  if (flags.stateDir !== undefined) o['stateDir'] = flags.stateDir;
+  if (flags.eventsFile !== undefined) o['logs'] = { eventsFile: flags.eventsFile === 'none' ? null : flags.eventsFile };
+  if (flags.cloudwatchEndpointUrl !== undefined) o['metrics'] = { endpointUrl: flags.cloudwatchEndpointUrl };
+  return o;
+}
+
+/** Reads flags, config and (IMDSv2) this host's identity. Throws UsageError on bad flags. */
+export async function controlContext(flags: ControlFlags): Promise<ControlContext> {
+  if (flags.instanceId !== undefined && !INSTANCE_ID.test(flags.instanceId)) throw new UsageError(`--instance-id: "${flags.instanceId}" is not an instance id (i-0123456789abcdef0)`);
+  if (flags.region !== undefined && !REGION.test(flags.region)) throw new UsageError(`--region: "${flags.region}" is not a region (us-east-1)`);
+  if (flags.endpointUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.endpointUrl)) throw new UsageError(`--endpoint-url: "${flags.endpointUrl}" is not an http(s) URL`);
+  const { config } = loadConfig(flags.config, overrides(flags));
+  const identity = await discoverIdentity(new ImdsClient(config.identity.timeoutMs, new Set()), { instanceId: null, region: null });
+  const region = flags.region ?? identity.region ?? config.identity.region ?? config.metrics.region;
+  const clients = new Map<string, EC2Client>();
+  const endpointUrl = flags.endpointUrl ?? null;
+  return {
+    config,
+    selfInstanceId: identity.instanceId,
+    selfNote: identity.onEc2 ? '' : identity.note,
+    region,
+    changeLog: new ChangeLog(join(config.stateDir, 'changes.json')),
+    statePath: join(config.stateDir, 'state.json'),
+    endpointUrl,
+    ec2(r: string): EC2Client {
+      let client = clients.get(r);
+      if (client === undefined) clients.set(r, (client = createEc2Client(r, endpointUrl)));
+      return client;
+    },
+  };
+}
+
+/** The instance to act on: --instance-id, or this host's own. Throws a clear error off EC2. */
+export function resolveTarget(ctx: ControlContext, flags: ControlFlags): ControlTarget {
+  const instanceId = flags.instanceId ?? ctx.selfInstanceId;
+  if (instanceId === null) {
+    throw new ImdsSniffError('ERR_NOT_ON_EC2', `cannot tell which instance this is: ${ctx.selfNote || 'IMDS did not answer'}`, {
+      exitCode: ExitCode.USAGE,
+      hint: 'on an instance, check `imds-sniff doctor`; from elsewhere, give --instance-id and --region',
+    });
+  }
+  if (ctx.region === null) throw new UsageError('no region: give --region', { hint: 'the region is read from IMDS on an instance' });
+  return { instanceId, region: ctx.region, local: instanceId === ctx.selfInstanceId };
+}
+
+/**
+ * What the agent observed about `target`: this host's state file when the
+ * target is this host, else the target's metrics in CloudWatch since `startMs`.
+ */
+export async function observe(ctx: ControlContext, target: ControlTarget, startMs: number, nowMs: number): Promise<Observation> {
+  if (target.local) {
+    try {
+      return observationFromState(readState(ctx.statePath), ctx.statePath);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      throw new UsageError(`cannot read the agent's state file ${ctx.statePath} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, {
+        hint: 'run as root, or point --state-dir / --config at the daemon\'s state directory',
+        cause,
+      });
+    }
+  }
+  const source = { region: target.region, endpointUrl: ctx.config.metrics.endpointUrl, namespace: ctx.config.metrics.namespace };
+  return readObservedMetrics(createCloudWatchReader(source), source, target.instanceId, startMs, nowMs);
+}

@@ -1,0 +1,165 @@
+// commands/: `imds-sniff rollback` — restores the options (or the launch template default) the last `enforce` recorded, and verifies.
+
+import { hostname } from 'node:os';
+import { describeMetadataOptions, modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
+import { describeTemplate, setDefaultVersion } from '../aws/launch-template.js';
+import { parseDuration } from '../config/duration.js';
+import { currentActor, describeTarget, type ChangeRecord, type ChangeTarget, type TemplateVersions } from '../control/change-log.js';
+import { describeChange, sameOptions, settingsOf, type MetadataOptions } from '../control/metadata-options.js';
+import { ExitCode, GateRefusedError, UsageError, type ExitCodeValue } from '../errors.js';
+import { AuditLog } from '../sinks/audit-log.js';
+import { controlContext, type ControlContext, type ControlFlags } from './control-context.js';
+import { optionsJson, optionsLine, printResult } from './control-report.js';
+import { applyChange } from './enforce.js';
+
+export interface RollbackFlags extends ControlFlags {
+  timeout: string;
+  force?: boolean;
+  dryRun?: boolean;
+  launchTemplate?: string;
+}
+
+export const ROLLBACK_HELP = `
+Restores what the last imds-sniff enforce recorded in <stateDir>/changes.json on this host: the
+instance's previous metadata options (then waits for State=applied and checks IMDS here), or the
+launch template's previous default version. Refuses (exit 6) when the instance was changed by
+someone else since; --force restores anyway.
+
+Examples:
+  imds-sniff rollback
+  imds-sniff rollback --instance-id i-0123456789abcdef0 --region eu-west-1
+  imds-sniff rollback --launch-template lt-0123456789abcdef0`;
+
+function findRecord(ctx: ControlContext, flags: RollbackFlags): ChangeRecord {
+  let wanted: ChangeTarget | null = null;
+  if (flags.launchTemplate !== undefined || flags.instanceId !== undefined) {
+    const region = flags.region ?? ctx.region;
+    if (region === null) throw new UsageError('no region: give --region');
+    wanted =
+      flags.launchTemplate !== undefined
+        ? { kind: 'launch-template', launch_template_id: flags.launchTemplate, region }
+        : { kind: 'instance', instance_id: flags.instanceId as string, region };
+  }
+  const record = wanted === null ? ctx.changeLog.lastOpenAny() : ctx.changeLog.lastOpenChange(wanted);
+  if (record === null) {
+    throw new UsageError(`nothing to roll back: no enforce${wanted === null ? '' : ` of ${describeTarget(wanted)}`} recorded in ${ctx.changeLog.path}`, {
+      hint: 'rollback restores what imds-sniff enforce recorded on this host (see --state-dir); to set options by hand: aws ec2 modify-instance-metadata-options',
+    });
+  }
+  return record;
+}
+
+export async function runRollback(flags: RollbackFlags): Promise<ExitCodeValue> {
+  const timeoutMs = parseDuration(flags.timeout, '--timeout');
+  const ctx = await controlContext(flags);
+  const record = findRecord(ctx, flags);
+  return record.target.kind === 'instance' ? rollbackInstance(ctx, flags, record, timeoutMs) : rollbackTemplate(ctx, flags, record);
+}
+
+async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, record: ChangeRecord, timeoutMs: number): Promise<ExitCodeValue> {
+  const t = record.target as Extract<ChangeTarget, { kind: 'instance' }>;
+  const it: InstanceTarget = { client: ctx.ec2(t.region), instanceId: t.instance_id, region: t.region };
+  const before = record.before as MetadataOptions;
+  const setByEnforce = record.after as MetadataOptions;
+  const current = await describeMetadataOptions(it);
+  // With IMDS off on this host its identity is unknown: the record says whether it was this host.
+  const local = ctx.selfInstanceId === t.instance_id || (ctx.selfInstanceId === null && record.local && record.by.host === hostname());
+  const json: Record<string, unknown> = { event: 'rollback', instance_id: t.instance_id, region: t.region, this_host: local, undoes: record.id, now: optionsJson(current), restore: optionsJson(before), dry_run: flags.dryRun === true, forced: false };
+  const lines = [
+    `instance      ${t.instance_id} (${t.region})${local ? ', this host' : ''}`,
+    `undoes        enforce ${record.id} of ${record.time} by ${record.by.user}@${record.by.host}`,
+    `now           ${optionsLine(current)}`,
+    `change        ${describeChange(current, before)}`,
+  ];
+  if (sameOptions(current, before)) {
+    ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
+    printResult(flags.format, { ...json, result: 'already_restored' }, [...lines, 'result        already has the recorded options: nothing to change']);
+    return ExitCode.OK;
+  }
+  const changedMeanwhile = !sameOptions(current, setByEnforce);
+  if (changedMeanwhile && !flags.force) {
+    printResult(flags.format, { ...json, result: 'refused' }, [...lines, 'result        refused: nothing was changed']);
+    throw new GateRefusedError('ERR_CHANGED_MEANWHILE', `instance ${t.instance_id} was changed since enforce set it (enforce set ${describeChange(before, setByEnforce)}; now ${optionsLine(current)})`, {
+      hint: 'someone else changed it; check CloudTrail, then --force restores the recorded options anyway',
+    });
+  }
+  if (changedMeanwhile) process.stderr.write(`imds-sniff: warning: --force: instance ${t.instance_id} was changed since enforce; restoring the recorded options anyway\n`);
+  if (flags.dryRun) {
+    await modifyMetadataOptions(it, before, true);
+    printResult(flags.format, { ...json, result: 'dry_run_ok' }, [...lines, 'result        dry run: EC2 would accept the change with these credentials; nothing was changed']);
+    return ExitCode.OK;
+  }
+  const audit = new AuditLog(ctx.config.logs.eventsFile);
+  audit.check();
+  ctx.changeLog.ensureWritable();
+  const rollback = ctx.changeLog.append({
+    time: new Date().toISOString(),
+    action: 'rollback',
+    target: record.target,
+    before: settingsOf(current),
+    after: before,
+    forced: changedMeanwhile,
+    local,
+    result: 'requested',
+    by: currentActor(),
+    rolled_back_at: null,
+    undoes: record.id,
+  });
+  const auditBase = { time: rollback.time, action: 'rollback', change_id: rollback.id, undoes: record.id, target: record.target, before: optionsJson(current), after: optionsJson(before), forced: changedMeanwhile, by: rollback.by };
+  const code = await applyChange({ ctx, it, target: { local }, desired: before, timeoutMs, recordId: rollback.id, audit, auditBase, json: { ...json, forced: changedMeanwhile }, lines, format: flags.format }).finally(() => {
+    // EC2 has the old options back once the modify was accepted, whatever the check on this host says.
+    if (ctx.changeLog.read().find((r) => r.id === rollback.id)?.result === 'applied') ctx.changeLog.update(record.id, { rolled_back_at: rollback.time });
+  });
+  return code;
+}
+
+async function rollbackTemplate(ctx: ControlContext, flags: RollbackFlags, record: ChangeRecord): Promise<ExitCodeValue> {
+  const t = record.target as Extract<ChangeTarget, { kind: 'launch-template' }>;
+  const before = record.before as TemplateVersions;
+  const after = record.after as TemplateVersions;
+  const ref = { client: ctx.ec2(t.region), region: t.region, idOrName: t.launch_template_id };
+  const info = await describeTemplate(ref);
+  const json: Record<string, unknown> = { event: 'rollback', launch_template_id: t.launch_template_id, region: t.region, undoes: record.id, default_version_now: info.defaultVersion, restore_default_version: before.default_version, dry_run: flags.dryRun === true };
+  const lines = [`template      ${t.launch_template_id} (${t.region}), default version now ${info.defaultVersion}`, `undoes        enforce ${record.id} of ${record.time}: created version ${after.created_version ?? '-'}`];
+  if (info.defaultVersion === before.default_version) {
+    if (!flags.dryRun) ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
+    printResult(flags.format, { ...json, result: 'already_restored' }, [...lines, `result        the default is version ${before.default_version} as before: nothing to change (version ${after.created_version ?? '-'} stays, unused)`]);
+    return ExitCode.OK;
+  }
+  if (info.defaultVersion !== after.default_version && !flags.force) {
+    printResult(flags.format, { ...json, result: 'refused' }, [...lines, 'result        refused: nothing was changed']);
+    throw new GateRefusedError('ERR_CHANGED_MEANWHILE', `launch template ${t.launch_template_id}: default version is ${info.defaultVersion}, not ${after.default_version} as enforce left it`, {
+      hint: 'someone else changed it; --force sets the recorded default back anyway',
+    });
+  }
+  if (flags.dryRun) {
+    await setDefaultVersion(ref, t.launch_template_id, before.default_version, true);
+    printResult(flags.format, { ...json, result: 'dry_run_ok' }, [...lines, 'result        dry run: EC2 would accept the change; nothing was changed']);
+    return ExitCode.OK;
+  }
+  const audit = new AuditLog(ctx.config.logs.eventsFile);
+  audit.check();
+  ctx.changeLog.ensureWritable();
+  const time = new Date().toISOString();
+  const by = currentActor();
+  const rollback = ctx.changeLog.append({ time, action: 'rollback', target: t, before: { default_version: info.defaultVersion, created_version: null }, after: { default_version: before.default_version, created_version: null }, forced: flags.force === true, local: false, result: 'requested', by, rolled_back_at: null, undoes: record.id });
+  const auditBase = { time, action: 'rollback', change_id: rollback.id, undoes: record.id, target: t, before: { default_version: info.defaultVersion }, after: { default_version: before.default_version }, by };
+  try {
+    await setDefaultVersion(ref, t.launch_template_id, before.default_version, false);
+  } catch (error) {
+    ctx.changeLog.update(rollback.id, { result: 'failed' });
+    audit.write({ ...auditBase, result: 'failed', error: (error as Error).message });
+    throw error;
+  }
+  ctx.changeLog.update(rollback.id, { result: 'applied' });
+  ctx.changeLog.update(record.id, { rolled_back_at: time });
+  const readBack = await describeTemplate(ref);
+  const ok = readBack.defaultVersion === before.default_version;
+  audit.write({ ...auditBase, result: ok ? 'verified' : 'verify_failed' });
+  printResult(flags.format, { ...json, result: ok ? 'verified' : 'verify_failed', default_version_after: readBack.defaultVersion }, [
+    ...lines,
+    `default       now version ${readBack.defaultVersion} (HttpTokens=${readBack.defaultTokens ?? 'optional'}); version ${after.created_version ?? '-'} stays, unused`,
+    `result        ${ok ? 'done' : 'the default did not change'}`,
+  ]);
+  return ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
+}

@@ -1,0 +1,62 @@
+// commands/: `imds-sniff status` — the instance's metadata options next to what the agent observed, and a verdict.
+
+import { describeMetadataOptions } from '../aws/instance-metadata-options.js';
+import { parseDuration } from '../config/duration.js';
+import { evaluateGate, hopLimitFailuresSince } from '../control/gate.js';
+import { hopLimitDecision } from '../control/metadata-options.js';
+import { verdictOf } from '../control/verdict.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { MAX_GAP_MS } from './enforce-gate.js';
+import { controlContext, observe, resolveTarget, type ControlFlags } from './control-context.js';
+import { describeObservation, gateJson, gateLines, observationJson, optionsJson, optionsLine, printResult, processTable } from './control-report.js';
+
+export interface StatusFlags extends ControlFlags {
+  minObservation: string;
+}
+
+export const STATUS_HELP = `
+Reads the options with ec2:DescribeInstances and what the agent saw from its state file
+(this instance) or from its CloudWatch metrics (--instance-id of another instance).
+Exit code 0: ready or already enforced; 3: not ready; 2, 5: see README "Exit codes".
+
+Examples:
+  imds-sniff status
+  imds-sniff status --format json
+  imds-sniff status --instance-id i-0123456789abcdef0 --region eu-west-1`;
+
+export async function runStatus(flags: StatusFlags): Promise<ExitCodeValue> {
+  const minObservationMs = parseDuration(flags.minObservation, '--min-observation');
+  const ctx = await controlContext(flags);
+  const target = resolveTarget(ctx, flags);
+  const options = await describeMetadataOptions({ client: ctx.ec2(target.region), instanceId: target.instanceId, region: target.region });
+  const nowMs = Date.now();
+  const observation = await observe(ctx, target, nowMs - minObservationMs, nowMs);
+  const failures = hopLimitFailuresSince(observation, nowMs - minObservationMs);
+  const hop = hopLimitDecision(options, { hopLimit: null, disableEndpoint: false, containerHopFailures: failures.length > 0 });
+  const gate = evaluateGate(observation, { nowMs, minObservationMs, maxGapMs: MAX_GAP_MS, mode: 'require-tokens', hopLimit: hop.hopLimit });
+  const verdict = verdictOf(options, gate);
+  printResult(
+    flags.format,
+    {
+      event: 'status',
+      instance_id: target.instanceId,
+      region: target.region,
+      this_host: target.local,
+      options: optionsJson(options),
+      observation: observationJson(observation, nowMs),
+      gate: gateJson(gate),
+      hop_limit_note: hop.reason,
+      verdict: verdict.text,
+    },
+    [
+      `instance      ${target.instanceId} (${target.region})${target.local ? ', this host' : ''}`,
+      `options       ${optionsLine(options)}`,
+      `observed      ${describeObservation(observation, nowMs)}`,
+      ...processTable(observation),
+      ...gateLines(gate, 'require-tokens'),
+      ...(hop.reason === null ? [] : [`hop limit     enforce would set ${hop.hopLimit}: ${hop.reason}`]),
+      `verdict       ${verdict.text}`,
+    ],
+  );
+  return verdict.ready ? ExitCode.OK : ExitCode.IMDSV1_SEEN;
+}

@@ -1,0 +1,449 @@
+// status / enforce / rollback end to end: the real CLI in the testbed's host namespace, moto as EC2 (and CloudWatch),
+// the mock IMDS following the moto instance's options, so verification sees real 401s and 200s.
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { intervalDatums } from '../../../src/sinks/metrics/datums.js';
+import { zeroCounts, type ProcessCounts } from '../../../src/sinks/metrics/interval-counts.js';
+import { readState } from '../../../src/sinks/state-file.js';
+import { curlToken, curlV1, curlWithToken, sdkCredentials } from '../../../src/testbed/clients.js';
+import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
+import { DaemonProcess } from '../../helpers/daemon-process.js';
+import { ec2Call, runInstance } from '../../helpers/ec2-call.js';
+import { EC2_THROTTLED, EC2_UNAUTHORIZED, Ec2FaultProxy, failNext } from '../../helpers/ec2-fault-proxy.js';
+import { motoSkipReason } from '../../helpers/moto.js';
+import { AWS_ENV, ControlBed, json, waitUntil } from './harness.js';
+
+const prereq = testbedPrerequisites();
+const skip = !prereq.ok ? prereq.reason : motoSkipReason();
+const H = 3_600_000;
+const CW_PUT = fileURLToPath(new URL('../../helpers/cloudwatch-put.mjs', import.meta.url));
+
+describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control commands (skipped: ${skip})`, () => {
+  let bed: ControlBed;
+  const proxies: Ec2FaultProxy[] = [];
+
+  beforeAll(async () => {
+    bed = await ControlBed.create(`imdsc${randomBytes(3).toString('hex')}`, 45);
+  });
+  afterAll(async () => {
+    for (const p of proxies) await p.stop();
+    await bed?.destroy();
+  });
+  beforeEach(async () => {
+    await bed.reset();
+  });
+
+  /** A fault proxy in the host namespace in front of moto. */
+  async function proxy(faults: Parameters<typeof Ec2FaultProxy.start>[0]['faults'] = {}): Promise<Ec2FaultProxy> {
+    const p = await Ec2FaultProxy.start({ target: bed.moto.endpoint, netns: bed.tb.nsName('host'), faults });
+    proxies.push(p);
+    return p;
+  }
+
+  const v2Only = (): void => bed.writeState(Date.now() - 30 * H, { python3: { v2_token: 4, v2_get: 40, last_seen: new Date(Date.now() - H).toISOString() } });
+  const withV1Caller = (): void =>
+    bed.writeState(Date.now() - 30 * H, {
+      'legacy-cron': { v1: 12, last_v1_seen: new Date(Date.now() - 2 * H).toISOString() },
+      python3: { v2_token: 4, v2_get: 40 },
+    });
+
+  describe('on this instance', () => {
+    it('status: the options from EC2 next to the state file, verdict not ready naming the IMDSv1 caller (exit 3)', async () => {
+      withV1Caller();
+      const r = await bed.cli(['status', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(3);
+      const out = json(r);
+      expect(out).toMatchObject({ event: 'status', instance_id: bed.instanceId, region: 'us-east-1', this_host: true, verdict: 'not ready: legacy-cron' });
+      expect(out['options']).toEqual({ State: 'applied', HttpTokens: 'optional', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1, HttpProtocolIpv6: 'disabled', InstanceMetadataTags: 'disabled' });
+      expect(out['observation'].processes.map((p: { process: string; v1: number }) => [p.process, p.v1])).toEqual([['legacy-cron', 12], ['python3', 0]]);
+      const table = await bed.cli(['status']);
+      expect(table.code).toBe(3);
+      expect(table.stdout).toMatch(/options +HttpTokens=optional HttpEndpoint=enabled HopLimit=1 .*State=applied/);
+      expect(table.stdout).toMatch(/legacy-cron +12 /);
+      expect(table.stdout).toMatch(/verdict +not ready: legacy-cron/);
+    });
+
+    it('enforce refuses while an IMDSv1 caller is in the window (exit 6): nothing changes in EC2 or on the host', async () => {
+      withV1Caller();
+      const r = await bed.cli(['enforce', '--format', 'json']);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/imds-sniff: not changing instance i-\w+: IMDSv1 callers seen: legacy-cron; nothing was changed/);
+      expect(r.stderr).toMatch(/hint: .*--force overrides/);
+      expect(json(r)).toMatchObject({ result: 'refused', gate: { ok: false, offenders: ['legacy-cron'] } });
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
+      expect(bed.changes()).toEqual([]);
+      expect(bed.auditLines()).toEqual([]);
+      expect((await curlV1(bed.tb, 'host')).stdout).toBe('200');
+    });
+
+    it('enforce with only IMDSv2 callers for 30 h: required, applied, verified 401/200 here, recorded, audited; rollback undoes it', async () => {
+      v2Only();
+      const r = await bed.cli(['enforce', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = json(r);
+      expect(out).toMatchObject({ result: 'verified', forced: false, this_host: true, requested: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 } });
+      expect(out['verification']).toMatchObject({ ok: true, v1: { expected: 401, status: 401 }, v2: { expected: 200, status: 200 } });
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1, State: 'applied' });
+      expect((await curlV1(bed.tb, 'host')).stdout).toBe('401');
+      const [record] = bed.changes();
+      expect(record).toMatchObject({ action: 'enforce', result: 'applied', local: true, forced: false, rolled_back_at: null, before: { httpTokens: 'optional' }, after: { httpTokens: 'required' } });
+      expect(record?.['by']).toMatchObject({ user: 'root', uid: 0, command: expect.stringMatching(/^imds-sniff enforce --format json/) });
+      expect(bed.auditLines()).toMatchObject([{ event: 'metadata_options_change', action: 'enforce', result: 'verified', before: { HttpTokens: 'optional' }, after: { HttpTokens: 'required' }, forced: false }]);
+
+      const status = await bed.cli(['status', '--format', 'json']);
+      expect(status.code).toBe(0);
+      expect(json(status)['verdict']).toBe('already enforced');
+      const again = await bed.cli(['enforce', '--format', 'json']);
+      expect(again.code).toBe(0);
+      expect(json(again)['result']).toBe('already_enforced');
+
+      const rb = await bed.cli(['rollback', '--format', 'json']);
+      expect(rb.code, rb.stderr).toBe(0);
+      expect(json(rb)).toMatchObject({ result: 'verified', verification: { v1: { expected: 200, status: 200 }, v2: { expected: 200, status: 200 } } });
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
+      expect((await curlV1(bed.tb, 'host')).stdout).toBe('200');
+      expect(bed.auditLines().map((l) => [l['action'], l['result']])).toEqual([['enforce', 'verified'], ['rollback', 'verified']]);
+      expect(bed.changes()[0]?.['rolled_back_at']).toEqual(expect.any(String));
+      const nothing = await bed.cli(['rollback']);
+      expect(nothing.code).toBe(2);
+      expect(nothing.stderr).toMatch(/nothing to roll back: no enforce recorded in .*changes\.json/);
+    });
+
+    it('--force enforces despite the IMDSv1 caller, with a warning and forced in the audit line', async () => {
+      withV1Caller();
+      const r = await bed.cli(['enforce', '--force', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/warning: --force: changing instance i-\w+ although the gate refuses: IMDSv1 calls in the last 1d by: legacy-cron/);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'required' });
+      expect(bed.auditLines()).toMatchObject([{ action: 'enforce', forced: true, result: 'verified', gate_reasons: [expect.stringMatching(/legacy-cron/)] }]);
+      expect((await bed.cli(['rollback'])).code).toBe(0);
+    });
+
+    it('--dry-run asks EC2 with DryRun and changes nothing; with the gate refusing it exits 6', async () => {
+      const p = await proxy();
+      v2Only();
+      const r = await bed.cli(['enforce', '--dry-run', '--format', 'json'], { endpoint: p.endpoint });
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)['result']).toBe('dry_run_ok');
+      expect((await p.calls('ModifyInstanceMetadataOptions')).map((c) => [c.dryRun, c.outcome])).toEqual([[true, 'dry-run']]);
+      withV1Caller();
+      const refused = await bed.cli(['enforce', '--dry-run'], { endpoint: p.endpoint });
+      expect(refused.code).toBe(6);
+      expect(refused.stdout).toMatch(/dry run: EC2 would accept the change with these credentials, but the gate refuses; nothing was changed/);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
+      expect(bed.changes()).toEqual([]);
+      expect(bed.auditLines()).toEqual([]);
+    });
+
+    it('waits while EC2 says State=pending, then verifies', async () => {
+      const p = await proxy({ pendingDescribes: 3 });
+      v2Only();
+      const r = await bed.cli(['enforce', '--format', 'json'], { endpoint: p.endpoint });
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)).toMatchObject({ result: 'verified' });
+      expect(json(r)['applied_after_ms']).toBeGreaterThanOrEqual(1000);
+      expect((await p.requests()).filter((c) => c.outcome === 'pending')).toHaveLength(3);
+      expect((await bed.cli(['rollback'])).code).toBe(0);
+    });
+
+    it('a change that stays pending past --timeout fails with exit 5 and an audit line', async () => {
+      const p = await proxy({ pendingDescribes: 'all' });
+      v2Only();
+      const r = await bed.cli(['enforce', '--timeout', '3s'], { endpoint: p.endpoint });
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/the change is still pending after 3 s/);
+      expect(bed.auditLines()).toMatchObject([{ action: 'enforce', result: 'not_applied' }]);
+      expect(bed.changes()).toMatchObject([{ result: 'applied' }]);
+    });
+
+    it('someone else changing the instance while enforce waits is reported (exit 5)', async () => {
+      const p = await proxy({ pendingDescribes: 'all' });
+      v2Only();
+      const running = bed.cli(['enforce', '--timeout', '60s'], { endpoint: p.endpoint });
+      await p.waitForRequests((rs) => rs.some((c) => c.action === 'ModifyInstanceMetadataOptions') && rs.filter((c) => c.outcome === 'pending').length >= 2, 30_000);
+      await bed.setOptions({ HttpTokens: 'required', HttpPutResponseHopLimit: 3 });
+      const r = await running;
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/now reads HttpTokens=required HttpEndpoint=enabled HopLimit=3 .*someone else changed it meanwhile/);
+      expect(bed.auditLines()).toMatchObject([{ result: 'changed_meanwhile' }]);
+    });
+
+    it('throttling is retried with backoff; still throttled after 6 attempts is exit 5 with what to do', async () => {
+      const p = await proxy({ fail: [failNext('ModifyInstanceMetadataOptions', 2, EC2_THROTTLED)] });
+      v2Only();
+      const ok = await bed.cli(['enforce'], { endpoint: p.endpoint });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect((await p.calls('ModifyInstanceMetadataOptions')).map((c) => c.outcome)).toEqual(['fault', 'fault', 'forwarded']);
+      expect((await bed.cli(['rollback'])).code).toBe(0);
+
+      await p.setFaults({ fail: [failNext('ModifyInstanceMetadataOptions', 'all', EC2_THROTTLED)] });
+      const throttled = await bed.cli(['enforce'], { endpoint: p.endpoint });
+      expect(throttled.code).toBe(5);
+      expect(throttled.stderr).toMatch(/ModifyInstanceMetadataOptions on i-\w+ in us-east-1: throttled by AWS \(RequestLimitExceeded\), still after retries/);
+      expect(throttled.stderr).toMatch(/hint: run it again in a minute/);
+    });
+
+    it('UnauthorizedOperation names the IAM actions; nothing changed; the record says failed', async () => {
+      const p = await proxy({ fail: [failNext('ModifyInstanceMetadataOptions', 'all', EC2_UNAUTHORIZED)] });
+      v2Only();
+      const r = await bed.cli(['enforce'], { endpoint: p.endpoint });
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/not authorized \(UnauthorizedOperation\)/);
+      expect(r.stderr).toMatch(/hint: the caller's IAM policy must allow ec2:DescribeInstances, ec2:ModifyInstanceMetadataOptions/);
+      expect(r.stderr).not.toMatch(/Encoded authorization failure message/);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
+      expect(bed.changes()).toMatchObject([{ result: 'failed' }]);
+      expect(bed.auditLines()).toMatchObject([{ result: 'failed' }]);
+      const dry = await bed.cli(['enforce', '--dry-run'], { endpoint: p.endpoint });
+      expect(dry.code).toBe(5);
+      expect(dry.stderr).toMatch(/not authorized/);
+    });
+
+    it('container token requests lost at the hop limit: enforce raises it to 2 and the container gets its token; --hop-limit 1 is refused', async () => {
+      bed.writeState(Date.now() - 30 * H, { 'ctr-0123456789ab/python3': { v2_token: 3, hop_limit_exceeded: 3, last_hop_limit_exceeded: new Date(Date.now() - H).toISOString(), container_id: '0123456789ab' } });
+      const lost = await curlToken(bed.tb, 'ctr', undefined, 2);
+      expect([lost.code, lost.stdout]).toEqual([28, '']); // curl timed out: the answer died at the hop
+      const one = await bed.cli(['enforce', '--hop-limit', '1']);
+      expect(one.code).toBe(6);
+      expect(one.stdout).toMatch(/hop limit 1 would break them/);
+      const r = await bed.cli(['enforce', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)['hop_limit_note']).toMatch(/raised to 2: container token requests were lost at hop limit 1/);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
+      const deadline = Date.now() + 10_000;
+      let token = await curlToken(bed.tb, 'ctr');
+      while (token.code !== 0 && Date.now() < deadline) token = await curlToken(bed.tb, 'ctr');
+      expect(token.code).toBe(0);
+      expect(token.stdout.length).toBeGreaterThan(0);
+      expect((await bed.cli(['rollback'])).code).toBe(0);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 1 });
+    });
+
+    it('--disable-endpoint is refused while anything calls IMDS; with no caller IMDS answers 403 and rollback brings it back', async () => {
+      v2Only();
+      const refused = await bed.cli(['enforce', '--disable-endpoint']);
+      expect(refused.code).toBe(6);
+      expect(refused.stdout).toMatch(/IMDS calls \(--disable-endpoint needs none\) in the last 1d by: python3/);
+      bed.writeState(Date.now() - 30 * H, {});
+      const r = await bed.cli(['enforce', '--disable-endpoint', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)['verification']).toMatchObject({ ok: true, v1: { expected: 403, status: 403 }, v2: { expected: 403, status: 403 } });
+      expect(await bed.options()).toMatchObject({ HttpEndpoint: 'disabled', HttpTokens: 'required' });
+      // IMDS is off here now: the host's identity comes from the record.
+      const rb = await bed.cli(['rollback', '--format', 'json']);
+      expect(rb.code, rb.stderr).toBe(0);
+      expect(json(rb)).toMatchObject({ this_host: true, result: 'verified', verification: { v1: { status: 200 } } });
+      expect(await bed.options()).toMatchObject({ HttpEndpoint: 'enabled', HttpTokens: 'optional' });
+    });
+
+    it('rollback refuses when someone else changed the instance since enforce (exit 6); --force restores', async () => {
+      v2Only();
+      expect((await bed.cli(['enforce'])).code).toBe(0);
+      await bed.setOptions({ HttpTokens: 'required', HttpPutResponseHopLimit: 3 });
+      const r = await bed.cli(['rollback']);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/was changed since enforce set it .*now HttpTokens=required HttpEndpoint=enabled HopLimit=3/);
+      expect(await bed.options()).toMatchObject({ HttpPutResponseHopLimit: 3 });
+      const forced = await bed.cli(['rollback', '--force', '--format', 'json']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stderr).toMatch(/warning: --force/);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 1 });
+    });
+
+    it('no token or credential reaches the output, the audit line or the record', async () => {
+      const canary = `CANARYTOKEN${randomBytes(12).toString('hex')}`;
+      const secret = `CANARYSECRET${randomBytes(12).toString('hex')}`;
+      await bed.tb.mock.setOptions({ fixedToken: canary, credentials: { accessKeyId: 'ASIACANARY0000000000', secretAccessKey: secret, token: `${canary}SESSION`, expiration: null } });
+      try {
+        v2Only();
+        const outputs = [await bed.cli(['status', '--format', 'json']), await bed.cli(['enforce', '--format', 'json']), await bed.cli(['status']), await bed.cli(['rollback'])];
+        expect(outputs.map((o) => o.code)).toEqual([0, 0, 0, 0]);
+        const everything = [...outputs.flatMap((o) => [o.stdout, o.stderr]), readFileSync(bed.eventsFile, 'utf8'), readFileSync(join(bed.stateDir, 'changes.json'), 'utf8')].join('\n');
+        expect(everything).not.toContain(canary);
+        expect(everything).not.toContain(secret);
+      } finally {
+        await bed.tb.mock.setOptions({ fixedToken: null });
+      }
+    });
+  });
+
+  describe('with the real daemon observing', () => {
+    let daemon: DaemonProcess | undefined;
+    afterEach(async () => {
+      await daemon?.stop();
+      daemon = undefined;
+    });
+    const startDaemon = async (): Promise<DaemonProcess> =>
+      (daemon = await DaemonProcess.start(bed.tb.nsName('host'), ['--state-dir', bed.stateDir, '--events-file', bed.eventsFile, '--metrics-sink', 'none'], AWS_ENV));
+    const stateFile = (): ReturnType<typeof readState> => readState(join(bed.stateDir, 'state.json'));
+
+    it('a curl IMDSv1 call the daemon saw: status names curl, enforce refuses and EC2 is unchanged', async () => {
+      await startDaemon();
+      const v1 = await curlV1(bed.tb, 'host');
+      expect(v1.stdout).toBe('200');
+      await waitUntil(() => ((stateFile()?.processes['curl']?.v1 ?? 0) > 0 ? true : undefined), 10_000, 'the daemon to record curl');
+      // A window of 1m: the curl call is inside it (and the agent has observed for less: a second reason).
+      const status = await bed.cli(['status', '--min-observation', '1m', '--format', 'json']);
+      expect(status.code, status.stderr).toBe(3);
+      expect(json(status)).toMatchObject({ verdict: 'not ready: curl', observation: { agent_running: true } });
+      const r = await bed.cli(['enforce', '--min-observation', '1m']);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/IMDSv1 callers seen: curl/);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
+    });
+
+    it("only IMDSv2 callers (SDK, curl with a token): enforced and verified; the verification's own token-less GET is not counted, so status stays ready after rollback", async () => {
+      await startDaemon();
+      expect((await sdkCredentials(bed.tb, 'host')).code).toBe(0);
+      const token = await curlToken(bed.tb, 'host');
+      expect((await curlWithToken(bed.tb, 'host', token.stdout)).stdout).toBe('200');
+      await waitUntil(() => {
+        const s = stateFile();
+        return s !== null && Date.now() - Date.parse(s.observing_since) > 2_000 && (s.processes['curl']?.v2_get ?? 0) > 0 ? true : undefined;
+      }, 15_000, 'two seconds of observation with the IMDSv2 calls recorded');
+      const r = await bed.cli(['enforce', '--min-observation', '2s', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)).toMatchObject({ result: 'verified', verification: { v1: { status: 401 }, v2: { status: 200 } } });
+      const rb = await bed.cli(['rollback', '--format', 'json']);
+      expect(rb.code, rb.stderr).toBe(0);
+      expect(json(rb)).toMatchObject({ result: 'verified', verification: { v1: { status: 200 } } });
+      // The daemon saw the probes (marked own); it must not have counted them as anybody's IMDSv1.
+      const probes = await waitUntil(() => {
+        const found = readFileSync(bed.eventsFile, 'utf8').split('\n').filter((l) => l.includes('imds-sniff-verify/1'));
+        return found.length >= 2 ? found : undefined;
+      }, 10_000, 'the daemon to log the verification probes');
+      expect(probes.every((l) => (JSON.parse(l) as { own: boolean }).own)).toBe(true);
+      await waitUntil(() => (Date.now() - Date.parse(stateFile()?.updated ?? '0') < 1500 ? true : undefined), 5_000, 'a fresh state write');
+      expect(Object.values(stateFile()?.processes ?? {}).reduce((n, p) => n + p.v1, 0)).toBe(0);
+      const status = await bed.cli(['status', '--min-observation', '2s', '--format', 'json']);
+      expect(json(status)['verdict']).toBe('ready');
+    });
+  });
+
+  describe('errors before anything changes', () => {
+    it.each([
+      [['enforce', '--hop-limit', '0'], /--hop-limit: "0" must be an integer 1..64/],
+      [['enforce', '--min-observation', 'soon'], /--min-observation: "soon" is not a duration/],
+      [['status', '--instance-id', 'i-xyz'], /--instance-id: "i-xyz" is not an instance id/],
+      [['enforce', '--set-default'], /--set-default needs --launch-template/],
+      [['enforce', '--region', 'Mars'], /--region: "Mars" is not a region/],
+    ])('%j → exit 2', async (args, message) => {
+      const r = await bed.cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('off EC2 (no IMDS) without --instance-id: says which flags to give', async () => {
+      const ns = `${bed.tb.prefix}-noimds`;
+      execFileSync('ip', ['netns', 'add', ns]);
+      try {
+        execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+        const r = await bed.cli(['status'], { ns });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/imds-sniff: cannot tell which instance this is: no answer from IMDS/);
+        expect(r.stderr).toMatch(/hint: .*give --instance-id and --region/);
+      } finally {
+        execFileSync('ip', ['netns', 'del', ns]);
+      }
+    });
+
+    it('no AWS credentials anywhere: one line saying how to provide them (exit 5)', async () => {
+      await bed.tb.mock.setOptions({ role: null });
+      try {
+        const env = { ...AWS_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+        const r = await bed.cli(['status'], { env });
+        expect(r.code).toBe(5);
+        expect(r.stderr).toMatch(/DescribeInstances on i-\w+ in us-east-1: no usable AWS credentials/);
+        expect(r.stderr).toMatch(/hint: attach an instance profile/);
+      } finally {
+        await bed.tb.mock.setOptions({ role: 'imds-sniff-test-role' });
+      }
+    });
+  });
+
+  describe('beyond this host', () => {
+    /** Metrics as the agent on `instanceId` would have sent them: 5-minute intervals for `hours`, with `calls` per process. */
+    function putAgentMetrics(instanceId: string, hours: number, calls: (startMs: number) => Record<string, Partial<ProcessCounts>>): void {
+      const period = 300_000;
+      const end = Math.floor(Date.now() / period) * period;
+      const datums = [];
+      for (let start = end - hours * H; start < end; start += period) {
+        const processes = new Map(Object.entries(calls(start)).map(([name, c]) => [name, { ...zeroCounts(), ...c }]));
+        datums.push(...intervalDatums({ id: `t${start}`, startMs: start, endMs: start + period, late: false, processes }, { identity: { instanceId, autoScalingGroupName: null }, includeAutoScalingGroup: false }));
+      }
+      const payload = JSON.stringify(datums.map((d) => ({ ...d, Timestamp: (d.Timestamp as Date).getTime() })));
+      execFileSync('ip', ['netns', 'exec', bed.tb.nsName('host'), process.execPath, CW_PUT, bed.moto.endpoint, 'IMDSSniff'], { env: AWS_ENV, input: payload });
+    }
+
+    it('--instance-id of another instance: the gate reads its CloudWatch metrics; refused with an IMDSv1 caller, enforced without, no host check', async () => {
+      const dirty = await runInstance(bed.ec2);
+      const clean = await runInstance(bed.ec2);
+      const twoHoursAgo = Date.now() - 2 * H;
+      putAgentMetrics(dirty, 25, (start) => ({ 'aws-sdk-go': { IMDSv2Calls: 2 }, ...(Math.abs(start - twoHoursAgo) < 150_000 ? { 'legacy-app': { IMDSv1Calls: 4 } } : {}) }));
+      putAgentMetrics(clean, 25, () => ({ 'aws-sdk-go': { IMDSv2TokenCalls: 1, IMDSv2Calls: 2 } }));
+      const remote = ['--region', 'us-east-1', '--cloudwatch-endpoint-url', bed.moto.endpoint, '--format', 'json'];
+
+      const status = await bed.cli(['status', '--instance-id', dirty, ...remote]);
+      expect(status.code, status.stderr).toBe(3);
+      expect(json(status)).toMatchObject({ this_host: false, verdict: 'not ready: legacy-app', observation: { source: 'cloudwatch' } });
+      const refused = await bed.cli(['enforce', '--instance-id', dirty, ...remote]);
+      expect(refused.code).toBe(6);
+      expect(refused.stderr).toMatch(/IMDSv1 callers seen: legacy-app/);
+      expect(await bed.options(dirty)).toMatchObject({ HttpTokens: 'optional' });
+
+      const r = await bed.cli(['enforce', '--instance-id', clean, ...remote]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)).toMatchObject({ this_host: false, result: 'applied', verification: null, gate: { ok: true } });
+      expect(await bed.options(clean)).toMatchObject({ HttpTokens: 'required' });
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' }); // this host untouched
+      const rb = await bed.cli(['rollback', '--instance-id', clean, '--region', 'us-east-1']);
+      expect(rb.code, rb.stderr).toBe(0);
+      expect(rb.stdout).toMatch(/verify +skipped: not this host/);
+      expect(await bed.options(clean)).toMatchObject({ HttpTokens: 'optional' });
+    });
+
+    it('an instance with no metrics is refused: nothing observed', async () => {
+      const silent = await runInstance(bed.ec2);
+      const r = await bed.cli(['enforce', '--instance-id', silent, '--region', 'us-east-1', '--cloudwatch-endpoint-url', bed.moto.endpoint]);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/the agent has not observed this instance \(nothing in CloudWatch IMDSSniff/);
+    });
+
+    it('--launch-template: a new version copied from the default with HttpTokens=required, made the default; rollback restores the default', async () => {
+      const created = await ec2Call<{ LaunchTemplate: { LaunchTemplateId: string } }>(bed.ec2, 'CreateLaunchTemplate', {
+        LaunchTemplateName: `web-${randomBytes(3).toString('hex')}`,
+        LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.micro', UserData: 'ZWNobyBoaQ==', MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 1 } },
+      });
+      const lt = created.LaunchTemplate.LaunchTemplateId;
+      v2Only();
+      const dry = await bed.cli(['enforce', '--launch-template', lt, '--set-default', '--dry-run']);
+      expect(dry.code, dry.stderr).toBe(0);
+      const versions = async (): Promise<{ VersionNumber: number; DefaultVersion: boolean; LaunchTemplateData: Record<string, any> }[]> =>
+        (await ec2Call<{ LaunchTemplateVersions: any[] }>(bed.ec2, 'DescribeLaunchTemplateVersions', { LaunchTemplateId: lt })).LaunchTemplateVersions;
+      expect(await versions()).toHaveLength(1);
+
+      const r = await bed.cli(['enforce', '--launch-template', lt, '--set-default', '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)).toMatchObject({ result: 'verified', created_version: 2, default_version_now: 2 });
+      const v2 = (await versions()).find((v) => v.VersionNumber === 2);
+      expect(v2?.DefaultVersion).toBe(true);
+      expect(v2?.LaunchTemplateData).toMatchObject({ ImageId: 'ami-12c6146b', InstanceType: 't3.micro', UserData: 'ZWNobyBoaQ==', MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' } });
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' }); // the instance is not touched
+      expect(bed.auditLines()).toMatchObject([{ action: 'enforce', target: { kind: 'launch-template', launch_template_id: lt }, result: 'verified' }]);
+      const again = await bed.cli(['enforce', '--launch-template', lt]);
+      expect(again.stdout).toMatch(/already requires IMDSv2: nothing to change/);
+
+      const rb = await bed.cli(['rollback', '--launch-template', lt, '--format', 'json']);
+      expect(rb.code, rb.stderr).toBe(0);
+      expect(json(rb)).toMatchObject({ result: 'verified', default_version_after: 1 });
+      expect((await versions()).find((v) => v.DefaultVersion)?.VersionNumber).toBe(1);
+    });
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { toAwsApiError } from '../../../src/aws/aws-errors.js';
+import { ExitCode } from '../../../src/errors.js';
+
+const ctx = { action: 'ModifyInstanceMetadataOptions', iamActions: ['ec2:DescribeInstances', 'ec2:ModifyInstanceMetadataOptions'], resource: 'i-0123456789abcdef0', region: 'us-east-1' };
+function sdkError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+}
+
+describe('toAwsApiError', () => {
+  it.each([
+    ['UnauthorizedOperation', 'You are not authorized to perform this operation. Encoded authorization failure message: AbCdEf123', /not authorized \(UnauthorizedOperation\)/, /ec2:DescribeInstances, ec2:ModifyInstanceMetadataOptions/],
+    ['AccessDenied', 'User: arn:aws:iam::123456789012:user/x is not authorized', /not authorized \(AccessDenied\)/, /ec2:ModifyInstanceMetadataOptions/],
+    ['RequestLimitExceeded', 'Request limit exceeded.', /throttled by AWS \(RequestLimitExceeded\), still after retries/, /run it again in a minute/],
+    ['CredentialsProviderError', 'Could not load credentials from any providers', /no usable AWS credentials/, /instance profile/],
+    ['InvalidInstanceID.NotFound', "The instance ID 'i-0123456789abcdef0' does not exist", /instance i-0123456789abcdef0 not found in us-east-1/, /--instance-id and --region/],
+    ['InternalError', 'boom', /ModifyInstanceMetadataOptions on i-0123456789abcdef0 in us-east-1 failed: InternalError: boom/, undefined],
+  ])('%s', (name, message, text, hint) => {
+    const error = toAwsApiError(sdkError(name, message), ctx);
+    expect(error.exitCode).toBe(ExitCode.AWS_API);
+    expect(error.message).toMatch(text);
+    expect(error.message).not.toContain('AbCdEf123');
+    if (hint) expect(error.hint).toMatch(hint);
+  });
+
+  it('a refused connection names the endpoint problem', () => {
+    const error = toAwsApiError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), ctx);
+    expect(error.message).toMatch(/cannot reach the AWS endpoint \(ECONNREFUSED\)/);
+    expect(error.code).toBe('ERR_AWS_MODIFY_INSTANCE_METADATA_OPTIONS');
+  });
+});

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_RECORDED_GAPS, readState, StateFile } from '../../../src/sinks/state-file.js';
+import { requestEvent, proc } from './metrics/request-event.js';
+
+let dir: string;
+let path: string;
+const warnings: string[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'imds-sniff-state-'));
+  path = join(dir, 'state.json');
+  warnings.length = 0;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = Date.parse('2026-11-23T10:00:00Z');
+const open = (ms: number): StateFile => new StateFile(path, new Date(ms), (m) => warnings.push(m));
+
+describe('StateFile', () => {
+  it('records the time between one run and the next as a gap, not a quick restart', () => {
+    const first = open(T0);
+    first.flush(new Date(T0 + 60_000));
+    open(T0 + 62_000).flush(new Date(T0 + 120_000)); // 2 s restart: not a gap
+    open(T0 + 120_000 + 3_600_000).flush(new Date(T0 + 7_300_000)); // stopped for an hour
+    const state = readState(path);
+    expect(state?.observing_since).toBe(new Date(T0).toISOString());
+    expect(state?.gaps).toEqual([{ from: new Date(T0 + 120_000).toISOString(), to: new Date(T0 + 3_720_000).toISOString() }]);
+  });
+
+  it('keeps only the most recent gaps', () => {
+    let t = T0;
+    for (let i = 0; i < MAX_RECORDED_GAPS + 5; i++) {
+      open(t).flush(new Date(t));
+      t += 60_000;
+    }
+    const gaps = readState(path)?.gaps ?? [];
+    expect(gaps).toHaveLength(MAX_RECORDED_GAPS);
+    expect(gaps.at(-1)?.to).toBe(new Date(t - 60_000).toISOString());
+  });
+
+  it('keeps the last IMDSv1 call and the last hop-limit failure per process', () => {
+    const s = open(T0);
+    s.write(requestEvent(T0 + 1000, { ...proc('/usr/bin/curl'), kind: 'v1' }));
+    s.write(requestEvent(T0 + 2000, { ...proc('/usr/bin/python3'), kind: 'v2_token', hop_limit_exceeded: true, forwarded: true }));
+    s.write(requestEvent(T0 + 3000, { ...proc('/usr/bin/curl'), kind: 'v1', own: true }));
+    s.flush(new Date(T0 + 4000));
+    const state = readState(path);
+    expect(state?.processes['curl']).toMatchObject({ v1: 1, last_v1_seen: new Date(T0 + 1000).toISOString(), last_hop_limit_exceeded: null });
+    expect(state?.processes['python3']).toMatchObject({ hop_limit_exceeded: 1, last_hop_limit_exceeded: new Date(T0 + 2000).toISOString() });
+  });
+
+  it('moves a corrupt file aside with a warning and starts again', () => {
+    writeFileSync(path, 'not json');
+    open(T0).flush(new Date(T0));
+    expect(warnings[0]).toMatch(/could not be read .* moved to .*corrupt-/);
+    expect(readState(path)?.gaps).toEqual([]);
+  });
+});
