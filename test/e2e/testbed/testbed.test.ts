@@ -145,7 +145,11 @@ describe.skipIf(!prereq.ok)(title, () => {
     expect((await listNetns()).filter((n) => names.includes(n)).sort()).toEqual([...names].sort());
     const sleeper = second.spawn('ctr', ['sleep', '600'], { stdio: 'ignore' });
     await once(sleeper, 'spawn');
-    expect(await netnsPids(second.nsName('ctr'))).toContain(sleeper.pid);
+    // 'spawn' fires once `ip netns exec` runs, a moment before it has entered the namespace: wait for the pid to show there.
+    const deadline = Date.now() + 5_000;
+    let pids = await netnsPids(second.nsName('ctr'));
+    while (!pids.includes(sleeper.pid as number) && Date.now() < deadline) pids = await netnsPids(second.nsName('ctr'));
+    expect(pids).toContain(sleeper.pid);
     const mockChild = second.mockProcess!;
     const sleeperGone = once(sleeper, 'exit');
     const mockGone = mockChild.exitCode === null ? once(mockChild, 'exit') : Promise.resolve();
