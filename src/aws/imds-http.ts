@@ -1,6 +1,7 @@
 // aws/: one HTTP call to the instance metadata service, bounded in time and size, for the agent's own use.
 
 import { request } from 'node:http';
+import { OWN_USER_AGENT } from '../classify/own-request.js';
 
 export const IMDS_HOST = '169.254.169.254';
 
@@ -18,7 +19,8 @@ export interface ImdsAnswer {
 }
 
 /**
- * One request to IMDS. `onLocalPort` learns the source port of the agent's own
+ * One request to IMDS, with imds-sniff's own User-Agent (a running agent does
+ * not count it as the workload's). `onLocalPort` learns the source port of the agent's own
  * connection, so the capture can mark it as the agent's even without attribution.
  */
 export function imdsCall(
@@ -30,7 +32,7 @@ export function imdsCall(
   endpoint: ImdsEndpoint = IMDS_ENDPOINT,
 ): Promise<ImdsAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: endpoint.host, port: endpoint.port, method, path, headers, timeout: timeoutMs, agent: false }, (res) => {
+    const req = request({ host: endpoint.host, port: endpoint.port, method, path, headers: { 'User-Agent': OWN_USER_AGENT, ...headers }, timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

@@ -1,6 +1,5 @@
 // aws/: after a change, checks on this host what IMDS now answers to a token-less GET and to an IMDSv2 GET.
 
-import { OWN_PROBE_USER_AGENT } from '../classify/own-probe.js';
 import type { MetadataOptions } from '../control/metadata-options.js';
 import { IMDS_ENDPOINT, imdsCall, type ImdsEndpoint } from './imds-http.js';
 
@@ -33,12 +32,11 @@ async function status(call: Promise<{ status: number }>): Promise<number | null>
 
 /** One round: a token-less GET, then a token PUT and (when it gave a token) a GET with it. */
 async function probe(endpoint: ImdsEndpoint, timeoutMs: number): Promise<{ v1: number | null; v2: number | null }> {
-  const ua = { 'User-Agent': OWN_PROBE_USER_AGENT };
-  const v1 = await status(imdsCall('GET', PATH, ua, timeoutMs, undefined, endpoint));
+  const v1 = await status(imdsCall('GET', PATH, {}, timeoutMs, undefined, endpoint));
   let v2: number | null = null;
   try {
-    const token = await imdsCall('PUT', '/latest/api/token', { ...ua, 'X-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS }, timeoutMs, undefined, endpoint);
-    v2 = token.status !== 200 || token.body === '' ? token.status : await status(imdsCall('GET', PATH, { ...ua, 'X-aws-ec2-metadata-token': token.body }, timeoutMs, undefined, endpoint));
+    const token = await imdsCall('PUT', '/latest/api/token', { 'X-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS }, timeoutMs, undefined, endpoint);
+    v2 = token.status !== 200 || token.body === '' ? token.status : await status(imdsCall('GET', PATH, { 'X-aws-ec2-metadata-token': token.body }, timeoutMs, undefined, endpoint));
   } catch {
     v2 = null;
   }

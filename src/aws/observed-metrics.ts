@@ -3,6 +3,7 @@
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { observationFromMetrics, type MetricBuckets, type Observation } from '../control/observation.js';
 import { awsCall } from './aws-errors.js';
+import type { AwsCredentialIdentityProvider } from './control-credentials.js';
 import { EC2_MAX_ATTEMPTS } from './ec2-client.js';
 
 /** IAM actions the remote gate needs. */
@@ -21,9 +22,10 @@ export interface MetricsSource {
 }
 
 /** A CloudWatch client for reading, retrying throttled calls like the EC2 client. */
-export function createCloudWatchReader(source: MetricsSource): CloudWatchClient {
+export function createCloudWatchReader(source: MetricsSource, credentials: AwsCredentialIdentityProvider): CloudWatchClient {
   return new CloudWatchClient({
     region: source.region,
+    credentials,
     ...(source.endpointUrl === null ? {} : { endpoint: source.endpointUrl }),
     maxAttempts: EC2_MAX_ATTEMPTS,
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },

@@ -2,6 +2,7 @@
 
 import { join } from 'node:path';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { controlCredentials, type AwsCredentialIdentityProvider } from '../aws/control-credentials.js';
 import { createEc2Client } from '../aws/ec2-client.js';
 import { ImdsClient } from '../aws/imds-client.js';
 import { discoverIdentity } from '../aws/instance-identity.js';
@@ -42,6 +43,8 @@ export interface ControlContext {
   changeLog: ChangeLog;
   statePath: string;
   endpointUrl: string | null;
+  /** The SDK chain, with the instance role read by imds-sniff itself (its IMDS calls marked as its own). */
+  credentials: AwsCredentialIdentityProvider;
   ec2(region: string): EC2Client;
 }
 
@@ -62,7 +65,9 @@ export async function controlContext(flags: ControlFlags): Promise<ControlContex
   if (flags.region !== undefined && !REGION.test(flags.region)) throw new UsageError(`--region: "${flags.region}" is not a region (us-east-1)`);
   if (flags.endpointUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.endpointUrl)) throw new UsageError(`--endpoint-url: "${flags.endpointUrl}" is not an http(s) URL`);
   const { config } = loadConfig(flags.config, overrides(flags));
-  const identity = await discoverIdentity(new ImdsClient(config.identity.timeoutMs, new Set()), { instanceId: null, region: null });
+  const imds = new ImdsClient(config.identity.timeoutMs, new Set());
+  const identity = await discoverIdentity(imds, { instanceId: null, region: null });
+  const credentials = controlCredentials(imds);
   const region = flags.region ?? identity.region ?? config.identity.region ?? config.metrics.region;
   const clients = new Map<string, EC2Client>();
   const endpointUrl = flags.endpointUrl ?? null;
@@ -74,9 +79,10 @@ export async function controlContext(flags: ControlFlags): Promise<ControlContex
     changeLog: new ChangeLog(join(config.stateDir, 'changes.json')),
     statePath: join(config.stateDir, 'state.json'),
     endpointUrl,
+    credentials,
     ec2(r: string): EC2Client {
       let client = clients.get(r);
-      if (client === undefined) clients.set(r, (client = createEc2Client(r, endpointUrl)));
+      if (client === undefined) clients.set(r, (client = createEc2Client(r, endpointUrl, credentials)));
       return client;
     },
   };
@@ -112,5 +118,5 @@ export async function observe(ctx: ControlContext, target: ControlTarget, startM
     }
   }
   const source = { region: target.region, endpointUrl: ctx.config.metrics.endpointUrl, namespace: ctx.config.metrics.namespace };
-  return readObservedMetrics(createCloudWatchReader(source), source, target.instanceId, startMs, nowMs);
+  return readObservedMetrics(createCloudWatchReader(source, ctx.credentials), source, target.instanceId, startMs, nowMs);
 }

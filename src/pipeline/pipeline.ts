@@ -3,7 +3,7 @@
 import { unknownProcess, type ProcessInfo, type SocketOwnerFinder } from '../attribute/types.js';
 import { classifyRequest } from '../classify/classify.js';
 import { exceedsHopLimit, isForwardedClient } from '../classify/hop-limit.js';
-import { isOwnProbe } from '../classify/own-probe.js';
+import { isOwnRequest } from '../classify/own-request.js';
 import { decodePacket } from '../decode/packet.js';
 import { ExchangeTracker, type HttpExchange } from '../http/exchange-tracker.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/message-stream.js';
@@ -134,7 +134,7 @@ export class Pipeline {
           kind,
           forwarded,
           hopLimitExceeded: exceedsHopLimit(kind, forwarded, exchange.responseTtl),
-          own: isOwnProbe(exchange.request) || this.isOwn(exchange.conn, process),
+          own: isOwnRequest(exchange.request) || this.isOwn(exchange.conn, process),
         }),
       );
     });

@@ -298,30 +298,37 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
     });
 
-    it("only IMDSv2 callers (SDK, curl with a token): enforced and verified; the verification's own token-less GET is not counted, so status stays ready after rollback", async () => {
+    it("only IMDSv2 callers (SDK, curl with a token): enforced and verified; imds-sniff's own IMDS calls (identity, role credentials, the token-less check) are not counted, so status stays ready after rollback", async () => {
       await startDaemon();
       expect((await sdkCredentials(bed.tb, 'host')).code).toBe(0);
       const token = await curlToken(bed.tb, 'host');
       expect((await curlWithToken(bed.tb, 'host', token.stdout)).stdout).toBe('200');
-      await waitUntil(() => {
+      const before = await waitUntil(() => {
         const s = stateFile();
-        return s !== null && Date.now() - Date.parse(s.observing_since) > 2_000 && (s.processes['curl']?.v2_get ?? 0) > 0 ? true : undefined;
+        return s !== null && Date.now() - Date.parse(s.observing_since) > 2_000 && (s.processes['curl']?.v2_get ?? 0) > 0 ? s : undefined;
       }, 15_000, 'two seconds of observation with the IMDSv2 calls recorded');
-      const r = await bed.cli(['enforce', '--min-observation', '2s', '--format', 'json']);
+      const totals = (s: NonNullable<typeof before>): number[] => Object.values(s.processes).flatMap((p) => [p.v1, p.v2_token, p.v2_get]);
+      // No keys in the environment: the CLI takes the instance role's credentials from IMDS, as on EC2.
+      const roleEnv = { ...AWS_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+      const r = await bed.cli(['enforce', '--min-observation', '2s', '--format', 'json'], { env: roleEnv });
       expect(r.code, r.stderr).toBe(0);
       expect(json(r)).toMatchObject({ result: 'verified', verification: { v1: { status: 401 }, v2: { status: 200 } } });
-      const rb = await bed.cli(['rollback', '--format', 'json']);
+      const rb = await bed.cli(['rollback', '--format', 'json'], { env: roleEnv });
       expect(rb.code, rb.stderr).toBe(0);
       expect(json(rb)).toMatchObject({ result: 'verified', verification: { v1: { status: 200 } } });
-      // The daemon saw the probes (marked own); it must not have counted them as anybody's IMDSv1.
-      const probes = await waitUntil(() => {
-        const found = readFileSync(bed.eventsFile, 'utf8').split('\n').filter((l) => l.includes('imds-sniff-verify/1'));
-        return found.length >= 2 ? found : undefined;
-      }, 10_000, 'the daemon to log the verification probes');
-      expect(probes.every((l) => (JSON.parse(l) as { own: boolean }).own)).toBe(true);
-      await waitUntil(() => (Date.now() - Date.parse(stateFile()?.updated ?? '0') < 1500 ? true : undefined), 5_000, 'a fresh state write');
-      expect(Object.values(stateFile()?.processes ?? {}).reduce((n, p) => n + p.v1, 0)).toBe(0);
-      const status = await bed.cli(['status', '--min-observation', '2s', '--format', 'json']);
+      // The daemon saw every one of those calls, marked own; none reached the per-process totals.
+      const own = await waitUntil(() => {
+        const lines = readFileSync(bed.eventsFile, 'utf8').split('\n').filter((l) => l.includes('"imds_request"') && l.includes('imds-sniff-own/1'));
+        return lines.some((l) => l.includes('security-credentials')) && lines.filter((l) => l.includes('"kind":"v1"')).length >= 2 ? lines : undefined;
+      }, 10_000, 'the daemon to log the CLI\'s own calls');
+      expect(own.every((l) => (JSON.parse(l) as { own: boolean }).own)).toBe(true);
+      const after = await waitUntil(() => {
+        const s = stateFile();
+        return s !== null && Date.now() - Date.parse(s.updated) < 1500 ? s : undefined;
+      }, 5_000, 'a fresh state write');
+      expect(Object.keys(after.processes).sort()).toEqual(Object.keys(before.processes).sort());
+      expect(totals(after)).toEqual(totals(before));
+      const status = await bed.cli(['status', '--min-observation', '2s', '--format', 'json'], { env: roleEnv });
       expect(json(status)['verdict']).toBe('ready');
     });
   });

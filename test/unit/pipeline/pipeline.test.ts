@@ -58,9 +58,9 @@ describe('Pipeline', () => {
     expect(events[0]).toMatchObject({ src_ip: '10.0.0.2', src_port: 41000, dst_ip: '169.254.169.254', dst_port: 80, token_ttl_seconds: 21600, attribution: 'none' });
   });
 
-  it("marks imds-sniff's own verification probe (its User-Agent) as own, and nothing else", async () => {
-    const probe = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nUser-Agent: imds-sniff-verify/1\r\n\r\n';
-    const lookalike = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nUser-Agent: imds-sniff-verify/10\r\n\r\n';
+  it("marks imds-sniff's own requests (its User-Agent) as own, and nothing else", async () => {
+    const probe = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nUser-Agent: imds-sniff-own/1\r\n\r\n';
+    const lookalike = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nUser-Agent: imds-sniff-own/10\r\n\r\n';
     const frames = [
       ...conversation({ client: '10.0.0.2', cport: 41010, exchanges: [{ request: probe, response: DENIED }] }),
       ...conversation({ client: '10.0.0.2', cport: 41011, exchanges: [{ request: lookalike, response: OK }] }),

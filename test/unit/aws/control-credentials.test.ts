@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { controlCredentials, instanceRoleCredentials } from '../../../src/aws/control-credentials.js';
+import { ImdsClient } from '../../../src/aws/imds-client.js';
+import { OWN_USER_AGENT } from '../../../src/classify/own-request.js';
+import { MockImdsServer } from '../../../src/testbed/mock-imds.js';
+
+describe('control credentials against the mock IMDS on loopback', () => {
+  const mock = new MockImdsServer({ httpTokens: 'required', credentials: { accessKeyId: 'ASIAROLE000000000000', secretAccessKey: 'roleSecret', token: 'roleSession', expiration: '2099-01-01T00:00:00Z' } });
+  let port = 0;
+  const client = (): ImdsClient => new ImdsClient(1000, new Set(), Date.now, { host: '127.0.0.1', port });
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    port = (await mock.listen({ host: '127.0.0.1', port: 0 })).port;
+  });
+  afterAll(async () => {
+    await mock.close();
+  });
+  beforeEach(() => {
+    mock.clearRequests();
+    mock.setOptions({ role: 'imds-sniff-test-role' });
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[k];
+    process.env['AWS_CONFIG_FILE'] = '/nonexistent';
+    process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent';
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it("reads the instance role's credentials with IMDSv2 and imds-sniff's own User-Agent", async () => {
+    const creds = await instanceRoleCredentials(client());
+    expect(creds).toEqual({ accessKeyId: 'ASIAROLE000000000000', secretAccessKey: 'roleSecret', sessionToken: 'roleSession', expiration: new Date('2099-01-01T00:00:00Z') });
+    expect(mock.requests.map((r) => [r.kind, r.userAgent])).toEqual([
+      ['token', OWN_USER_AGENT],
+      ['v2', OWN_USER_AGENT],
+      ['v2', OWN_USER_AGENT],
+    ]);
+  });
+
+  it('no role attached: a credentials error the CLI turns into its hint', async () => {
+    mock.setOptions({ role: null });
+    await expect(instanceRoleCredentials(client())).rejects.toMatchObject({ name: 'CredentialsProviderError', message: expect.stringMatching(/no instance profile is attached/) });
+  });
+
+  it('environment credentials win, and IMDS is not asked; without them the role is used once, then cached', async () => {
+    process.env['AWS_ACCESS_KEY_ID'] = 'AKIAENV0000000000000';
+    process.env['AWS_SECRET_ACCESS_KEY'] = 'envSecret';
+    expect(await controlCredentials(client())()).toMatchObject({ accessKeyId: 'AKIAENV0000000000000' });
+    expect(mock.requests).toEqual([]);
+    delete process.env['AWS_ACCESS_KEY_ID'];
+    delete process.env['AWS_SECRET_ACCESS_KEY'];
+    const provider = controlCredentials(client());
+    expect(await provider()).toMatchObject({ accessKeyId: 'ASIAROLE000000000000' });
+    expect(await provider()).toMatchObject({ accessKeyId: 'ASIAROLE000000000000' });
+    expect(mock.requests.filter((r) => r.path.includes('security-credentials'))).toHaveLength(2); // role name + document, once
+    expect(mock.requests.every((r) => r.userAgent === OWN_USER_AGENT)).toBe(true);
+  });
+});
