@@ -13,7 +13,7 @@ export interface VerifyResult {
   v1: { expected: number; status: number | null };
   /** Token PUT then GET with the token (IMDSv2); the token itself is never kept or shown. */
   v2: { expected: number; status: number | null };
-  waitedMs: number;
+  waited_ms: number;
 }
 
 /** The answers that prove `options` are in force: 401 / 200 when tokens are required, 403 everywhere when disabled. */
@@ -36,7 +36,7 @@ async function probe(endpoint: ImdsEndpoint, timeoutMs: number): Promise<{ v1: n
   let v2: number | null = null;
   try {
     const token = await imdsCall('PUT', '/latest/api/token', { 'X-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS }, timeoutMs, undefined, endpoint);
-    v2 = token.status !== 200 || token.body === '' ? token.status : await status(imdsCall('GET', PATH, { 'X-aws-ec2-metadata-token': token.body }, timeoutMs, undefined, endpoint));
+    v2 = token.status !== 200 ? token.status : token.body === '' ? null : await status(imdsCall('GET', PATH, { 'X-aws-ec2-metadata-token': token.body }, timeoutMs, undefined, endpoint));
   } catch {
     v2 = null;
   }
@@ -59,7 +59,7 @@ export async function verifyOnHost(
     const got = await probe(endpoint, 2_000);
     const waitedMs = Date.now() - started;
     const ok = got.v1 === expected.v1 && got.v2 === expected.v2;
-    if (ok || waitedMs >= timeoutMs) return { ok, v1: { expected: expected.v1, status: got.v1 }, v2: { expected: expected.v2, status: got.v2 }, waitedMs };
+    if (ok || waitedMs >= timeoutMs) return { ok, v1: { expected: expected.v1, status: got.v1 }, v2: { expected: expected.v2, status: got.v2 }, waited_ms: waitedMs };
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }

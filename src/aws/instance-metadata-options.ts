@@ -74,12 +74,14 @@ export interface WaitResult {
 
 /**
  * Polls DescribeInstances until the options read back as `expected` with state
- * `applied`. Throws when they read back different (someone else changed the
- * instance meanwhile) or stay pending past `timeoutMs`.
+ * `applied`. Reads that still show `before` count as pending (EC2 reads are
+ * eventually consistent). Throws when they read back as neither (someone else
+ * changed the instance meanwhile) or stay pending past `timeoutMs`.
  */
 export async function waitUntilApplied(
   target: InstanceTarget,
   expected: MetadataOptions,
+  before: MetadataOptions,
   timeoutMs: number,
   pollMs = 1_000,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -88,15 +90,16 @@ export async function waitUntilApplied(
   const started = now();
   for (;;) {
     const options = await describeMetadataOptions(target);
-    if (!sameOptions(options, expected)) {
+    const stale = !sameOptions(options, expected) && sameOptions(options, before);
+    if (!sameOptions(options, expected) && !stale) {
       throw new AwsApiError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} now reads ${describeOptions(options)}, not what was just set (${describeOptions(expected)}): someone else changed it meanwhile`, {
         hint: 'find who (CloudTrail ModifyInstanceMetadataOptions), then run imds-sniff status and decide again',
       });
     }
     const waitedMs = now() - started;
-    if (options.state === 'applied') return { options, waitedMs };
+    if (options.state === 'applied' && !stale) return { options, waitedMs };
     if (waitedMs >= timeoutMs) {
-      throw new AwsApiError('ERR_NOT_APPLIED', `instance ${target.instanceId}: the change is still ${options.state} after ${Math.round(waitedMs / 1000)} s`, {
+      throw new AwsApiError('ERR_NOT_APPLIED', `instance ${target.instanceId}: the change is still ${stale ? 'not visible' : options.state} after ${Math.round(waitedMs / 1000)} s`, {
         hint: 'EC2 accepted it; check again with imds-sniff status, or wait longer with --timeout',
       });
     }

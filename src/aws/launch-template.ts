@@ -71,7 +71,7 @@ export function hardenedTemplateData(data: ResponseLaunchTemplateData, options: 
   copy.MetadataOptions = {
     ...metadata,
     HttpTokens: 'required',
-    HttpEndpoint: options.disableEndpoint ? 'disabled' : 'enabled',
+    HttpEndpoint: options.disableEndpoint ? 'disabled' : data.MetadataOptions?.HttpEndpoint ?? 'enabled',
     ...(options.hopLimit === null ? {} : { HttpPutResponseHopLimit: options.hopLimit }),
   };
   return copy;

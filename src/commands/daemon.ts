@@ -156,6 +156,9 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   };
   let lastStateWrite = 0;
   let stateWriteFailing = false;
+  // The state file is the enforce gate's evidence: it says "observed" only while the capture is open,
+  // so a daemon that cannot capture (crash-looping under systemd) never looks like observation.
+  let capturing = false;
   const saveState = (at: Date): void => {
     state.setExtra('metrics_open_interval', metricsSink.exportOpenInterval());
     try {
@@ -171,7 +174,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
     const at = new Date();
     const summary = events?.tick(at.getTime());
     if (summary) log.info({ interval_start: summary.interval_start, processes: summary.processes }, 'interval summary');
-    if (at.getTime() - lastStateWrite >= 1000) {
+    if (capturing && at.getTime() - lastStateWrite >= 1000) {
       lastStateWrite = at.getTime();
       saveState(at);
     }
@@ -194,6 +197,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
       stop: signals.stop,
       sinks,
       afterOpen: async () => {
+        capturing = true;
         log.info({ interface: config.interface, stateDir: config.stateDir, eventsFile: config.logs.eventsFile, metrics: metrics.settings.sink }, 'capturing');
         return identity.instanceId;
       },
@@ -205,7 +209,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
     clearInterval(ticker);
     signals.dispose();
     await metricsSink.close();
-    saveState(new Date());
+    if (capturing) saveState(new Date());
     await events?.close();
     await finder?.close();
     log.info({ metrics: metricsSink.stats, droppedLogLines: events?.droppedLines ?? 0 }, 'stopped');

@@ -21,7 +21,7 @@ export async function enforceTemplate(ctx: ControlContext, flags: EnforceFlags, 
   const evidence = flags.instanceId !== undefined || ctx.selfInstanceId !== null ? resolveTarget(ctx, flags) : null;
   const decision = await decideGate(ctx, evidence, p, (hop) => hopLimitDecision(current, { ...p.request, containerHopFailures: hop }).hopLimit);
   const hop = hopLimitDecision(current, { ...p.request, containerHopFailures: decision.containerHopFailures });
-  const wantedEndpoint = p.request.disableEndpoint ? 'disabled' : 'enabled';
+  const wantedEndpoint = p.request.disableEndpoint ? 'disabled' : (meta.HttpEndpoint ?? 'enabled');
   const target: ChangeTarget = { kind: 'launch-template', launch_template_id: info.id, region: ctx.region };
   const json: Record<string, unknown> = {
     event: 'enforce',
@@ -79,18 +79,20 @@ export async function enforceTemplate(ctx: ControlContext, flags: EnforceFlags, 
     undoes: null,
   });
   const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target, forced: record.forced, gate_reasons: decision.gate.reasons, by: record.by };
-  let version: number;
+  let version: number | undefined;
   let defaultVersion = info.defaultVersion;
   try {
-    version = (await createHardenedVersion(ref, info, data, description, false)) as number;
-    ctx.changeLog.update(record.id, { result: 'applied', after: { default_version: defaultVersion, created_version: version } });
+    const created = (await createHardenedVersion(ref, info, data, description, false)) as number;
+    version = created;
+    ctx.changeLog.update(record.id, { result: 'applied', after: { default_version: defaultVersion, created_version: created } });
     if (flags.setDefault) {
-      await setDefaultVersion(ref, info.id, version, false);
-      defaultVersion = version;
-      ctx.changeLog.update(record.id, { after: { default_version: version, created_version: version } });
+      await setDefaultVersion(ref, info.id, created, false);
+      defaultVersion = created;
+      ctx.changeLog.update(record.id, { after: { default_version: created, created_version: created } });
     }
   } catch (error) {
-    audit.write({ ...auditBase, result: 'failed', error: (error as Error).message });
+    if (version === undefined) ctx.changeLog.update(record.id, { result: 'failed' });
+    audit.write({ ...auditBase, result: version === undefined ? 'failed' : 'default_not_set', error: (error as Error).message });
     throw error;
   }
   const readBack = await describeTemplate(ref);

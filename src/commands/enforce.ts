@@ -122,7 +122,7 @@ async function enforceInstance(ctx: ControlContext, flags: EnforceFlags, p: Enfo
     undoes: null,
   });
   const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target: record.target, before: optionsJson(current), after: optionsJson(desired), forced: record.forced, gate_reasons: decision.gate.reasons, by: record.by };
-  return applyChange({ ctx, it, target, desired, timeoutMs: p.timeoutMs, recordId: record.id, audit, auditBase, json, lines, format: flags.format });
+  return applyChange({ ctx, it, target, desired, before: settingsOf(current), timeoutMs: p.timeoutMs, recordId: record.id, audit, auditBase, json, lines, format: flags.format });
 }
 
 /** What applyChange needs: the change, its record and audit line, and the report so far. */
@@ -131,6 +131,8 @@ export interface ChangeRun {
   it: InstanceTarget;
   target: { local: boolean };
   desired: MetadataOptions;
+  /** The options before the change (reads still showing them are not yet consistent, not someone else's change). */
+  before: MetadataOptions;
   timeoutMs: number;
   recordId: string;
   audit: AuditLog;
@@ -153,7 +155,7 @@ export async function applyChange(run: ChangeRun): Promise<ExitCodeValue> {
   ctx.changeLog.update(run.recordId, { result: 'applied' });
   let waitedMs: number;
   try {
-    waitedMs = (await waitUntilApplied(it, run.desired, run.timeoutMs)).waitedMs;
+    waitedMs = (await waitUntilApplied(it, run.desired, run.before, run.timeoutMs)).waitedMs;
   } catch (error) {
     audit.write({ ...auditBase, result: (error as AwsApiError).code === 'ERR_CHANGED_MEANWHILE' ? 'changed_meanwhile' : 'not_applied', error: (error as Error).message });
     throw error;

@@ -30,14 +30,19 @@ Examples:
   imds-sniff rollback --instance-id i-0123456789abcdef0 --region eu-west-1
   imds-sniff rollback --launch-template lt-0123456789abcdef0`;
 
-function findRecord(ctx: ControlContext, flags: RollbackFlags): ChangeRecord {
+async function findRecord(ctx: ControlContext, flags: RollbackFlags): Promise<ChangeRecord> {
   let wanted: ChangeTarget | null = null;
   if (flags.launchTemplate !== undefined || flags.instanceId !== undefined) {
     const region = flags.region ?? ctx.region;
     if (region === null) throw new UsageError('no region: give --region');
+    // The record keeps the template's id: a name is resolved first.
+    const templateId =
+      flags.launchTemplate === undefined || /^lt-[0-9a-f]+$/.test(flags.launchTemplate)
+        ? flags.launchTemplate
+        : (await describeTemplate({ client: ctx.ec2(region), region, idOrName: flags.launchTemplate })).id;
     wanted =
-      flags.launchTemplate !== undefined
-        ? { kind: 'launch-template', launch_template_id: flags.launchTemplate, region }
+      templateId !== undefined
+        ? { kind: 'launch-template', launch_template_id: templateId, region }
         : { kind: 'instance', instance_id: flags.instanceId as string, region };
   }
   const record = wanted === null ? ctx.changeLog.lastOpenAny() : ctx.changeLog.lastOpenChange(wanted);
@@ -52,7 +57,7 @@ function findRecord(ctx: ControlContext, flags: RollbackFlags): ChangeRecord {
 export async function runRollback(flags: RollbackFlags): Promise<ExitCodeValue> {
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
   const ctx = await controlContext(flags);
-  const record = findRecord(ctx, flags);
+  const record = await findRecord(ctx, flags);
   return record.target.kind === 'instance' ? rollbackInstance(ctx, flags, record, timeoutMs) : rollbackTemplate(ctx, flags, record);
 }
 
@@ -72,7 +77,7 @@ async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, recor
     `change        ${describeChange(current, before)}`,
   ];
   if (sameOptions(current, before)) {
-    ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
+    if (!flags.dryRun) ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
     printResult(flags.format, { ...json, result: 'already_restored' }, [...lines, 'result        already has the recorded options: nothing to change']);
     return ExitCode.OK;
   }
@@ -106,7 +111,7 @@ async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, recor
     undoes: record.id,
   });
   const auditBase = { time: rollback.time, action: 'rollback', change_id: rollback.id, undoes: record.id, target: record.target, before: optionsJson(current), after: optionsJson(before), forced: changedMeanwhile, by: rollback.by };
-  const code = await applyChange({ ctx, it, target: { local }, desired: before, timeoutMs, recordId: rollback.id, audit, auditBase, json: { ...json, forced: changedMeanwhile }, lines, format: flags.format }).finally(() => {
+  const code = await applyChange({ ctx, it, target: { local }, desired: before, before: settingsOf(current), timeoutMs, recordId: rollback.id, audit, auditBase, json: { ...json, forced: changedMeanwhile }, lines, format: flags.format }).finally(() => {
     // EC2 has the old options back once the modify was accepted, whatever the check on this host says.
     if (ctx.changeLog.read().find((r) => r.id === rollback.id)?.result === 'applied') ctx.changeLog.update(record.id, { rolled_back_at: rollback.time });
   });

@@ -17,7 +17,7 @@ export function verificationLines(v: VerifyResult | null): string[] {
 /** OK, or exit 7 when IMDS on this host does not answer as the applied options say. */
 export function applyVerification(v: VerifyResult | null, instanceId: string): ExitCodeValue {
   if (v === null || v.ok) return ExitCode.OK;
-  throw new ImdsSniffError('ERR_VERIFY_FAILED', `EC2 applied the change to ${instanceId}, but IMDS on this host still answers IMDSv1 ${shown(v.v1.status)}, IMDSv2 ${shown(v.v2.status)} after ${Math.round(v.waitedMs / 1000)} s`, {
+  throw new ImdsSniffError('ERR_VERIFY_FAILED', `EC2 applied the change to ${instanceId}, but IMDS on this host still answers IMDSv1 ${shown(v.v1.status)}, IMDSv2 ${shown(v.v2.status)} after ${Math.round(v.waited_ms / 1000)} s`, {
     exitCode: ExitCode.VERIFY_FAILED,
     hint: 'run imds-sniff status in a minute; if it persists, imds-sniff rollback',
   });

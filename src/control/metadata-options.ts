@@ -84,7 +84,8 @@ export function enforcedOptions(current: MetadataOptions, request: EnforceReques
   return {
     ...settingsOf(current),
     httpTokens: 'required',
-    httpEndpoint: request.disableEndpoint ? 'disabled' : 'enabled',
+    // An endpoint that is off stays off: enforce never turns IMDS back on.
+    httpEndpoint: request.disableEndpoint ? 'disabled' : current.httpEndpoint,
     hopLimit: hopLimitDecision(current, request).hopLimit,
   };
 }

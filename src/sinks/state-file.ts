@@ -59,6 +59,13 @@ export function readState(path: string): AgentState | null {
   }
   const state = JSON.parse(text) as AgentState;
   if (state.version !== 1 || typeof state.processes !== 'object' || state.processes === null) throw new Error('not an imds-sniff state file (version 1)');
+  // The enforce gate compares these times: one that does not parse must not read as "long ago".
+  const bad = (t: unknown, nullable: boolean): boolean => !((nullable && (t === null || t === undefined)) || (typeof t === 'string' && !Number.isNaN(Date.parse(t))));
+  if (bad(state.observing_since, false) || bad(state.updated, false)) throw new Error('observing_since / updated are not times');
+  for (const [name, p] of Object.entries(state.processes)) {
+    if (bad(p.last_seen, false) || bad(p.last_v1_seen, true) || bad(p.last_hop_limit_exceeded, true) || typeof p.v1 !== 'number') throw new Error(`process ${JSON.stringify(name).slice(0, 80)}: bad times or counts`);
+  }
+  for (const g of state.gaps ?? []) if (bad(g.from, false) || bad(g.to, false)) throw new Error('gaps: bad times');
   state.extra ??= {};
   return state;
 }

@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -156,7 +156,7 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       v2Only();
       const r = await bed.cli(['enforce', '--timeout', '3s'], { endpoint: p.endpoint });
       expect(r.code).toBe(5);
-      expect(r.stderr).toMatch(/the change is still pending after 3 s/);
+      expect(r.stderr).toMatch(/the change is still pending after [34] s/);
       expect(bed.auditLines()).toMatchObject([{ action: 'enforce', result: 'not_applied' }]);
       expect(bed.changes()).toMatchObject([{ result: 'applied' }]);
     });
@@ -256,20 +256,49 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(await bed.options()).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 1 });
     });
 
-    it('no token or credential reaches the output, the audit line or the record', async () => {
+    it('no token or credential reaches the output, the audit line or the record (role credentials in use, an error path with --debug)', async () => {
       const canary = `CANARYTOKEN${randomBytes(12).toString('hex')}`;
       const secret = `CANARYSECRET${randomBytes(12).toString('hex')}`;
       await bed.tb.mock.setOptions({ fixedToken: canary, credentials: { accessKeyId: 'ASIACANARY0000000000', secretAccessKey: secret, token: `${canary}SESSION`, expiration: null } });
+      // No keys in the environment: the CLI reads the canary role credentials from the mock IMDS.
+      const env = { ...AWS_ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+      const p = await proxy();
       try {
         v2Only();
-        const outputs = [await bed.cli(['status', '--format', 'json']), await bed.cli(['enforce', '--format', 'json']), await bed.cli(['status']), await bed.cli(['rollback'])];
+        const outputs = [
+          await bed.cli(['status', '--format', 'json'], { env }),
+          await bed.cli(['enforce', '--format', 'json'], { env }),
+          await bed.cli(['status'], { env }),
+          await bed.cli(['--debug', 'rollback'], { env }),
+        ];
         expect(outputs.map((o) => o.code)).toEqual([0, 0, 0, 0]);
-        const everything = [...outputs.flatMap((o) => [o.stdout, o.stderr]), readFileSync(bed.eventsFile, 'utf8'), readFileSync(join(bed.stateDir, 'changes.json'), 'utf8')].join('\n');
+        await p.setFaults({ fail: [failNext('ModifyInstanceMetadataOptions', 'all', EC2_UNAUTHORIZED)] });
+        const failed = await bed.cli(['--debug', 'enforce'], { env, endpoint: p.endpoint });
+        expect(failed.code).toBe(5);
+        // The CLI did read the canary role credentials from IMDS (so they were in its memory).
+        expect((await bed.tb.mock.requests()).some((r) => r.path.endsWith('/security-credentials/imds-sniff-test-role') && r.status === 200)).toBe(true);
+        const everything = [...outputs, failed].flatMap((o) => [o.stdout, o.stderr]).concat(readFileSync(bed.eventsFile, 'utf8'), readFileSync(join(bed.stateDir, 'changes.json'), 'utf8')).join('\n');
         expect(everything).not.toContain(canary);
         expect(everything).not.toContain(secret);
       } finally {
         await bed.tb.mock.setOptions({ fixedToken: null });
       }
+    });
+
+    it('--hop-limit N sets N', async () => {
+      v2Only();
+      const r = await bed.cli(['enforce', '--hop-limit', '3']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/change +HttpTokens optional→required, HopLimit 1→3 \(hop limit --hop-limit 3\)/);
+      expect(r.stdout).toMatch(/verify +IMDSv1 GET \(no token\) → 401 \(expected 401\) ok/);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 3 });
+      expect((await bed.cli(['rollback'])).code).toBe(0);
+    });
+
+    it('a daemon that cannot capture leaves no observation behind (the gate cannot pass on heartbeats alone)', async () => {
+      const r = await bed.cli(['daemon', '--interface', 'bogus0', '--metrics-sink', 'none', '--state-dir', bed.stateDir, '--events-file', bed.eventsFile], { withDefaults: false });
+      expect(r.code).toBe(4);
+      expect(existsSync(join(bed.stateDir, 'state.json'))).toBe(false);
     });
   });
 
@@ -424,8 +453,9 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
     });
 
     it('--launch-template: a new version copied from the default with HttpTokens=required, made the default; rollback restores the default', async () => {
+      const templateName = `web-${randomBytes(3).toString('hex')}`;
       const created = await ec2Call<{ LaunchTemplate: { LaunchTemplateId: string } }>(bed.ec2, 'CreateLaunchTemplate', {
-        LaunchTemplateName: `web-${randomBytes(3).toString('hex')}`,
+        LaunchTemplateName: templateName,
         LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.micro', UserData: 'ZWNobyBoaQ==', MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 1 } },
       });
       const lt = created.LaunchTemplate.LaunchTemplateId;
@@ -447,7 +477,8 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       const again = await bed.cli(['enforce', '--launch-template', lt]);
       expect(again.stdout).toMatch(/already requires IMDSv2: nothing to change/);
 
-      const rb = await bed.cli(['rollback', '--launch-template', lt, '--format', 'json']);
+      // By name: the record keeps the id, the name is resolved.
+      const rb = await bed.cli(['rollback', '--launch-template', templateName, '--region', 'us-east-1', '--format', 'json']);
       expect(rb.code, rb.stderr).toBe(0);
       expect(json(rb)).toMatchObject({ result: 'verified', default_version_after: 1 });
       expect((await versions()).find((v) => v.DefaultVersion)?.VersionNumber).toBe(1);

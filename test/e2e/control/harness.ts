@@ -122,6 +122,7 @@ export class ControlBed {
     while (Date.now() < deadline) {
       last = (await curlV1(this.tb, 'host')).stdout;
       if (last === status) return;
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the mock polls every 200 ms
     }
     throw new Error(`IMDSv1 from the host still answers ${last}, not ${status}`);
   }

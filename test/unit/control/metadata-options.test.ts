@@ -19,6 +19,11 @@ describe('enforcedOptions', () => {
     expect(enforcedOptions(current, { disableEndpoint: false, hopLimit: null, containerHopFailures: true })).toEqual({ ...current, httpTokens: 'required' });
   });
 
+  it('never turns a disabled endpoint back on', () => {
+    const off = { ...base, httpEndpoint: 'disabled' as const };
+    expect(enforcedOptions(off, { disableEndpoint: false, hopLimit: null, containerHopFailures: false })).toMatchObject({ httpTokens: 'required', httpEndpoint: 'disabled' });
+  });
+
   it('knows when nothing is left to do', () => {
     const request = { disableEndpoint: false, hopLimit: null, containerHopFailures: false };
     expect(alreadyEnforced({ ...base, httpTokens: 'required' }, request)).toBe(true);

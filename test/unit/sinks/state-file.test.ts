@@ -51,6 +51,14 @@ describe('StateFile', () => {
     expect(state?.processes['python3']).toMatchObject({ hop_limit_exceeded: 1, last_hop_limit_exceeded: new Date(T0 + 2000).toISOString() });
   });
 
+  it.each([
+    ['observing_since', { observing_since: 'yesterday' }],
+    ['a last_v1_seen', { processes: { curl: { v1: 1, last_seen: '2026-11-23T10:00:00Z', last_v1_seen: 'soon' } } }],
+  ])('refuses a file with a bad time in %s (the gate must not read it as long ago)', (_n, over) => {
+    writeFileSync(path, JSON.stringify({ version: 1, observing_since: '2026-11-20T00:00:00Z', updated: '2026-11-23T10:00:00Z', processes: {}, extra: {}, ...over }));
+    expect(() => readState(path)).toThrow(/not times|bad times/);
+  });
+
   it('moves a corrupt file aside with a warning and starts again', () => {
     writeFileSync(path, 'not json');
     open(T0).flush(new Date(T0));
