@@ -2,6 +2,7 @@
 
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { observationFromMetrics, type MetricBuckets, type Observation } from '../control/observation.js';
+import { AwsApiError } from '../errors.js';
 import { awsCall } from './aws-errors.js';
 import type { AwsCredentialIdentityProvider } from './control-credentials.js';
 import { EC2_MAX_ATTEMPTS } from './ec2-client.js';
@@ -84,6 +85,12 @@ export async function readObservedMetrics(client: CloudWatchClient, source: Metr
       for (const result of page.MetricDataResults ?? []) {
         const what = meaning.get(result.Id ?? '');
         if (what === undefined) continue;
+        // A query CloudWatch could not answer must not read as "no IMDSv1 calls".
+        if (result.StatusCode === 'InternalError' || result.StatusCode === 'Forbidden') {
+          throw new AwsApiError('ERR_AWS_GET_METRIC_DATA', `GetMetricData for ${instanceId} in ${source.region}: query ${result.Id} answered ${result.StatusCode}`, {
+            hint: 'the gate cannot decide without every series; try again, or check cloudwatch:GetMetricData',
+          });
+        }
         const times = result.Timestamps ?? [];
         (result.Values ?? []).forEach((value, j) => {
           const t = times[j]?.getTime();

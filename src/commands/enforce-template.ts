@@ -78,7 +78,7 @@ export async function enforceTemplate(ctx: ControlContext, flags: EnforceFlags, 
     rolled_back_at: null,
     undoes: null,
   });
-  const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target, forced: record.forced, gate_reasons: decision.gate.reasons, by: record.by };
+  const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target, forced: record.forced, gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs, by: record.by };
   let version: number | undefined;
   let defaultVersion = info.defaultVersion;
   try {

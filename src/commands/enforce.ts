@@ -121,7 +121,7 @@ async function enforceInstance(ctx: ControlContext, flags: EnforceFlags, p: Enfo
     rolled_back_at: null,
     undoes: null,
   });
-  const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target: record.target, before: optionsJson(current), after: optionsJson(desired), forced: record.forced, gate_reasons: decision.gate.reasons, by: record.by };
+  const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target: record.target, before: optionsJson(current), after: optionsJson(desired), forced: record.forced, gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs, by: record.by };
   return applyChange({ ctx, it, target, desired, before: settingsOf(current), timeoutMs: p.timeoutMs, recordId: record.id, audit, auditBase, json, lines, format: flags.format });
 }
 

@@ -93,7 +93,7 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       const [record] = bed.changes();
       expect(record).toMatchObject({ action: 'enforce', result: 'applied', local: true, forced: false, rolled_back_at: null, before: { httpTokens: 'optional' }, after: { httpTokens: 'required' } });
       expect(record?.['by']).toMatchObject({ user: 'root', uid: 0, command: expect.stringMatching(/^imds-sniff enforce --format json/) });
-      expect(bed.auditLines()).toMatchObject([{ event: 'metadata_options_change', action: 'enforce', result: 'verified', before: { HttpTokens: 'optional' }, after: { HttpTokens: 'required' }, forced: false }]);
+      expect(bed.auditLines()).toMatchObject([{ event: 'metadata_options_change', action: 'enforce', result: 'verified', before: { HttpTokens: 'optional' }, after: { HttpTokens: 'required' }, forced: false, min_observation_ms: 86_400_000, window_start: expect.any(String) }]);
 
       const status = await bed.cli(['status', '--format', 'json']);
       expect(status.code).toBe(0);
