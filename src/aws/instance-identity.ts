@@ -26,7 +26,12 @@ interface IdentityDocument {
  * Asks IMDS (IMDSv2) for the identity document and the Auto Scaling group tag;
  * values given in `overrides` win and are used alone when IMDS does not answer.
  */
-export async function discoverIdentity(client: ImdsClient, overrides: { instanceId: string | null; region: string | null }): Promise<InstanceIdentity> {
+export async function discoverIdentity(
+  client: ImdsClient,
+  overrides: { instanceId: string | null; region: string | null },
+  /** The control commands need no group name: skip that round trip. */
+  options: { autoScalingGroup: boolean } = { autoScalingGroup: true },
+): Promise<InstanceIdentity> {
   let doc: IdentityDocument = {};
   let onEc2 = false;
   let note = '';
@@ -38,7 +43,7 @@ export async function discoverIdentity(client: ImdsClient, overrides: { instance
     note = `no answer from IMDS (${(error as Error).message}): not on EC2?`;
   }
   let autoScalingGroupName: string | null = null;
-  if (onEc2) {
+  if (onEc2 && options.autoScalingGroup) {
     try {
       autoScalingGroupName = (await client.get('/latest/meta-data/tags/instance/aws:autoscaling:groupName'))?.trim() || null;
       if (autoScalingGroupName === null) note = 'no Auto Scaling group (or instance metadata tags are off)';

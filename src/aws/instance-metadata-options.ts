@@ -1,8 +1,8 @@
 // aws/: reads and changes one instance's metadata options (DescribeInstances, ModifyInstanceMetadataOptions) and waits for them to apply.
 
-import { DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand, type EC2Client, type InstanceMetadataOptionsResponse } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { AwsApiError } from '../errors.js';
-import { EC2_DEFAULT_OPTIONS, describeOptions, sameOptions, type InstanceMetadataOptions, type MetadataOptions } from '../control/metadata-options.js';
+import { describeOptions, metadataOptionsFromEc2, sameOptions, type InstanceMetadataOptions, type MetadataOptions } from '../control/metadata-options.js';
 import { awsCall, isDryRunSuccess, toAwsApiError } from './aws-errors.js';
 
 /** The IAM actions the control commands need on an instance. */
@@ -15,18 +15,6 @@ export interface InstanceTarget {
   region: string;
 }
 
-function fromEc2(raw: InstanceMetadataOptionsResponse | undefined): InstanceMetadataOptions {
-  const d = EC2_DEFAULT_OPTIONS;
-  return {
-    state: raw?.State ?? 'applied',
-    httpTokens: raw?.HttpTokens === 'required' ? 'required' : d.httpTokens,
-    httpEndpoint: raw?.HttpEndpoint === 'disabled' ? 'disabled' : d.httpEndpoint,
-    hopLimit: raw?.HttpPutResponseHopLimit ?? d.hopLimit,
-    httpProtocolIpv6: raw?.HttpProtocolIpv6 === 'enabled' ? 'enabled' : d.httpProtocolIpv6,
-    instanceMetadataTags: raw?.InstanceMetadataTags === 'enabled' ? 'enabled' : d.instanceMetadataTags,
-  };
-}
-
 /** The instance's metadata options now. Throws AwsApiError (not found, IAM, credentials, throttled). */
 export async function describeMetadataOptions(target: InstanceTarget): Promise<InstanceMetadataOptions> {
   const context = { action: 'DescribeInstances', iamActions: INSTANCE_IAM_ACTIONS, resource: target.instanceId, region: target.region };
@@ -35,7 +23,7 @@ export async function describeMetadataOptions(target: InstanceTarget): Promise<I
   if (instance === undefined) {
     throw new AwsApiError('ERR_AWS_INSTANCE_NOT_FOUND', `instance ${target.instanceId} not found in ${target.region}`, { hint: 'check --instance-id and --region' });
   }
-  return fromEc2(instance.MetadataOptions);
+  return metadataOptionsFromEc2(instance.MetadataOptions);
 }
 
 /**

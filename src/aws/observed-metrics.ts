@@ -1,8 +1,10 @@
 // aws/: reads an instance's imds-sniff metrics back from CloudWatch (ListMetrics, GetMetricData) for the gate of a remote `enforce`.
 
-import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, ListMetricsCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { observationFromMetrics, type MetricBuckets, type Observation } from '../control/observation.js';
 import { AwsApiError } from '../errors.js';
+import { createCloudWatchClient } from '../sinks/metrics/cloudwatch-publisher.js';
+import type { MetricName } from '../sinks/metrics/interval-counts.js';
 import { awsCall } from './aws-errors.js';
 import type { AwsCredentialIdentityProvider } from './control-credentials.js';
 import { EC2_MAX_ATTEMPTS } from './ec2-client.js';
@@ -12,7 +14,7 @@ export const METRICS_IAM_ACTIONS = ['cloudwatch:ListMetrics', 'cloudwatch:GetMet
 /** Bucket length of the read-back: 5 minutes keeps a 14-day window under CloudWatch's limits. */
 export const READBACK_PERIOD_SECONDS = 300;
 
-const KINDS = { v1: 'IMDSv1Calls', v2Token: 'IMDSv2TokenCalls', v2Get: 'IMDSv2Calls' } as const;
+const KINDS = { v1: 'IMDSv1Calls', v2Token: 'IMDSv2TokenCalls', v2Get: 'IMDSv2Calls' } as const satisfies Record<string, MetricName>;
 /** GetMetricData takes at most 500 queries per call. */
 const QUERIES_PER_CALL = 500;
 
@@ -24,13 +26,7 @@ export interface MetricsSource {
 
 /** A CloudWatch client for reading, retrying throttled calls like the EC2 client. */
 export function createCloudWatchReader(source: MetricsSource, credentials: AwsCredentialIdentityProvider): CloudWatchClient {
-  return new CloudWatchClient({
-    region: source.region,
-    credentials,
-    ...(source.endpointUrl === null ? {} : { endpoint: source.endpointUrl }),
-    maxAttempts: EC2_MAX_ATTEMPTS,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
-  });
+  return createCloudWatchClient(source, { maxAttempts: EC2_MAX_ATTEMPTS, credentials });
 }
 
 /** The Process dimension values the agent on `instanceId` has published (ListMetrics covers the last two weeks). */

@@ -7,7 +7,7 @@ import { createEc2Client } from '../aws/ec2-client.js';
 import { ImdsClient } from '../aws/imds-client.js';
 import { discoverIdentity } from '../aws/instance-identity.js';
 import { createCloudWatchReader, readObservedMetrics } from '../aws/observed-metrics.js';
-import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import { loadConfig, overridesFromFlags } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { ChangeLog } from '../control/change-log.js';
 import { observationFromState, type Observation } from '../control/observation.js';
@@ -48,25 +48,16 @@ export interface ControlContext {
   ec2(region: string): EC2Client;
 }
 
-const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
-function overrides(flags: ControlFlags): ConfigOverrides {
-  const o: Record<string, Record<string, unknown> | unknown> = {};
-  if (flags.stateDir !== undefined) o['stateDir'] = flags.stateDir;
-  if (flags.eventsFile !== undefined) o['logs'] = { eventsFile: flags.eventsFile === 'none' ? null : flags.eventsFile };
-  if (flags.cloudwatchEndpointUrl !== undefined) o['metrics'] = { endpointUrl: flags.cloudwatchEndpointUrl };
-  return o;
-}
-
 /** Reads flags, config and (IMDSv2) this host's identity. Throws UsageError on bad flags. */
 export async function controlContext(flags: ControlFlags): Promise<ControlContext> {
-  if (flags.instanceId !== undefined && !INSTANCE_ID.test(flags.instanceId)) throw new UsageError(`--instance-id: "${flags.instanceId}" is not an instance id (i-0123456789abcdef0)`);
-  if (flags.region !== undefined && !REGION.test(flags.region)) throw new UsageError(`--region: "${flags.region}" is not a region (us-east-1)`);
   if (flags.endpointUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.endpointUrl)) throw new UsageError(`--endpoint-url: "${flags.endpointUrl}" is not an http(s) URL`);
-  const { config } = loadConfig(flags.config, overrides(flags));
+  // --instance-id and --region are checked by the config's own rules; the target itself comes from the flags below.
+  const { config } = loadConfig(
+    flags.config,
+    overridesFromFlags({ stateDir: flags.stateDir, eventsFile: flags.eventsFile, endpointUrl: flags.cloudwatchEndpointUrl, instanceId: flags.instanceId, region: flags.region }),
+  );
   const imds = new ImdsClient(config.identity.timeoutMs, new Set());
-  const identity = await discoverIdentity(imds, { instanceId: null, region: null });
+  const identity = await discoverIdentity(imds, { instanceId: null, region: null }, { autoScalingGroup: false });
   const credentials = controlCredentials(imds);
   const region = flags.region ?? identity.region ?? config.identity.region ?? config.metrics.region;
   const clients = new Map<string, EC2Client>();

@@ -6,7 +6,7 @@ import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
 import { ImdsClient } from '../aws/imds-client.js';
 import { discoverIdentity, type InstanceIdentity } from '../aws/instance-identity.js';
-import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import { loadConfig, overridesFromFlags, type ConfigFlags } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { collectHostFacts, localAddresses } from '../pipeline/host-facts.js';
@@ -20,19 +20,8 @@ import { createStatusLog, type StatusLog } from '../sinks/status-log.js';
 import { assertCanCapture } from './privileges.js';
 import { stopOnSignals } from './signals.js';
 
-export interface DaemonFlags {
+export interface DaemonFlags extends ConfigFlags {
   config?: string;
-  interface?: string;
-  attribution?: string;
-  eventsFile?: string;
-  logV2?: string;
-  stateDir?: string;
-  metricsSink?: string;
-  namespace?: string;
-  interval?: string;
-  endpointUrl?: string;
-  region?: string;
-  instanceId?: string;
 }
 
 export const DAEMON_HELP = `
@@ -44,24 +33,6 @@ Examples:
   imds-sniff daemon
   imds-sniff daemon --config /etc/imds-sniff/config.json --metrics-sink emf
   imds-sniff daemon --endpoint-url http://127.0.0.1:5000 --instance-id i-0123456789abcdef0 --region us-east-1`;
-
-/** Flags in the config file's own shape, so one validator checks both. */
-export function overridesFromFlags(f: DaemonFlags): ConfigOverrides {
-  const o: Record<string, Record<string, unknown> | unknown> = {};
-  const section = (name: string): Record<string, unknown> => ((o[name] ??= {}) as Record<string, unknown>);
-  if (f.interface !== undefined) o['interface'] = f.interface;
-  if (f.attribution !== undefined) o['attribution'] = f.attribution;
-  if (f.stateDir !== undefined) o['stateDir'] = f.stateDir;
-  if (f.eventsFile !== undefined) section('logs')['eventsFile'] = f.eventsFile === 'none' ? null : f.eventsFile;
-  if (f.logV2 !== undefined) section('logs')['logV2'] = f.logV2;
-  if (f.metricsSink !== undefined) section('metrics')['sink'] = f.metricsSink;
-  if (f.namespace !== undefined) section('metrics')['namespace'] = f.namespace;
-  if (f.interval !== undefined) section('metrics')['interval'] = f.interval;
-  if (f.endpointUrl !== undefined) section('metrics')['endpointUrl'] = f.endpointUrl;
-  if (f.region !== undefined) section('identity')['region'] = f.region;
-  if (f.instanceId !== undefined) section('identity')['instanceId'] = f.instanceId;
-  return o;
-}
 
 /** The metrics sink's settings, or why metrics stay off (not on EC2 and no identity given). */
 function metricsSettings(config: AgentConfig, identity: InstanceIdentity): { settings: MetricsConfig; disabled: string | null } {

@@ -18,6 +18,9 @@ export interface EnforcePlan {
   dryRun: boolean;
 }
 
+/** What the gate step needs of the plan (status asks the same questions without a change to make). */
+export type GatePlan = Pick<EnforcePlan, 'minObservationMs' | 'request' | 'force'>;
+
 /** What the gate decided, with the observation it read (null when it could not be read and --force was given). */
 export interface GateDecision {
   observation: Observation | null;
@@ -26,7 +29,7 @@ export interface GateDecision {
 }
 
 /** Reads the observation of `target` and runs the gate for the options `desired(containerHopFailures)` would set. */
-export async function decideGate(ctx: ControlContext, target: ControlTarget | null, p: EnforcePlan, hopLimitFor: (containerHopFailures: boolean) => number): Promise<GateDecision> {
+export async function decideGate(ctx: ControlContext, target: ControlTarget | null, p: GatePlan, hopLimitFor: (containerHopFailures: boolean) => number): Promise<GateDecision> {
   const nowMs = Date.now();
   const windowStartMs = nowMs - p.minObservationMs;
   const refuse = (reason: string): GateDecision => ({

@@ -1,12 +1,12 @@
 // commands/: `imds-sniff enforce --launch-template` — a hardened launch template version, so instances launched later require IMDSv2 too.
 
 import { createHardenedVersion, describeTemplate, hardenedTemplateData, setDefaultVersion, type TemplateRef } from '../aws/launch-template.js';
-import { currentActor, type ChangeTarget } from '../control/change-log.js';
+import type { ChangeTarget } from '../control/change-log.js';
 import { EC2_DEFAULT_OPTIONS, hopLimitDecision } from '../control/metadata-options.js';
-import { AwsApiError, ExitCode, UsageError, type ExitCodeValue } from '../errors.js';
-import { AuditLog } from '../sinks/audit-log.js';
+import { ExitCode, UsageError, type ExitCodeValue } from '../errors.js';
 import { resolveTarget, type ControlContext } from './control-context.js';
 import { gateJson, gateLines, printResult } from './control-report.js';
+import { startChange } from './change-run.js';
 import { applyGate, decideGate, type EnforcePlan } from './enforce-gate.js';
 import type { EnforceFlags } from './enforce.js';
 
@@ -62,20 +62,13 @@ export async function enforceTemplate(ctx: ControlContext, flags: EnforceFlags, 
   if (!decision.gate.ok && !p.force) printResult(flags.format, { ...json, result: 'refused' }, [...lines, 'result        refused: nothing was changed']);
   applyGate(decision.gate, p.force, `launch template ${info.id}`);
 
-  const audit = new AuditLog(ctx.config.logs.eventsFile);
-  audit.check();
-  ctx.changeLog.ensureWritable();
-  const record = ctx.changeLog.append({
-    time: new Date().toISOString(),
+  const { record, audit } = startChange(ctx, {
     action: 'enforce',
     target,
     before: { default_version: info.defaultVersion, created_version: null },
     after: { default_version: info.defaultVersion, created_version: null },
     forced: !decision.gate.ok,
     local: false,
-    result: 'requested',
-    by: currentActor(),
-    rolled_back_at: null,
     undoes: null,
   });
   const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target, forced: record.forced, gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs, by: record.by };
@@ -104,6 +97,5 @@ export async function enforceTemplate(ctx: ControlContext, flags: EnforceFlags, 
     flags.setDefault ? `default       now version ${readBack.defaultVersion} (HttpTokens=${readBack.defaultTokens ?? 'optional'})` : `default       still version ${info.defaultVersion}: add --set-default, or point your Auto Scaling group at version ${version}`,
     `result        ${ok ? 'done' : 'the default version does not read back as required'}; change recorded in ${ctx.changeLog.path}`,
   ]);
-  if (!ok) throw new AwsApiError('ERR_VERIFY_FAILED', `launch template ${info.id}: default version reads ${readBack.defaultVersion} (HttpTokens=${readBack.defaultTokens ?? 'optional'})`);
-  return ExitCode.OK;
+  return ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
 }

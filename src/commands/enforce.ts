@@ -1,17 +1,14 @@
 // commands/: `imds-sniff enforce` — require IMDSv2 on an instance once the gate allows it, wait for it to apply, verify, record for rollback.
 
-import { describeMetadataOptions, modifyMetadataOptions, waitUntilApplied, type InstanceTarget } from '../aws/instance-metadata-options.js';
-import { verifyOnHost } from '../aws/imds-verify.js';
+import { describeMetadataOptions, modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
 import { parseDuration } from '../config/duration.js';
-import { currentActor } from '../control/change-log.js';
-import { describeChange, enforcedOptions, hopLimitDecision, sameOptions, settingsOf, HOP_LIMIT_MAX, HOP_LIMIT_MIN, type EnforceRequest, type MetadataOptions } from '../control/metadata-options.js';
+import { describeChange, enforcedOptions, hopLimitDecision, sameOptions, settingsOf, HOP_LIMIT_MAX, HOP_LIMIT_MIN, type EnforceRequest } from '../control/metadata-options.js';
 import { AwsApiError, ExitCode, UsageError, type ExitCodeValue } from '../errors.js';
-import { AuditLog } from '../sinks/audit-log.js';
 import { controlContext, resolveTarget, type ControlContext, type ControlFlags } from './control-context.js';
 import { gateJson, gateLines, optionsJson, optionsLine, printResult } from './control-report.js';
 import { enforceTemplate } from './enforce-template.js';
 import { applyGate, decideGate, type EnforcePlan } from './enforce-gate.js';
-import { applyVerification, verificationLines } from './verification.js';
+import { applyChange, startChange } from './change-run.js';
 
 export interface EnforceFlags extends ControlFlags {
   minObservation: string;
@@ -101,75 +98,22 @@ async function enforceInstance(ctx: ControlContext, flags: EnforceFlags, p: Enfo
   applyGate(decision.gate, p.force, `instance ${target.instanceId}`);
   json['forced'] = !decision.gate.ok;
 
-  const audit = new AuditLog(ctx.config.logs.eventsFile);
-  audit.check();
-  ctx.changeLog.ensureWritable();
   const again = await describeMetadataOptions(it);
   if (!sameOptions(again, current)) {
     throw new AwsApiError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} changed while the gate was read (now ${optionsLine(again)}); nothing was changed`, { hint: 'run imds-sniff enforce again' });
   }
-  const record = ctx.changeLog.append({
-    time: new Date().toISOString(),
+  const started = startChange(ctx, {
     action: 'enforce',
     target: { kind: 'instance', instance_id: target.instanceId, region: target.region },
     before: settingsOf(current),
     after: desired,
     forced: !decision.gate.ok,
     local: target.local,
-    result: 'requested',
-    by: currentActor(),
-    rolled_back_at: null,
     undoes: null,
   });
+  const { record } = started;
   const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target: record.target, before: optionsJson(current), after: optionsJson(desired), forced: record.forced, gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs, by: record.by };
-  return applyChange({ ctx, it, target, desired, before: settingsOf(current), timeoutMs: p.timeoutMs, recordId: record.id, audit, auditBase, json, lines, format: flags.format });
-}
-
-/** What applyChange needs: the change, its record and audit line, and the report so far. */
-export interface ChangeRun {
-  ctx: ControlContext;
-  it: InstanceTarget;
-  target: { local: boolean };
-  desired: MetadataOptions;
-  /** The options before the change (reads still showing them are not yet consistent, not someone else's change). */
-  before: MetadataOptions;
-  timeoutMs: number;
-  recordId: string;
-  audit: AuditLog;
-  auditBase: Record<string, unknown> & { time: string; action: string };
-  json: Record<string, unknown>;
-  lines: string[];
-  format: 'table' | 'json';
-}
-
-/** Modifies, waits for `applied`, verifies on this host, writes the audit line and the report. Shared by enforce and rollback. */
-export async function applyChange(run: ChangeRun): Promise<ExitCodeValue> {
-  const { ctx, it, audit, auditBase } = run;
-  try {
-    await modifyMetadataOptions(it, run.desired, false);
-  } catch (error) {
-    ctx.changeLog.update(run.recordId, { result: 'failed' });
-    audit.write({ ...auditBase, result: 'failed', error: (error as Error).message });
-    throw error;
-  }
-  ctx.changeLog.update(run.recordId, { result: 'applied' });
-  let waitedMs: number;
-  try {
-    waitedMs = (await waitUntilApplied(it, run.desired, run.before, run.timeoutMs)).waitedMs;
-  } catch (error) {
-    audit.write({ ...auditBase, result: (error as AwsApiError).code === 'ERR_CHANGED_MEANWHILE' ? 'changed_meanwhile' : 'not_applied', error: (error as Error).message });
-    throw error;
-  }
-  const verification = run.target.local ? await verifyOnHost(run.desired, run.timeoutMs) : null;
-  const result = verification === null ? 'applied' : verification.ok ? 'verified' : 'verify_failed';
-  audit.write({ ...auditBase, result, applied_after_ms: waitedMs, verification });
-  printResult(run.format, { ...run.json, result, applied_after_ms: waitedMs, verification }, [
-    ...run.lines,
-    `applied       State=applied after ${(waitedMs / 1000).toFixed(1)} s`,
-    ...verificationLines(verification),
-    `result        ${result}; change recorded in ${ctx.changeLog.path}`,
-  ]);
-  return applyVerification(verification, it.instanceId);
+  return applyChange({ ...started, ctx, it, desired, before: settingsOf(current), timeoutMs: p.timeoutMs, auditBase, json, lines, format: flags.format });
 }
 
 export async function runEnforce(flags: EnforceFlags): Promise<ExitCodeValue> {

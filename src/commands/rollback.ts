@@ -4,13 +4,12 @@ import { hostname } from 'node:os';
 import { describeMetadataOptions, modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
 import { describeTemplate, setDefaultVersion } from '../aws/launch-template.js';
 import { parseDuration } from '../config/duration.js';
-import { currentActor, describeTarget, type ChangeRecord, type ChangeTarget, type TemplateVersions } from '../control/change-log.js';
+import { describeTarget, type ChangeRecord, type ChangeTarget, type TemplateVersions } from '../control/change-log.js';
 import { describeChange, sameOptions, settingsOf, type MetadataOptions } from '../control/metadata-options.js';
 import { ExitCode, GateRefusedError, UsageError, type ExitCodeValue } from '../errors.js';
-import { AuditLog } from '../sinks/audit-log.js';
 import { controlContext, type ControlContext, type ControlFlags } from './control-context.js';
 import { optionsJson, optionsLine, printResult } from './control-report.js';
-import { applyChange } from './enforce.js';
+import { applyChange, startChange } from './change-run.js';
 
 export interface RollbackFlags extends ControlFlags {
   timeout: string;
@@ -94,28 +93,23 @@ async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, recor
     printResult(flags.format, { ...json, result: 'dry_run_ok' }, [...lines, 'result        dry run: EC2 would accept the change with these credentials; nothing was changed']);
     return ExitCode.OK;
   }
-  const audit = new AuditLog(ctx.config.logs.eventsFile);
-  audit.check();
-  ctx.changeLog.ensureWritable();
-  const rollback = ctx.changeLog.append({
-    time: new Date().toISOString(),
-    action: 'rollback',
-    target: record.target,
-    before: settingsOf(current),
-    after: before,
-    forced: changedMeanwhile,
-    local,
-    result: 'requested',
-    by: currentActor(),
-    rolled_back_at: null,
-    undoes: record.id,
-  });
+  const started = startChange(ctx, { action: 'rollback', target: record.target, before: settingsOf(current), after: before, forced: changedMeanwhile, local, undoes: record.id });
+  const rollback = started.record;
   const auditBase = { time: rollback.time, action: 'rollback', change_id: rollback.id, undoes: record.id, target: record.target, before: optionsJson(current), after: optionsJson(before), forced: changedMeanwhile, by: rollback.by };
-  const code = await applyChange({ ctx, it, target: { local }, desired: before, before: settingsOf(current), timeoutMs, recordId: rollback.id, audit, auditBase, json: { ...json, forced: changedMeanwhile }, lines, format: flags.format }).finally(() => {
-    // EC2 has the old options back once the modify was accepted, whatever the check on this host says.
-    if (ctx.changeLog.read().find((r) => r.id === rollback.id)?.result === 'applied') ctx.changeLog.update(record.id, { rolled_back_at: rollback.time });
+  return applyChange({
+    ...started,
+    ctx,
+    it,
+    desired: before,
+    before: settingsOf(current),
+    timeoutMs,
+    auditBase,
+    json: { ...json, forced: changedMeanwhile },
+    lines,
+    format: flags.format,
+    // EC2 has the old options back once the modify is accepted, whatever the check on this host says.
+    onAccepted: () => ctx.changeLog.update(record.id, { rolled_back_at: rollback.time }),
   });
-  return code;
 }
 
 async function rollbackTemplate(ctx: ControlContext, flags: RollbackFlags, record: ChangeRecord): Promise<ExitCodeValue> {
@@ -142,13 +136,17 @@ async function rollbackTemplate(ctx: ControlContext, flags: RollbackFlags, recor
     printResult(flags.format, { ...json, result: 'dry_run_ok' }, [...lines, 'result        dry run: EC2 would accept the change; nothing was changed']);
     return ExitCode.OK;
   }
-  const audit = new AuditLog(ctx.config.logs.eventsFile);
-  audit.check();
-  ctx.changeLog.ensureWritable();
-  const time = new Date().toISOString();
-  const by = currentActor();
-  const rollback = ctx.changeLog.append({ time, action: 'rollback', target: t, before: { default_version: info.defaultVersion, created_version: null }, after: { default_version: before.default_version, created_version: null }, forced: flags.force === true, local: false, result: 'requested', by, rolled_back_at: null, undoes: record.id });
-  const auditBase = { time, action: 'rollback', change_id: rollback.id, undoes: record.id, target: t, before: { default_version: info.defaultVersion }, after: { default_version: before.default_version }, by };
+  const { record: rollback, audit } = startChange(ctx, {
+    action: 'rollback',
+    target: t,
+    before: { default_version: info.defaultVersion, created_version: null },
+    after: { default_version: before.default_version, created_version: null },
+    forced: flags.force === true,
+    local: false,
+    undoes: record.id,
+  });
+  const time = rollback.time;
+  const auditBase = { time, action: 'rollback', change_id: rollback.id, undoes: record.id, target: t, before: { default_version: info.defaultVersion }, after: { default_version: before.default_version }, by: rollback.by };
   try {
     await setDefaultVersion(ref, t.launch_template_id, before.default_version, false);
   } catch (error) {

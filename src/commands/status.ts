@@ -2,12 +2,12 @@
 
 import { describeMetadataOptions } from '../aws/instance-metadata-options.js';
 import { parseDuration } from '../config/duration.js';
-import { evaluateGate, hopLimitFailuresSince } from '../control/gate.js';
 import { hopLimitDecision } from '../control/metadata-options.js';
+import type { Observation } from '../control/observation.js';
 import { verdictOf } from '../control/verdict.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import { MAX_GAP_MS } from './enforce-gate.js';
-import { controlContext, observe, resolveTarget, type ControlFlags } from './control-context.js';
+import { controlContext, resolveTarget, type ControlFlags } from './control-context.js';
+import { decideGate } from './enforce-gate.js';
 import { describeObservation, gateJson, gateLines, observationJson, optionsJson, optionsLine, printResult, processTable } from './control-report.js';
 
 export interface StatusFlags extends ControlFlags {
@@ -29,11 +29,12 @@ export async function runStatus(flags: StatusFlags): Promise<ExitCodeValue> {
   const ctx = await controlContext(flags);
   const target = resolveTarget(ctx, flags);
   const options = await describeMetadataOptions({ client: ctx.ec2(target.region), instanceId: target.instanceId, region: target.region });
+  const request = { hopLimit: null, disableEndpoint: false };
+  const decision = await decideGate(ctx, target, { minObservationMs, request, force: false }, (hop) => hopLimitDecision(options, { ...request, containerHopFailures: hop }).hopLimit);
+  const { gate } = decision;
+  const observation = decision.observation as Observation; // only null for a forced change
+  const hop = hopLimitDecision(options, { ...request, containerHopFailures: decision.containerHopFailures });
   const nowMs = Date.now();
-  const observation = await observe(ctx, target, nowMs - minObservationMs, nowMs);
-  const failures = hopLimitFailuresSince(observation, nowMs - minObservationMs);
-  const hop = hopLimitDecision(options, { hopLimit: null, disableEndpoint: false, containerHopFailures: failures.length > 0 });
-  const gate = evaluateGate(observation, { nowMs, minObservationMs, maxGapMs: MAX_GAP_MS, mode: 'require-tokens', hopLimit: hop.hopLimit });
   const verdict = verdictOf(options, gate);
   printResult(
     flags.format,

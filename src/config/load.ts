@@ -65,3 +65,37 @@ export function loadConfig(path: string | undefined, overrides: ConfigOverrides 
   withPrefix('flag: ', () => validateConfig(overrides));
   return { config: validateConfig(merge(json ?? {}, overrides)), source: json === null ? null : file };
 }
+
+/** Command-line flags that set config fields (`--events-file none` means no events file). */
+export interface ConfigFlags {
+  interface?: string;
+  attribution?: string;
+  eventsFile?: string;
+  logV2?: string;
+  stateDir?: string;
+  metricsSink?: string;
+  namespace?: string;
+  interval?: string;
+  /** CloudWatch endpoint (metrics.endpointUrl). */
+  endpointUrl?: string;
+  region?: string;
+  instanceId?: string;
+}
+
+/** Flags in the config file's own shape, so one validator checks both. */
+export function overridesFromFlags(f: ConfigFlags): ConfigOverrides {
+  const o: Record<string, Record<string, unknown> | unknown> = {};
+  const section = (name: string): Record<string, unknown> => ((o[name] ??= {}) as Record<string, unknown>);
+  if (f.interface !== undefined) o['interface'] = f.interface;
+  if (f.attribution !== undefined) o['attribution'] = f.attribution;
+  if (f.stateDir !== undefined) o['stateDir'] = f.stateDir;
+  if (f.eventsFile !== undefined) section('logs')['eventsFile'] = f.eventsFile === 'none' ? null : f.eventsFile;
+  if (f.logV2 !== undefined) section('logs')['logV2'] = f.logV2;
+  if (f.metricsSink !== undefined) section('metrics')['sink'] = f.metricsSink;
+  if (f.namespace !== undefined) section('metrics')['namespace'] = f.namespace;
+  if (f.interval !== undefined) section('metrics')['interval'] = f.interval;
+  if (f.endpointUrl !== undefined) section('metrics')['endpointUrl'] = f.endpointUrl;
+  if (f.region !== undefined) section('identity')['region'] = f.region;
+  if (f.instanceId !== undefined) section('identity')['instanceId'] = f.instanceId;
+  return o;
+}

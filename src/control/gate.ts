@@ -66,19 +66,17 @@ export function evaluateGate(observation: Observation, options: GateOptions): Ga
   if (sinceMs > windowStartMs) {
     result.reasons.push(`observed for ${formatDuration(options.nowMs - sinceMs)} only, ${required} required (--min-observation)`);
   }
-  const gaps = [...observation.gaps, { from: observation.lastUpdate, to: new Date(options.nowMs).toISOString() }];
-  for (const gap of gaps) {
-    const fromMs = Math.max(Date.parse(gap.from), windowStartMs);
-    const toMs = Math.min(Date.parse(gap.to), options.nowMs);
-    if (toMs - fromMs > options.maxGapMs) result.longGaps.push(gap);
+  // Only the part of a gap inside the window counts; "not observing now" is the gap since the last update.
+  const tooLong = (gap: { from: string; to: string }): boolean =>
+    Math.min(Date.parse(gap.to), options.nowMs) - Math.max(Date.parse(gap.from), windowStartMs) > options.maxGapMs;
+  for (const gap of observation.gaps.filter(tooLong)) {
+    result.longGaps.push(gap);
+    result.reasons.push(`the agent was not observing from ${gap.from} to ${gap.to} (${formatDuration(Date.parse(gap.to) - Date.parse(gap.from))})`);
   }
-  for (const gap of result.longGaps) {
-    const trailing = gap.to === gaps[gaps.length - 1]?.to && gap.from === observation.lastUpdate;
-    result.reasons.push(
-      trailing
-        ? `the agent has not observed since ${gap.from} (is imds-sniff daemon running?)`
-        : `the agent was not observing from ${gap.from} to ${gap.to} (${formatDuration(Date.parse(gap.to) - Date.parse(gap.from))})`,
-    );
+  const sinceLastUpdate = { from: observation.lastUpdate, to: new Date(options.nowMs).toISOString() };
+  if (tooLong(sinceLastUpdate)) {
+    result.longGaps.push(sinceLastUpdate);
+    result.reasons.push(`the agent has not observed since ${sinceLastUpdate.from} (is imds-sniff daemon running?)`);
   }
   const { mode } = options;
   result.offenders = observation.processes.filter((p) => inWindow(mode === 'require-tokens' ? p.lastV1Seen : p.lastSeen, windowStartMs));

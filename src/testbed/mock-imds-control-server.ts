@@ -76,7 +76,7 @@ export class MockImdsControlServer {
       case 'PUT /options': {
         let patch;
         try {
-          patch = validateMockImdsPatch(JSON.parse(await readBody(req)));
+          patch = validateMockImdsPatch(JSON.parse((await readBody(req)).toString('utf8')));
         } catch (error) {
           return sendJson(res, 400, { error: error instanceof Error ? error.message : String(error) });
         }
@@ -102,15 +102,19 @@ export class MockImdsControlServer {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * A request body, at most `maxBytes` (1 MiB by default): the control server and
+ * the test proxies read bodies from clients they do not trust.
+ */
+export async function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new TestbedError('control request body too large');
+    if (size > maxBytes) throw new TestbedError('request body too large');
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

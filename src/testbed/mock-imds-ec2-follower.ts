@@ -1,16 +1,10 @@
 // Mock IMDS follows an EC2 API (moto): polls DescribeInstances for its instance and applies the MetadataOptions to itself.
 
+import { metadataOptionsFromEc2, type Ec2MetadataOptions } from '../control/metadata-options.js';
 import { TestbedError } from '../errors.js';
 import { validateMockImdsPatch, type MockImdsOptions, type MockImdsOptionsPatch } from './mock-imds-options.js';
 
-/** The MetadataOptions fields of a DescribeInstances instance that the mock follows (SDK names). */
-export interface Ec2MetadataOptions {
-  State?: string;
-  HttpTokens?: string;
-  HttpEndpoint?: string;
-  HttpPutResponseHopLimit?: number;
-  InstanceMetadataTags?: string;
-}
+export type { Ec2MetadataOptions };
 
 /** Which instance to read, and where. */
 export interface Ec2FollowTarget {
@@ -43,14 +37,10 @@ const MAX_REMEMBERED_ERRORS = 100;
  */
 export function followedOptions(metadata: Ec2MetadataOptions | undefined): FollowedOptions | null {
   if (metadata?.State === 'pending') return null;
-  const patch = {
-    httpTokens: metadata?.HttpTokens ?? 'optional',
-    httpEndpoint: metadata?.HttpEndpoint ?? 'enabled',
-    hopLimit: metadata?.HttpPutResponseHopLimit ?? 1,
-    instanceMetadataTags: metadata?.InstanceMetadataTags ?? 'disabled',
-  };
+  // The same reading of EC2's answer as the control commands' (defaults for fields left out).
+  const o = metadataOptionsFromEc2(metadata);
   try {
-    return validateMockImdsPatch(patch) as FollowedOptions;
+    return validateMockImdsPatch({ httpTokens: o.httpTokens, httpEndpoint: o.httpEndpoint, hopLimit: o.hopLimit, instanceMetadataTags: o.instanceMetadataTags }) as FollowedOptions;
   } catch (cause) {
     throw new TestbedError(`EC2 MetadataOptions ${JSON.stringify(metadata)} cannot be served: ${(cause as Error).message}`, { cause });
   }

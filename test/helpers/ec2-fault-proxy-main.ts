@@ -4,6 +4,7 @@ import { createServer, request, type IncomingMessage, type OutgoingHttpHeaders, 
 import type { AddressInfo, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { readBody } from '../../src/testbed/mock-imds-control-server.js';
 import {
   Ec2FaultPlan,
   isDryRun,
@@ -17,7 +18,6 @@ import {
   type Ec2ProxyRequest,
 } from './ec2-faults.js';
 
-const MAX_BODY_BYTES = 1 << 20;
 
 function writeLine(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -27,17 +27,6 @@ function parseListen(text: string): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
   if (match === null) throw new Error(`bad --listen ${text}, expected host:port`);
   return { host: match[1] ?? match[2] ?? '', port: Number(match[3]) };
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Query parameters of a call: the query string, then the form body (EC2 clients POST a form). */

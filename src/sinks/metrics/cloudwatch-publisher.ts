@@ -41,14 +41,19 @@ export interface PublisherOptions {
 /**
  * A CloudWatch client from the standard SDK chain (credentials from the
  * environment, profile or instance role), with the configured region and
- * endpoint. The SDK's own retries are off: the publisher retries, counts and
- * gives up by itself so that a flush stays bounded.
+ * endpoint. The SDK's own retries are off by default: the publisher retries,
+ * counts and gives up by itself so that a flush stays bounded. A reader (the
+ * control commands' gate) asks for SDK retries and its own credentials.
  */
-export function createCloudWatchClient(config: Pick<MetricsConfig, 'region' | 'endpointUrl'>): CloudWatchClient {
+export function createCloudWatchClient(
+  config: Pick<MetricsConfig, 'region' | 'endpointUrl'>,
+  options: { maxAttempts?: number; credentials?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }> } = {},
+): CloudWatchClient {
   return new CloudWatchClient({
     region: config.region,
     ...(config.endpointUrl === null ? {} : { endpoint: config.endpointUrl }),
-    maxAttempts: 1,
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    maxAttempts: options.maxAttempts ?? 1,
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
   });
 }

@@ -55,12 +55,20 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
   describe('on this instance', () => {
     it('status: the options from EC2 next to the state file, verdict not ready naming the IMDSv1 caller (exit 3)', async () => {
       withV1Caller();
+      await bed.tb.mock.clearRequests();
       const r = await bed.cli(['status', '--format', 'json']);
       expect(r.code, r.stderr).toBe(3);
+      // The identity came from IMDS the IMDSv2 way, and status asked nothing else of it.
+      const asked = await bed.tb.mock.requests();
+      expect(asked.map((q) => q.kind)).toEqual(['token', 'v2']);
+      expect(asked.map((q) => q.path)).toEqual(['/latest/api/token', '/latest/dynamic/instance-identity/document']);
       const out = json(r);
       expect(out).toMatchObject({ event: 'status', instance_id: bed.instanceId, region: 'us-east-1', this_host: true, verdict: 'not ready: legacy-cron' });
       expect(out['options']).toEqual({ State: 'applied', HttpTokens: 'optional', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1, HttpProtocolIpv6: 'disabled', InstanceMetadataTags: 'disabled' });
-      expect(out['observation'].processes.map((p: { process: string; v1: number }) => [p.process, p.v1])).toEqual([['legacy-cron', 12], ['python3', 0]]);
+      expect(out['observation'].processes.map((p: { process: string; v1: number; last_v1_seen: string | null }) => [p.process, p.v1, p.last_v1_seen !== null])).toEqual([
+        ['legacy-cron', 12, true],
+        ['python3', 0, false],
+      ]);
       const table = await bed.cli(['status']);
       expect(table.code).toBe(3);
       expect(table.stdout).toMatch(/options +HttpTokens=optional HttpEndpoint=enabled HopLimit=1 .*State=applied/);
@@ -212,6 +220,9 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       const one = await bed.cli(['enforce', '--hop-limit', '1']);
       expect(one.code).toBe(6);
       expect(one.stdout).toMatch(/hop limit 1 would break them/);
+      const status = await bed.cli(['status']);
+      expect(status.stdout).toMatch(/ctr-0123456789ab\/python3 +0 +- +3 +0 +3 /); // the HOP-LIMIT LOST column
+      expect(status.stdout).toMatch(/hop limit +enforce would set 2: raised to 2: container token requests were lost at hop limit 1/);
       const r = await bed.cli(['enforce', '--format', 'json']);
       expect(r.code, r.stderr).toBe(0);
       expect(json(r)['hop_limit_note']).toMatch(/raised to 2: container token requests were lost at hop limit 1/);
@@ -366,9 +377,9 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
     it.each([
       [['enforce', '--hop-limit', '0'], /--hop-limit: "0" must be an integer 1..64/],
       [['enforce', '--min-observation', 'soon'], /--min-observation: "soon" is not a duration/],
-      [['status', '--instance-id', 'i-xyz'], /--instance-id: "i-xyz" is not an instance id/],
+      [['status', '--instance-id', 'i-xyz'], /flag: identity.instanceId must be an instance id such as "i-0123456789abcdef0"/],
       [['enforce', '--set-default'], /--set-default needs --launch-template/],
-      [['enforce', '--region', 'Mars'], /--region: "Mars" is not a region/],
+      [['enforce', '--region', 'Mars'], /flag: identity.region must be a region such as "us-east-1"/],
     ])('%j → exit 2', async (args, message) => {
       const r = await bed.cli(args);
       expect(r.code).toBe(2);

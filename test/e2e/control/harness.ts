@@ -8,7 +8,7 @@ import { curlV1 } from '../../../src/testbed/clients.js';
 import { resolveAgentScript } from '../../../src/testbed/agent-process.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import type { AgentState, ProcessTotals } from '../../../src/sinks/state-file.js';
-import { ec2Call, runInstance, type Ec2CallTarget } from '../../helpers/ec2-call.js';
+import { describeMetadataOptions, ec2Call, runInstance, type Ec2CallTarget, type InstanceMetadataOptions } from '../../helpers/ec2-call.js';
 import { MotoServer } from '../../helpers/moto.js';
 
 /** Static keys for moto; never a profile from the machine. */
@@ -97,9 +97,8 @@ export class ControlBed {
   }
 
   /** MetadataOptions of the instance as moto has them. */
-  async options(instanceId = this.instanceId): Promise<Record<string, unknown>> {
-    const out = await ec2Call<{ Reservations?: { Instances?: { MetadataOptions?: Record<string, unknown> }[] }[] }>(this.ec2, 'DescribeInstances', { InstanceIds: [instanceId] });
-    return out.Reservations?.[0]?.Instances?.[0]?.MetadataOptions ?? {};
+  options(instanceId = this.instanceId): Promise<InstanceMetadataOptions> {
+    return describeMetadataOptions(this.ec2, instanceId);
   }
 
   /** Sets options in moto directly ("someone else", or a reset between tests). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alreadyEnforced, describeChange, EC2_DEFAULT_OPTIONS, enforcedOptions, hopLimitDecision, sameOptions } from '../../../src/control/metadata-options.js';
+import { describeChange, EC2_DEFAULT_OPTIONS, enforcedOptions, hopLimitDecision, sameOptions } from '../../../src/control/metadata-options.js';
 
 const base = EC2_DEFAULT_OPTIONS;
 
@@ -22,13 +22,6 @@ describe('enforcedOptions', () => {
   it('never turns a disabled endpoint back on', () => {
     const off = { ...base, httpEndpoint: 'disabled' as const };
     expect(enforcedOptions(off, { disableEndpoint: false, hopLimit: null, containerHopFailures: false })).toMatchObject({ httpTokens: 'required', httpEndpoint: 'disabled' });
-  });
-
-  it('knows when nothing is left to do', () => {
-    const request = { disableEndpoint: false, hopLimit: null, containerHopFailures: false };
-    expect(alreadyEnforced({ ...base, httpTokens: 'required' }, request)).toBe(true);
-    expect(alreadyEnforced(base, request)).toBe(false);
-    expect(alreadyEnforced({ ...base, httpTokens: 'required' }, { ...request, containerHopFailures: true })).toBe(false);
   });
 });
 
