@@ -1,4 +1,4 @@
-// classify/: recognises imds-sniff's own IMDS requests by their User-Agent (the control commands run as separate processes).
+// classify/: recognises the User-Agent of imds-sniff's own IMDS requests (the control commands run as separate processes).
 
 import type { HttpRequest } from '../http/request.js';
 
@@ -11,7 +11,10 @@ import type { HttpRequest } from '../http/request.js';
  */
 export const OWN_USER_AGENT = 'imds-sniff-own/1';
 
-/** True for a request imds-sniff sent (any of its processes). */
-export function isOwnRequest(request: Pick<HttpRequest, 'userAgent'>): boolean {
+/**
+ * True when the request carries imds-sniff's User-Agent. Anyone can send it (`curl -A`),
+ * so it makes a request `own` only together with the sender being imds-sniff (attribute/own-program.ts).
+ */
+export function hasOwnUserAgent(request: Pick<HttpRequest, 'userAgent'>): boolean {
   return request.userAgent === OWN_USER_AGENT;
 }

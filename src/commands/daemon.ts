@@ -2,6 +2,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { OwnProgram } from '../attribute/own-program.js';
 import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
 import { ImdsClient } from '../aws/imds-client.js';
@@ -165,6 +166,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
       attributionTimeoutMs: config.attributionTimeoutMs,
       localAddresses: localAddresses(),
       ownLocalPorts: ownPorts,
+      ownProgram: OwnProgram.current(),
       stop: signals.stop,
       sinks,
       afterOpen: async () => {

@@ -1,5 +1,6 @@
 // commands/: the default command — capture (or --read a file), print requests live, then the summary.
 
+import { OwnProgram } from '../attribute/own-program.js';
 import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
 import { fetchInstanceId } from '../aws/instance-identity.js';
 import { parseDuration } from '../config/duration.js';
@@ -66,6 +67,7 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
       attributionTimeoutMs,
       localAddresses: localAddresses(),
       ownLocalPorts: ownPorts,
+      ownProgram: OwnProgram.current(),
       stop: signals.stop,
       sinks: [sink],
       afterOpen: () => {

@@ -1,9 +1,11 @@
 // pipeline/: wires decode → tcp → http → classify → attribute into imds_request events.
 
+import type { OwnProgram } from '../attribute/own-program.js';
 import { unknownProcess, type ProcessInfo, type SocketOwnerFinder } from '../attribute/types.js';
 import { classifyRequest } from '../classify/classify.js';
 import { exceedsHopLimit, isForwardedClient } from '../classify/hop-limit.js';
-import { isOwnRequest } from '../classify/own-request.js';
+import { hasOwnUserAgent } from '../classify/own-request.js';
+import type { HttpRequest } from '../http/request.js';
 import { decodePacket } from '../decode/packet.js';
 import { ExchangeTracker, type HttpExchange } from '../http/exchange-tracker.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/message-stream.js';
@@ -25,6 +27,12 @@ export interface PipelineOptions {
   ownPid: number;
   /** Source ports of our own IMDS calls: marked `own` even when attribution cannot tell. */
   ownLocalPorts?: ReadonlySet<number>;
+  /**
+   * The imds-sniff program (found once at start): a request with imds-sniff's User-Agent
+   * is `own` only when its process runs it. Null (offline, or unknown) leaves such
+   * requests counted like any other.
+   */
+  ownProgram: OwnProgram | null;
   idleTimeoutMs: number;
   maxConnections: number;
   maxBufferedBytesPerDirection: number;
@@ -134,7 +142,7 @@ export class Pipeline {
           kind,
           forwarded,
           hopLimitExceeded: exceedsHopLimit(kind, forwarded, exchange.responseTtl),
-          own: isOwnRequest(exchange.request) || this.isOwn(exchange.conn, process),
+          own: this.isOwn(exchange.conn, process) || this.isFromOwnProgram(exchange.request, process),
         }),
       );
     });
@@ -143,6 +151,11 @@ export class Pipeline {
   private isOwn(conn: Connection, process: ProcessInfo): boolean {
     if (process.pid !== null) return process.pid === this.options.ownPid;
     return conn.views.length === 1 && (this.options.ownLocalPorts?.has(conn.client.port) ?? false);
+  }
+
+  /** The control commands' calls: our User-Agent, sent by a process that runs imds-sniff (the header alone proves nothing). */
+  private isFromOwnProgram(request: HttpRequest, process: ProcessInfo): boolean {
+    return hasOwnUserAgent(request) && (this.options.ownProgram?.runs(process) ?? false);
   }
 
   /** A failing sink must not stop later events: count it and go on. */

@@ -9,6 +9,7 @@ import { openPcapFile } from '../capture/pcap-file.js';
 import { bpfFilterFor } from '../capture/bpf-filter.js';
 import { IMDS_ENDPOINTS } from '../capture/endpoints.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
+import type { OwnProgram } from '../attribute/own-program.js';
 import type { Endpoint } from '../capture/endpoints.js';
 import { ownNetns } from './host-facts.js';
 
@@ -50,6 +51,8 @@ export interface LiveSessionOptions extends SessionCommon {
   localAddresses: ReadonlySet<string>;
   /** Source ports of the agent's own IMDS calls (filled by `afterOpen`). */
   ownLocalPorts?: ReadonlySet<number>;
+  /** The imds-sniff program (OwnProgram.current()): the control commands' calls from it are `own`. */
+  ownProgram: OwnProgram | null;
   /** Resolves when capture should stop (signals); the duration also stops it. */
   stop: Promise<void>;
   /** Called once the capture is open and the start event written, before waiting (e.g. the agent's own identity call). */
@@ -93,7 +96,7 @@ function summaryOf(
 function pipelineOptions(
   linkType: number,
   endpoints: readonly Endpoint[],
-  rest: Pick<PipelineOptions, 'finder' | 'attributionTimeoutMs' | 'localAddresses' | 'ownNetns' | 'ownLocalPorts' | 'onEvent'>,
+  rest: Pick<PipelineOptions, 'finder' | 'attributionTimeoutMs' | 'localAddresses' | 'ownNetns' | 'ownLocalPorts' | 'ownProgram' | 'onEvent'>,
 ): PipelineOptions {
   return { linkType, endpoints, ownPid: process.pid, ...CAPTURE_LIMITS, ...rest };
 }
@@ -123,6 +126,7 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
       localAddresses: options.localAddresses,
       ownNetns: ownNetns(),
       ownLocalPorts: options.ownLocalPorts,
+      ownProgram: options.ownProgram,
       onEvent: emit,
     }),
   );
@@ -227,7 +231,7 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
   let lastUs = 0;
   await file.read((frame, linkType) => {
     pipeline ??= new Pipeline(
-      pipelineOptions(linkType, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, onEvent: emit }),
+      pipelineOptions(linkType, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownProgram: null, onEvent: emit }),
     );
     firstUs ??= frame.timestampUs;
     lastUs = frame.timestampUs;
@@ -235,7 +239,7 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
   });
   const active: Pipeline =
     pipeline ??
-    new Pipeline(pipelineOptions(1, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, onEvent: emit }));
+    new Pipeline(pipelineOptions(1, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownProgram: null, onEvent: emit }));
   await active.flush(lastUs);
   const summary = summaryOf(
     aggregator,

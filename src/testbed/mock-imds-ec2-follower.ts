@@ -1,10 +1,21 @@
 // Mock IMDS follows an EC2 API (moto): polls DescribeInstances for its instance and applies the MetadataOptions to itself.
 
-import { metadataOptionsFromEc2, type Ec2MetadataOptions } from '../control/metadata-options.js';
 import { TestbedError } from '../errors.js';
 import { validateMockImdsPatch, type MockImdsOptions, type MockImdsOptionsPatch } from './mock-imds-options.js';
 
-export type { Ec2MetadataOptions };
+/**
+ * MetadataOptions of one instance as DescribeInstances returns them (the SDK's
+ * InstanceMetadataOptionsResponse fits). Declared here, not taken from control/: the mock
+ * is the oracle the control commands are tested against, so it reads EC2 on its own.
+ */
+export interface Ec2MetadataOptions {
+  State?: string;
+  HttpTokens?: string;
+  HttpEndpoint?: string;
+  HttpPutResponseHopLimit?: number;
+  HttpProtocolIpv6?: string;
+  InstanceMetadataTags?: string;
+}
 
 /** Which instance to read, and where. */
 export interface Ec2FollowTarget {
@@ -29,18 +40,35 @@ const DESCRIBE_TIMEOUT_MS = 5_000;
 const MAX_REMEMBERED_ERRORS = 100;
 
 /**
+ * What EC2 applies for a MetadataOptions field left out (EC2 API reference,
+ * InstanceMetadataOptionsRequest; HttpTokens for an AMI not marked ImdsSupport v2.0).
+ * HttpProtocolIpv6 is not followed: the testbed's mock always answers on fd00:ec2::254 too.
+ */
+const EC2_DEFAULTS = {
+  HttpTokens: 'optional',
+  HttpEndpoint: 'enabled',
+  HttpPutResponseHopLimit: 1,
+  HttpProtocolIpv6: 'disabled',
+  InstanceMetadataTags: 'disabled',
+} as const;
+
+/**
  * Maps MetadataOptions to mock options the way IMDS sees them. A missing field is EC2's
- * default (HttpTokens optional, HttpEndpoint enabled, hop limit 1, tags disabled); moto's
- * ModifyInstanceMetadataOptions drops every field it was not given. Returns null while
- * State is "pending": EC2 documents that the instance then still serves the old settings.
- * Throws TestbedError for a value the mock cannot serve (moto accepts hop limit 99).
+ * default (EC2_DEFAULTS); moto's ModifyInstanceMetadataOptions drops every field it was
+ * not given. Returns null while State is "pending": EC2 documents that the instance then
+ * still serves the old settings. Throws TestbedError for a value the mock cannot serve
+ * (moto accepts hop limit 99) or does not know: nothing is coerced.
  */
 export function followedOptions(metadata: Ec2MetadataOptions | undefined): FollowedOptions | null {
   if (metadata?.State === 'pending') return null;
-  // The same reading of EC2's answer as the control commands' (defaults for fields left out).
-  const o = metadataOptionsFromEc2(metadata);
+  const wanted = {
+    httpTokens: metadata?.HttpTokens ?? EC2_DEFAULTS.HttpTokens,
+    httpEndpoint: metadata?.HttpEndpoint ?? EC2_DEFAULTS.HttpEndpoint,
+    hopLimit: metadata?.HttpPutResponseHopLimit ?? EC2_DEFAULTS.HttpPutResponseHopLimit,
+    instanceMetadataTags: metadata?.InstanceMetadataTags ?? EC2_DEFAULTS.InstanceMetadataTags,
+  };
   try {
-    return validateMockImdsPatch({ httpTokens: o.httpTokens, httpEndpoint: o.httpEndpoint, hopLimit: o.hopLimit, instanceMetadataTags: o.instanceMetadataTags }) as FollowedOptions;
+    return validateMockImdsPatch(wanted) as FollowedOptions;
   } catch (cause) {
     throw new TestbedError(`EC2 MetadataOptions ${JSON.stringify(metadata)} cannot be served: ${(cause as Error).message}`, { cause });
   }

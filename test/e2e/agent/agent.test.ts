@@ -63,6 +63,20 @@ describe.skipIf(!prereq.ok)(title, () => {
     expect(exit.summary?.verdict).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['curl'] });
   });
 
+  it("counts curl sending imds-sniff's User-Agent as an IMDSv1 caller: the header alone does not make a request own", async () => {
+    const a = await startAgent();
+    const run = await runClient(tb, 'host', ['curl', '-sS', '--max-time', '3', '-A', 'imds-sniff-own/1', '-o', '/dev/null', '-w', '%{http_code} %{local_port}', 'http://169.254.169.254/latest/meta-data/instance-id']);
+    const [status, port] = run.stdout.split(' ');
+    expect(status).toBe('200');
+    await a.waitForRequests(1, WAIT_MS, (e) => e.src_port === Number(port));
+    const events = a.requests.filter((e) => e.src_port === Number(port));
+    expect(events.map((e) => [e.kind, e.status, e.pid, e.comm, e.user_agent, e.own])).toEqual([['v1', 200, run.pid, 'curl', 'imds-sniff-own/1', false]]);
+    const exit = await a.stop();
+    expect(exit.code).toBe(3);
+    expect(exit.summary?.own_requests).toBe(0);
+    expect(exit.summary?.verdict).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['curl'] });
+  });
+
   it('classifies curl IMDSv2 (token PUT, token GET) and exits 0', async () => {
     const a = await startAgent();
     const put = await curlToken(tb, 'host');

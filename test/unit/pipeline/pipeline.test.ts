@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { OwnProgram } from '../../../src/attribute/own-program.js';
+import { unknownProcess, type ProcessInfo, type SocketOwnerFinder } from '../../../src/attribute/types.js';
 import { Pipeline, type PipelineOptions } from '../../../src/pipeline/pipeline.js';
+import { Aggregator } from '../../../src/sinks/aggregate.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
 import { IMDS_ENDPOINTS } from '../../../src/capture/endpoints.js';
 import { TcpFlag } from '../../../src/decode/segment.js';
@@ -11,6 +14,8 @@ const V1 = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nHost: 169.254.169.254\
 const V2 = `GET /latest/meta-data/instance-id HTTP/1.1\r\nX-aws-ec2-metadata-token: ${'T'.repeat(56)}\r\n\r\n`;
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 19\r\n\r\ni-0123456789abcdef0';
 const DENIED = 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n';
+const OWN_UA_V1 = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nUser-Agent: imds-sniff-own/1\r\n\r\n';
+const LOOKALIKE_V1 = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nUser-Agent: imds-sniff-own/10\r\n\r\n';
 
 type Frames = Array<{ frame: Uint8Array; timestampUs: number }>;
 
@@ -25,6 +30,7 @@ function make(over: Partial<PipelineOptions> = {}): { pipeline: Pipeline; events
     localAddresses: null,
     ownNetns: null,
     ownPid: process.pid,
+    ownProgram: null,
     idleTimeoutMs: 30_000,
     maxConnections: 100,
     maxBufferedBytesPerDirection: 65536,
@@ -58,18 +64,61 @@ describe('Pipeline', () => {
     expect(events[0]).toMatchObject({ src_ip: '10.0.0.2', src_port: 41000, dst_ip: '169.254.169.254', dst_port: 80, token_ttl_seconds: 21600, attribution: 'none' });
   });
 
-  it("marks imds-sniff's own requests (its User-Agent) as own, and nothing else", async () => {
-    const probe = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nUser-Agent: imds-sniff-own/1\r\n\r\n';
-    const lookalike = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nUser-Agent: imds-sniff-own/10\r\n\r\n';
-    const frames = [
-      ...conversation({ client: '10.0.0.2', cport: 41010, exchanges: [{ request: probe, response: DENIED }] }),
-      ...conversation({ client: '10.0.0.2', cport: 41011, exchanges: [{ request: lookalike, response: OK }] }),
-    ];
+  it("counts a request with imds-sniff's User-Agent when the process cannot be attributed (offline)", async () => {
+    const frames = conversation({ client: '10.0.0.2', cport: 41010, exchanges: [{ request: OWN_UA_V1, response: DENIED }] });
     const { events } = await run(frames);
-    expect(events.map((e) => [e.kind, e.status, e.src_port, e.own])).toEqual([
-      ['v1', 401, 41010, true],
-      ['v1', 200, 41011, false],
+    expect(events.map((e) => [e.kind, e.status, e.attribution, e.own])).toEqual([['v1', 401, 'none', false]]);
+  });
+
+  describe("imds-sniff's User-Agent is own only from the imds-sniff program", () => {
+    const NODE = '/usr/local/lib/nodejs/bin/node';
+    const MAIN = '/opt/imds-sniff/dist/src/main.js';
+    const real: Record<string, string> = { [NODE]: NODE, [MAIN]: MAIN, '/usr/local/bin/imds-sniff': MAIN, '/usr/bin/curl': '/usr/bin/curl', '/tmp/copy.js': '/tmp/copy.js' };
+    const ownProgram = new OwnProgram({ exe: NODE, script: MAIN }, (file) => real[file] ?? null);
+    const at = (pid: number, comm: string, exe: string, cmdline: string[]): ProcessInfo => ({ ...unknownProcess(), pid, ppid: 1, comm, exe, cmdline, cwd: '/', attribution: 'tracefs' });
+    /** The owner of each client port, as attribution would report it. */
+    const owners = new Map<number, ProcessInfo>([
+      [41020, at(700, 'node', NODE, ['node', '/usr/local/bin/imds-sniff', 'status'])],
+      [41021, at(701, 'curl', '/usr/bin/curl', ['curl', '-A', 'imds-sniff-own/1', 'http://169.254.169.254/latest/meta-data/instance-id'])],
+      [41022, at(702, 'node', NODE, ['node', '/tmp/copy.js'])],
+      [41023, unknownProcess()],
+      [41024, at(process.pid, 'node', NODE, ['node', MAIN, 'daemon'])],
     ]);
+    const finder: SocketOwnerFinder = {
+      method: 'tracefs',
+      start: async () => {},
+      find: async (key) => owners.get(key.srcPort) ?? unknownProcess(),
+      close: async () => {},
+    };
+
+    it.each([
+      ['the control CLI (node + imds-sniff through its symlink)', 41020, OWN_UA_V1, true],
+      ['curl -A imds-sniff-own/1', 41021, OWN_UA_V1, false],
+      ['node running another script', 41022, OWN_UA_V1, false],
+      ['an owner that could not be found', 41023, OWN_UA_V1, false],
+      ['the control CLI with another User-Agent', 41020, V1, false],
+      ['the agent itself (its pid), any User-Agent', 41024, V1, true],
+      ['a look-alike User-Agent from the control CLI', 41020, LOOKALIKE_V1, false],
+    ])('%s → own %s', async (_name, cport, request, own) => {
+      const { pipeline, events } = make({ finder, ownProgram });
+      for (const f of conversation({ client: '10.0.0.2', cport, exchanges: [{ request, response: OK }] })) pipeline.handleFrame(f.frame, f.timestampUs);
+      await pipeline.flush(Number.MAX_SAFE_INTEGER);
+      expect(events.map((e) => [e.kind, e.src_port, e.own])).toEqual([['v1', cport, own]]);
+    });
+
+    it('a caller hiding behind the User-Agent is counted as an IMDSv1 caller', async () => {
+      const { pipeline, events } = make({ finder, ownProgram });
+      const frames = [
+        ...conversation({ client: '10.0.0.2', cport: 41020, exchanges: [{ request: OWN_UA_V1, response: DENIED }] }),
+        ...conversation({ client: '10.0.0.2', cport: 41021, exchanges: [{ request: OWN_UA_V1, response: OK }] }),
+      ];
+      for (const f of frames) pipeline.handleFrame(f.frame, f.timestampUs);
+      await pipeline.flush(Number.MAX_SAFE_INTEGER);
+      const aggregator = new Aggregator();
+      for (const e of events) aggregator.add(e);
+      expect(aggregator.ownRequests).toBe(1);
+      expect(aggregator.verdict()).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['curl'] });
+    });
   });
 
   it('pairs pipelined requests with their answers in order', async () => {

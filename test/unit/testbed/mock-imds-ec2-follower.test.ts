@@ -32,6 +32,8 @@ describe('followedOptions', () => {
   it.each<[string, Ec2MetadataOptions]>([
     ['hop limit 99 (moto accepts it, EC2 does not)', { HttpPutResponseHopLimit: 99 }],
     ['hop limit 0', { HttpPutResponseHopLimit: 0 }],
+    ['an HttpTokens value EC2 does not have (not read as optional)', { HttpTokens: 'sometimes' }],
+    ['an HttpEndpoint value EC2 does not have', { HttpEndpoint: 'off' }],
   ])('throws TestbedError for %s', (_name, metadata) => {
     expect(() => followedOptions(metadata)).toThrow(TestbedError);
   });
