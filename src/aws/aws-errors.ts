@@ -85,7 +85,49 @@ export async function awsCall<T>(context: AwsCallContext, call: () => Promise<T>
   }
 }
 
+/** The SDK error behind an AwsApiError (or the error itself). */
+function rootCause(error: unknown): unknown {
+  return error instanceof AwsApiError && error.cause !== undefined ? error.cause : error;
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+/** Network failures where the request never left this host. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** A failure worth asking again about (throttling, a 5xx, the network): not an answer about the request. */
+export function isTransientAwsError(error: unknown): boolean {
+  const cause = rootCause(error);
+  const code = awsErrorCode(cause);
+  return THROTTLE_CODES.has(code) || NETWORK_CODES.has(code) || (httpStatus(cause) ?? 0) >= 500;
+}
+
+/**
+ * True when a failed change call may still have been carried out: the request
+ * was sent but no answer came (timeout, reset) or the answer was a 5xx.
+ * EC2's refusals (IAM, throttling, bad parameter) and connections that
+ * never opened are definite: nothing changed.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  const cause = rootCause(error);
+  const code = awsErrorCode(cause);
+  // EC2 answers throttling with a 503, but it is a refusal: nothing was done.
+  if (NOT_SENT_CODES.has(code) || THROTTLE_CODES.has(code)) return false;
+  if (NETWORK_CODES.has(code)) return true;
+  // No HTTP status and no network code: it failed before sending (credentials, validation).
+  return (httpStatus(cause) ?? 0) >= 500;
+}
+
 /** True when an EC2 DryRun call said the real call would have been allowed. */
 export function isDryRunSuccess(error: unknown): boolean {
   return awsErrorCode(error) === 'DryRunOperation';
+}
+
+/** A DryRun call that succeeded for real: the endpoint ignored DryRun, so something may have changed. */
+export function dryRunIgnored(action: string, resource: string): AwsApiError {
+  return new AwsApiError('ERR_AWS_DRY_RUN_IGNORED', `${action} on ${resource}: the endpoint ignored DryRun and may have changed it`, {
+    hint: 'check it with imds-sniff status (or describe the launch template); real EC2 answers DryRunOperation',
+  });
 }

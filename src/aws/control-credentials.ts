@@ -53,27 +53,46 @@ export async function instanceRoleCredentials(imds: ImdsClient): Promise<AwsCred
   };
 }
 
+/** What the SDK chain throws when no source has credentials (any other failure is a source that is set up but broken). */
+const NONE_FOUND = 'Could not load credentials from any providers';
+
 /**
  * The standard chain (environment, profiles, SSO, web identity, container)
  * without its IMDS step, then the instance role read through `imds`: the SDK's
  * IMDS calls would carry its own User-Agent, and a running agent would count
  * imds-sniff as an IMDS caller (which blocks `enforce --disable-endpoint`).
+ * The role is asked only when no source has credentials: a configured one that
+ * fails (an expired SSO session, a bad AWS_PROFILE) is reported as it is, and
+ * AWS_EC2_METADATA_DISABLED=true keeps IMDS out of it as it does for the SDK.
  */
 export function controlCredentials(imds: ImdsClient): AwsCredentialIdentityProvider {
   const chain = defaultProvider();
+  const imdsDisabled = process.env['AWS_EC2_METADATA_DISABLED']?.toLowerCase() === 'true';
   let cached: AwsCredentialIdentity | null = null;
-  return async () => {
-    if (cached && (cached.expiration === undefined || cached.expiration.getTime() - Date.now() > RENEW_MARGIN_MS)) return cached;
+  let pending: Promise<AwsCredentialIdentity> | null = null;
+  const load = async (): Promise<AwsCredentialIdentity> => {
+    // The chain reads this variable when it gets to its IMDS step: set only while it runs (one run at a time, see below).
     const previous = process.env['AWS_EC2_METADATA_DISABLED'];
     process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
     try {
-      cached = await chain();
-    } catch {
-      cached = await instanceRoleCredentials(imds);
+      return await chain();
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== NONE_FOUND) throw credentialsError(`the configured credentials could not be loaded: ${message.split('\n')[0]}`);
+      if (imdsDisabled) throw credentialsError('no credentials in the environment or profile, and AWS_EC2_METADATA_DISABLED=true rules out the instance profile');
+      return await instanceRoleCredentials(imds);
     } finally {
       if (previous === undefined) delete process.env['AWS_EC2_METADATA_DISABLED'];
       else process.env['AWS_EC2_METADATA_DISABLED'] = previous;
     }
+  };
+  return async () => {
+    if (cached && (cached.expiration === undefined || cached.expiration.getTime() - Date.now() > RENEW_MARGIN_MS)) return cached;
+    // Callers at the same time share one load.
+    pending ??= load().finally(() => {
+      pending = null;
+    });
+    cached = await pending;
     return cached;
   };
 }

@@ -3,7 +3,7 @@
 import { DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { AwsApiError } from '../errors.js';
 import { describeOptions, metadataOptionsFromEc2, sameOptions, type InstanceMetadataOptions, type MetadataOptions } from '../control/metadata-options.js';
-import { awsCall, isDryRunSuccess, toAwsApiError } from './aws-errors.js';
+import { awsCall, dryRunIgnored, isDryRunSuccess, isTransientAwsError, toAwsApiError } from './aws-errors.js';
 
 /** The IAM actions the control commands need on an instance. */
 export const INSTANCE_IAM_ACTIONS = ['ec2:DescribeInstances', 'ec2:ModifyInstanceMetadataOptions'] as const;
@@ -47,50 +47,58 @@ export async function modifyMetadataOptions(target: InstanceTarget, options: Met
     if (dryRun && isDryRunSuccess(error)) return;
     throw toAwsApiError(error, context);
   }
-  if (dryRun) {
-    throw new AwsApiError('ERR_AWS_DRY_RUN_IGNORED', `ModifyInstanceMetadataOptions on ${target.instanceId}: the endpoint ignored DryRun and may have changed the instance`, {
-      hint: 'check it with imds-sniff status; real EC2 answers DryRunOperation',
-    });
-  }
+  if (dryRun) throw dryRunIgnored('ModifyInstanceMetadataOptions', target.instanceId);
 }
 
 /** How waiting for a change to apply went. */
 export interface WaitResult {
-  options: InstanceMetadataOptions;
   waitedMs: number;
 }
+
+/** Polls start at this interval and grow by half each time up to the cap: a fleet-wide run stays under EC2's rate limits. */
+const POLL_FIRST_MS = 1_000;
+const POLL_MAX_MS = 5_000;
 
 /**
  * Polls DescribeInstances until the options read back as `expected` with state
  * `applied`. Reads that still show `before` count as pending (EC2 reads are
- * eventually consistent). Throws when they read back as neither (someone else
- * changed the instance meanwhile) or stay pending past `timeoutMs`.
+ * eventually consistent), and so do reads that fail on throttling or the network
+ * (EC2 accepted the change; a busy API does not undo it). Throws when they read
+ * back as neither (someone else changed the instance meanwhile), on a
+ * permanent error, or when still pending at `deadlineMs`.
  */
 export async function waitUntilApplied(
   target: InstanceTarget,
   expected: MetadataOptions,
   before: MetadataOptions,
-  timeoutMs: number,
-  pollMs = 1_000,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  now: () => number = Date.now,
+  deadlineMs: number,
 ): Promise<WaitResult> {
+  const now = Date.now;
   const started = now();
+  let pollMs = POLL_FIRST_MS;
   for (;;) {
-    const options = await describeMetadataOptions(target);
-    const stale = !sameOptions(options, expected) && sameOptions(options, before);
-    if (!sameOptions(options, expected) && !stale) {
-      throw new AwsApiError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} now reads ${describeOptions(options)}, not what was just set (${describeOptions(expected)}): someone else changed it meanwhile`, {
-        hint: 'find who (CloudTrail ModifyInstanceMetadataOptions), then run imds-sniff status and decide again',
-      });
+    let state: string;
+    try {
+      const options = await describeMetadataOptions(target);
+      const stale = !sameOptions(options, expected) && sameOptions(options, before);
+      if (!sameOptions(options, expected) && !stale) {
+        throw new AwsApiError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} now reads ${describeOptions(options)}, not what was just set (${describeOptions(expected)}): someone else changed it meanwhile`, {
+          hint: 'find who (CloudTrail ModifyInstanceMetadataOptions), then run imds-sniff status and decide again',
+        });
+      }
+      if (options.state === 'applied' && !stale) return { waitedMs: now() - started };
+      state = stale ? 'not visible' : options.state;
+    } catch (error) {
+      if (!isTransientAwsError(error)) throw error;
+      state = `unreadable (${(error as Error).message})`;
     }
-    const waitedMs = now() - started;
-    if (options.state === 'applied' && !stale) return { options, waitedMs };
-    if (waitedMs >= timeoutMs) {
-      throw new AwsApiError('ERR_NOT_APPLIED', `instance ${target.instanceId}: the change is still ${stale ? 'not visible' : options.state} after ${Math.round(waitedMs / 1000)} s`, {
+    const left = deadlineMs - now();
+    if (left <= 0) {
+      throw new AwsApiError('ERR_NOT_APPLIED', `instance ${target.instanceId}: the change is still ${state} after ${Math.round((now() - started) / 1000)} s`, {
         hint: 'EC2 accepted it; check again with imds-sniff status, or wait longer with --timeout',
       });
     }
-    await sleep(Math.min(pollMs, timeoutMs - waitedMs));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, left)));
+    pollMs = Math.min(POLL_MAX_MS, Math.round(pollMs * 1.5));
   }
 }

@@ -10,7 +10,7 @@ import {
   type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import { AwsApiError } from '../errors.js';
-import { awsCall, isDryRunSuccess, toAwsApiError } from './aws-errors.js';
+import { awsCall, dryRunIgnored, isDryRunSuccess, toAwsApiError } from './aws-errors.js';
 
 /** IAM actions `enforce --launch-template` and its rollback need. */
 export const TEMPLATE_IAM_ACTIONS = ['ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions', 'ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'] as const;
@@ -34,9 +34,14 @@ export interface TemplateInfo {
 
 const ctx = (ref: TemplateRef, action: string) => ({ action, iamActions: TEMPLATE_IAM_ACTIONS, resource: ref.idOrName, region: ref.region });
 
+/** True for a launch template id (`lt-0123…`), false for a name. */
+export function isLaunchTemplateId(idOrName: string): boolean {
+  return /^lt-[0-9a-f]+$/.test(idOrName);
+}
+
 /** The template and its default version's data. */
 export async function describeTemplate(ref: TemplateRef): Promise<TemplateInfo> {
-  const byId = /^lt-[0-9a-f]+$/.test(ref.idOrName);
+  const byId = isLaunchTemplateId(ref.idOrName);
   const list = await awsCall(ctx(ref, 'DescribeLaunchTemplates'), () =>
     ref.client.send(new DescribeLaunchTemplatesCommand(byId ? { LaunchTemplateIds: [ref.idOrName] } : { LaunchTemplateNames: [ref.idOrName] })),
   );
@@ -86,16 +91,17 @@ export async function createHardenedVersion(ref: TemplateRef, info: TemplateInfo
     LaunchTemplateData: data,
     DryRun: dryRun,
   });
+  let answer;
   try {
-    const answer = await ref.client.send(command);
-    const version = answer.LaunchTemplateVersion?.VersionNumber;
-    if (version === undefined) throw new AwsApiError('ERR_AWS_CREATE_LAUNCH_TEMPLATE_VERSION', `CreateLaunchTemplateVersion on ${info.id} returned no version number`);
-    return version;
+    answer = await ref.client.send(command);
   } catch (error) {
     if (dryRun && isDryRunSuccess(error)) return null;
-    if (error instanceof AwsApiError) throw error;
     throw toAwsApiError(error, ctx(ref, 'CreateLaunchTemplateVersion'));
   }
+  if (dryRun) throw dryRunIgnored('CreateLaunchTemplateVersion', info.id);
+  const version = answer.LaunchTemplateVersion?.VersionNumber;
+  if (version === undefined) throw new AwsApiError('ERR_AWS_CREATE_LAUNCH_TEMPLATE_VERSION', `CreateLaunchTemplateVersion on ${info.id} returned no version number`);
+  return version;
 }
 
 /** Makes `version` the template's default. */
@@ -106,4 +112,5 @@ export async function setDefaultVersion(ref: TemplateRef, id: string, version: n
     if (dryRun && isDryRunSuccess(error)) return;
     throw toAwsApiError(error, ctx(ref, 'ModifyLaunchTemplate'));
   }
+  if (dryRun) throw dryRunIgnored('ModifyLaunchTemplate', id);
 }

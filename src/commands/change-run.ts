@@ -1,82 +1,129 @@
-// commands/: what every change does around its AWS call — audit log and record checked first, the record
-// written before, then (for an instance) modify, wait for `applied`, verify on this host, one audit line.
+// commands/: what every change does around its AWS call — one change at a time, audit log and record
+// written before, the call, then (for an instance) wait for `applied`, verify on this host, one audit line.
 
+import { outcomeUnknown } from '../aws/aws-errors.js';
 import { modifyMetadataOptions, waitUntilApplied, type InstanceTarget } from '../aws/instance-metadata-options.js';
 import { verifyOnHost } from '../aws/imds-verify.js';
 import { currentActor, type ChangeRecord } from '../control/change-log.js';
 import type { MetadataOptions } from '../control/metadata-options.js';
-import type { AwsApiError, ExitCodeValue } from '../errors.js';
+import { AwsApiError, type ExitCodeValue } from '../errors.js';
 import { AuditLog } from '../sinks/audit-log.js';
 import type { ControlContext } from './control-context.js';
-import { printResult } from './control-report.js';
+import { printOutcome, type Report } from './control-report.js';
 import { applyVerification, verificationLines } from './verification.js';
 
 /** The fields of a record the caller decides; time, actor and bookkeeping are filled in here. */
 export type NewChange = Pick<ChangeRecord, 'action' | 'target' | 'before' | 'after' | 'forced' | 'local' | 'undoes'>;
 
-/** A change about to be made: its record (already written) and the audit log to report it to. */
+/** A change about to be made: its record (already written), the audit log and the fields of its audit line. */
 export interface StartedChange {
+  ctx: ControlContext;
   record: ChangeRecord;
   audit: AuditLog;
+  /** Every field of the audit line but the result. */
+  auditBase: Record<string, unknown> & { time: string; action: string };
+  report: Report;
 }
 
 /**
- * Checks that the audit log and the change record can be written, then writes
- * the record (`requested`). Nothing in AWS may change before this returns: a
- * change that could not be recorded could not be rolled back.
+ * Runs `change` holding the state directory's change lock (see ChangeLog.lock),
+ * so that two runs cannot both read and rewrite the record. A dry run writes
+ * nothing and takes no lock.
  */
-export function startChange(ctx: ControlContext, change: NewChange): StartedChange {
-  const audit = new AuditLog(ctx.config.logs.eventsFile);
-  audit.check();
-  ctx.changeLog.ensureWritable();
-  const record = ctx.changeLog.append({ ...change, time: new Date().toISOString(), result: 'requested', by: currentActor(), rolled_back_at: null });
-  return { record, audit };
+export async function holdingChangeLock<T>(ctx: ControlContext, dryRun: boolean, change: () => Promise<T>): Promise<T> {
+  const release = dryRun ? () => undefined : ctx.changeLog.lock();
+  try {
+    return await change();
+  } finally {
+    release();
+  }
 }
 
-/** What applyChange needs: the change, its record and audit line, and the report so far. */
-export interface ChangeRun extends StartedChange {
-  ctx: ControlContext;
+/**
+ * Checks that the audit log can be written, then writes the record
+ * (`requested`). Nothing in AWS may change before this returns: a change that
+ * could not be recorded could not be rolled back. `audit` holds the fields of
+ * the audit line besides the common ones (before, after, gate…).
+ */
+export function startChange(ctx: ControlContext, change: NewChange, audit: Record<string, unknown>, report: Report): StartedChange {
+  const log = new AuditLog(ctx.config.logs.eventsFile);
+  log.check();
+  const record = ctx.changeLog.append({ ...change, time: new Date().toISOString(), result: 'requested', by: currentActor(), rolled_back_at: null });
+  const auditBase = {
+    time: record.time,
+    action: record.action,
+    change_id: record.id,
+    ...(record.undoes === null ? {} : { undoes: record.undoes }),
+    target: record.target,
+    forced: record.forced,
+    by: record.by,
+    ...audit,
+  };
+  return { ctx, record, audit: log, auditBase, report };
+}
+
+/** Writes the audit line of a change that did not end well and prints the report with that result. */
+export function reportFailure(run: StartedChange, result: string, error: unknown): void {
+  const message = (error as Error).message;
+  run.audit.write({ ...run.auditBase, result, error: message });
+  printOutcome(run.report, result, { json: { error: message } });
+}
+
+/**
+ * Makes the AWS call of a started change. When it fails, the record says
+ * `failed` (EC2 refused it) or `unknown` (no answer: it may have been made, so
+ * rollback still finds it), the audit line and report say so, and the error is
+ * rethrown.
+ */
+export async function callChange<T>(run: StartedChange, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const unknown = outcomeUnknown(error);
+    run.ctx.changeLog.update(run.record.id, { result: unknown ? 'unknown' : 'failed' });
+    reportFailure(run, unknown ? 'unknown' : 'failed', error);
+    if (!unknown) throw error;
+    throw new AwsApiError('ERR_AWS_OUTCOME_UNKNOWN', `${(error as Error).message}; the change may have been made all the same`, {
+      hint: `run imds-sniff status; if it was made, imds-sniff rollback restores what was recorded in ${run.ctx.changeLog.path}`,
+      cause: error,
+    });
+  }
+}
+
+/** What applyChange needs besides the started change. */
+export interface InstanceChange {
   it: InstanceTarget;
   desired: MetadataOptions;
   /** The options before the change (reads still showing them are not yet consistent, not someone else's change). */
   before: MetadataOptions;
+  /** One deadline for `applied` and for the answers on this host. */
   timeoutMs: number;
-  /** Fields of the audit line besides the result. */
-  auditBase: Record<string, unknown> & { time: string; action: string };
-  json: Record<string, unknown>;
-  lines: string[];
-  format: 'table' | 'json';
   /** Called once EC2 accepted the change (rollback closes the enforce record it undoes). */
   onAccepted?: () => void;
 }
 
 /** Modifies, waits for `applied`, verifies on this host (when it is the instance), writes the audit line and the report. */
-export async function applyChange(run: ChangeRun): Promise<ExitCodeValue> {
-  const { ctx, it, audit, auditBase, record } = run;
-  try {
-    await modifyMetadataOptions(it, run.desired, false);
-  } catch (error) {
-    ctx.changeLog.update(record.id, { result: 'failed' });
-    audit.write({ ...auditBase, result: 'failed', error: (error as Error).message });
-    throw error;
-  }
+export async function applyChange(run: StartedChange, change: InstanceChange): Promise<ExitCodeValue> {
+  const { ctx, record } = run;
+  await callChange(run, () => modifyMetadataOptions(change.it, change.desired, false));
+  const deadlineMs = Date.now() + change.timeoutMs;
   ctx.changeLog.update(record.id, { result: 'applied' });
-  run.onAccepted?.();
+  change.onAccepted?.();
   let waitedMs: number;
   try {
-    waitedMs = (await waitUntilApplied(it, run.desired, run.before, run.timeoutMs)).waitedMs;
+    waitedMs = (await waitUntilApplied(change.it, change.desired, change.before, deadlineMs)).waitedMs;
   } catch (error) {
-    audit.write({ ...auditBase, result: (error as AwsApiError).code === 'ERR_CHANGED_MEANWHILE' ? 'changed_meanwhile' : 'not_applied', error: (error as Error).message });
+    reportFailure(run, (error as AwsApiError).code === 'ERR_CHANGED_MEANWHILE' ? 'changed_meanwhile' : 'not_applied', error);
     throw error;
   }
-  const verification = record.local ? await verifyOnHost(run.desired, run.timeoutMs) : null;
+  // The host check probes at least once, whatever is left of the deadline.
+  const verification = record.local ? await verifyOnHost(change.desired, Math.max(0, deadlineMs - Date.now())) : null;
   const result = verification === null ? 'applied' : verification.ok ? 'verified' : 'verify_failed';
-  audit.write({ ...auditBase, result, applied_after_ms: waitedMs, verification });
-  printResult(run.format, { ...run.json, result, applied_after_ms: waitedMs, verification }, [
-    ...run.lines,
-    `applied       State=applied after ${(waitedMs / 1000).toFixed(1)} s`,
-    ...verificationLines(verification),
-    `result        ${result}; change recorded in ${ctx.changeLog.path}`,
-  ]);
-  return applyVerification(verification, it.instanceId);
+  run.audit.write({ ...run.auditBase, result, applied_after_ms: waitedMs, verification });
+  printOutcome(run.report, result, {
+    json: { applied_after_ms: waitedMs, verification },
+    lines: [`applied       State=applied after ${(waitedMs / 1000).toFixed(1)} s`, ...verificationLines(verification)],
+    text: `${result}; change recorded in ${ctx.changeLog.path}`,
+  });
+  return applyVerification(verification, change.it.instanceId);
 }

@@ -79,6 +79,12 @@ export async function controlContext(flags: ControlFlags): Promise<ControlContex
   };
 }
 
+/** The region to act in (--region, else this host's own); throws a usage error when there is none. */
+export function requireRegion(ctx: ControlContext): string {
+  if (ctx.region === null) throw new UsageError('no region: give --region', { hint: 'the region is read from IMDS on an instance' });
+  return ctx.region;
+}
+
 /** The instance to act on: --instance-id, or this host's own. Throws a clear error off EC2. */
 export function resolveTarget(ctx: ControlContext, flags: ControlFlags): ControlTarget {
   const instanceId = flags.instanceId ?? ctx.selfInstanceId;
@@ -88,8 +94,7 @@ export function resolveTarget(ctx: ControlContext, flags: ControlFlags): Control
       hint: 'on an instance, check `imds-sniff doctor`; from elsewhere, give --instance-id and --region',
     });
   }
-  if (ctx.region === null) throw new UsageError('no region: give --region', { hint: 'the region is read from IMDS on an instance' });
-  return { instanceId, region: ctx.region, local: instanceId === ctx.selfInstanceId };
+  return { instanceId, region: requireRegion(ctx), local: instanceId === ctx.selfInstanceId };
 }
 
 /**

@@ -67,11 +67,11 @@ export function processTable(o: Observation): string[] {
 }
 
 /** The gate's lines: window, each reason. */
-export function gateLines(g: GateResult, mode: 'require-tokens' | 'disable-endpoint'): string[] {
+export function gateLines(g: GateResult): string[] {
   const lines = [`gate          ${g.ok ? 'passes' : 'refuses'} (window since ${g.windowStart})`];
   for (const reason of g.reasons) lines.push(`  - ${reason}`);
-  if (g.ok && g.offenders.length === 0 && mode === 'require-tokens') lines.push('  - no IMDSv1 call in the window');
-  if (g.hopLimitFailures.length > 0) lines.push(`  - hop-limit failures: ${g.hopLimitFailures.map((p) => describeOffender(p, 'disable-endpoint')).join(', ')}`);
+  if (g.ok && g.offenders.length === 0 && g.mode === 'require-tokens') lines.push('  - no IMDSv1 call in the window');
+  if (g.hopLimitFailures.length > 0) lines.push(`  - hop-limit failures: ${g.hopLimitFailures.map((p) => describeOffender(p, 'hop-limit')).join(', ')}`);
   return lines;
 }
 
@@ -82,4 +82,19 @@ export function optionsLine(o: InstanceMetadataOptions): string {
 /** Prints a result: the JSON object, or the lines. */
 export function printResult(format: 'table' | 'json', json: Record<string, unknown>, lines: string[]): void {
   process.stdout.write(format === 'json' ? `${JSON.stringify(json)}\n` : `${lines.join('\n')}\n`);
+}
+
+/** What a command has found so far, as its JSON object and its table lines; each way it ends adds a result. */
+export interface Report {
+  format: 'table' | 'json';
+  json: Record<string, unknown>;
+  lines: string[];
+}
+
+/**
+ * Prints the report with how it ended: `{…, "result": result, …more.json}`, or
+ * the lines, `more.lines`, then `result  <more.text or result>`.
+ */
+export function printOutcome(report: Report, result: string, more: { json?: Record<string, unknown>; lines?: string[]; text?: string } = {}): void {
+  printResult(report.format, { ...report.json, result, ...more.json }, [...report.lines, ...(more.lines ?? []), `result        ${more.text ?? result}`]);
 }

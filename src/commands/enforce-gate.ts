@@ -1,10 +1,11 @@
-// commands/: the gate step shared by `enforce` on an instance and on a launch template: read the observation, decide, refuse or warn.
+// commands/: the gate step shared by `status` and `enforce` (instance or launch template): read the observation, decide, refuse or warn.
 
 import { evaluateGate, hopLimitFailuresSince, type GateResult } from '../control/gate.js';
-import type { EnforceRequest } from '../control/metadata-options.js';
+import { hopLimitDecision, type EnforceRequest, type MetadataOptions } from '../control/metadata-options.js';
 import type { Observation } from '../control/observation.js';
 import { GateRefusedError } from '../errors.js';
 import { observe, type ControlContext, type ControlTarget } from './control-context.js';
+import { printOutcome, type Report } from './control-report.js';
 
 /** The longest agent stop allowed inside the window: a reboot is shorter. */
 export const MAX_GAP_MS = 10 * 60_000;
@@ -25,18 +26,24 @@ export type GatePlan = Pick<EnforcePlan, 'minObservationMs' | 'request' | 'force
 export interface GateDecision {
   observation: Observation | null;
   gate: GateResult;
-  containerHopFailures: boolean;
+  /** What enforce asks for, hop-limit failures seen included. */
+  request: EnforceRequest;
+  /** The hop limit enforce sets, and why when it is not the current one. */
+  hop: { hopLimit: number; reason: string | null };
 }
 
-/** Reads the observation of `target` and runs the gate for the options `desired(containerHopFailures)` would set. */
-export async function decideGate(ctx: ControlContext, target: ControlTarget | null, p: GatePlan, hopLimitFor: (containerHopFailures: boolean) => number): Promise<GateDecision> {
+const modeOf = (p: GatePlan): GateResult['mode'] => (p.request.disableEndpoint ? 'disable-endpoint' : 'require-tokens');
+
+/** Reads the observation of `target` and runs the gate for the change the plan would make to `current`. */
+export async function decideGate(ctx: ControlContext, target: ControlTarget | null, p: GatePlan, current: MetadataOptions): Promise<GateDecision> {
   const nowMs = Date.now();
   const windowStartMs = nowMs - p.minObservationMs;
-  const refuse = (reason: string): GateDecision => ({
-    observation: null,
-    gate: { ok: false, windowStart: new Date(windowStartMs).toISOString(), reasons: [reason], offenders: [], hopLimitFailures: [], longGaps: [] },
-    containerHopFailures: false,
-  });
+  const decided = (observation: Observation | null, gate: GateResult, containerHopFailures: boolean): GateDecision => {
+    const request = { ...p.request, containerHopFailures };
+    return { observation, gate, request, hop: hopLimitDecision(current, request) };
+  };
+  const refuse = (reason: string): GateDecision =>
+    decided(null, { ok: false, mode: modeOf(p), windowStart: new Date(windowStartMs).toISOString(), reasons: [reason], offenders: [], hopLimitFailures: [] }, false);
   if (target === null) return refuse('no observation to gate on: run this on an instance launched from the template, or give --instance-id of one');
   let observation: Observation;
   try {
@@ -50,21 +57,27 @@ export async function decideGate(ctx: ControlContext, target: ControlTarget | nu
     nowMs,
     minObservationMs: p.minObservationMs,
     maxGapMs: MAX_GAP_MS,
-    mode: p.request.disableEndpoint ? 'disable-endpoint' : 'require-tokens',
-    hopLimit: hopLimitFor(containerHopFailures),
+    mode: modeOf(p),
+    hopLimit: hopLimitDecision(current, { ...p.request, containerHopFailures }).hopLimit,
   });
-  return { observation, gate, containerHopFailures };
+  return decided(observation, gate, containerHopFailures);
 }
 
-/** Throws GateRefusedError (exit 6) when the gate refuses and --force was not given; warns when it was. */
-export function applyGate(gate: GateResult, force: boolean, what: string): void {
-  if (gate.ok) return;
+/**
+ * When the gate refuses: without --force, prints the report (`refused`) and
+ * throws GateRefusedError (exit 6); with it, warns on stderr. Returns whether
+ * the change goes ahead forced.
+ */
+export function applyGate(gate: GateResult, force: boolean, what: string, report: Report): boolean {
+  if (gate.ok) return false;
   if (!force) {
-    const blocking = gate.offenders.length > 0 ? `IMDSv1 callers seen: ${gate.offenders.map((o) => o.name).join(', ')}` : (gate.reasons[0] ?? 'refused');
+    printOutcome(report, 'refused', { text: 'refused: nothing was changed' });
+    const callers = gate.mode === 'require-tokens' ? 'IMDSv1 callers seen' : 'IMDS callers seen (--disable-endpoint needs none)';
+    const blocking = gate.offenders.length > 0 ? `${callers}: ${gate.offenders.map((o) => o.name).join(', ')}` : (gate.reasons[0] ?? 'refused');
     throw new GateRefusedError('ERR_GATE_REFUSED', `not changing ${what}: ${blocking}; nothing was changed`, {
       hint: 'move those processes to IMDSv2 (or wait for more observation); --force overrides the gate',
     });
   }
   process.stderr.write(`imds-sniff: warning: --force: changing ${what} although the gate refuses: ${gate.reasons.join('; ')}\n`);
+  return true;
 }
-

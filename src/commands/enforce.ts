@@ -2,13 +2,13 @@
 
 import { describeMetadataOptions, modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
 import { parseDuration } from '../config/duration.js';
-import { describeChange, enforcedOptions, hopLimitDecision, sameOptions, settingsOf, HOP_LIMIT_MAX, HOP_LIMIT_MIN, type EnforceRequest } from '../control/metadata-options.js';
+import { describeChange, enforcedOptions, sameOptions, settingsOf, HOP_LIMIT_MAX, HOP_LIMIT_MIN } from '../control/metadata-options.js';
 import { AwsApiError, ExitCode, UsageError, type ExitCodeValue } from '../errors.js';
 import { controlContext, resolveTarget, type ControlContext, type ControlFlags } from './control-context.js';
-import { gateJson, gateLines, optionsJson, optionsLine, printResult } from './control-report.js';
+import { gateJson, gateLines, optionsJson, optionsLine, printOutcome, type Report } from './control-report.js';
 import { enforceTemplate } from './enforce-template.js';
 import { applyGate, decideGate, type EnforcePlan } from './enforce-gate.js';
-import { applyChange, startChange } from './change-run.js';
+import { applyChange, holdingChangeLock, startChange } from './change-run.js';
 
 export interface EnforceFlags extends ControlFlags {
   minObservation: string;
@@ -58,66 +58,60 @@ async function enforceInstance(ctx: ControlContext, flags: EnforceFlags, p: Enfo
   const target = resolveTarget(ctx, flags);
   const it: InstanceTarget = { client: ctx.ec2(target.region), instanceId: target.instanceId, region: target.region };
   const current = await describeMetadataOptions(it);
-  const requestFor = (containerHopFailures: boolean): EnforceRequest => ({ ...p.request, containerHopFailures });
-  const decision = await decideGate(ctx, target, p, (hop) => enforcedOptions(current, requestFor(hop)).hopLimit);
-  const request = requestFor(decision.containerHopFailures);
-  const desired = enforcedOptions(current, request);
-  const hop = hopLimitDecision(current, request);
-  const json: Record<string, unknown> = {
-    event: 'enforce',
-    instance_id: target.instanceId,
-    region: target.region,
-    this_host: target.local,
-    before: optionsJson(current),
-    requested: optionsJson(desired),
-    hop_limit_note: hop.reason,
-    gate: gateJson(decision.gate),
-    dry_run: p.dryRun,
-    forced: false,
+  const decision = await decideGate(ctx, target, p, current);
+  const desired = enforcedOptions(current, decision.request);
+  const report: Report = {
+    format: flags.format,
+    json: {
+      event: 'enforce',
+      instance_id: target.instanceId,
+      region: target.region,
+      this_host: target.local,
+      before: optionsJson(current),
+      requested: optionsJson(desired),
+      hop_limit_note: decision.hop.reason,
+      gate: gateJson(decision.gate),
+      dry_run: p.dryRun,
+      forced: false,
+    },
+    lines: [
+      `instance      ${target.instanceId} (${target.region})${target.local ? ', this host' : ''}`,
+      `before        ${optionsLine(current)}`,
+      `change        ${describeChange(current, desired)}${decision.hop.reason === null ? '' : ` (hop limit ${decision.hop.reason})`}`,
+      ...gateLines(decision.gate),
+    ],
   };
-  const lines = [
-    `instance      ${target.instanceId} (${target.region})${target.local ? ', this host' : ''}`,
-    `before        ${optionsLine(current)}`,
-    `change        ${describeChange(current, desired)}${hop.reason === null ? '' : ` (hop limit ${hop.reason})`}`,
-    ...gateLines(decision.gate, request.disableEndpoint ? 'disable-endpoint' : 'require-tokens'),
-  ];
   if (sameOptions(current, desired)) {
-    printResult(flags.format, { ...json, result: 'already_enforced' }, [...lines, 'result        already enforced: nothing to change']);
+    printOutcome(report, 'already_enforced', { text: 'already enforced: nothing to change' });
     return ExitCode.OK;
   }
   if (p.dryRun) {
+    // EC2 first: a missing permission is worth knowing whatever the gate says (exit 5 before 6).
     await modifyMetadataOptions(it, desired, true);
     const refused = !decision.gate.ok && !p.force;
-    printResult(flags.format, { ...json, result: refused ? 'dry_run_gate_refuses' : 'dry_run_ok' }, [
-      ...lines,
-      `result        dry run: EC2 would accept the change with these credentials${refused ? ', but the gate refuses' : ''}; nothing was changed`,
-    ]);
+    printOutcome(report, refused ? 'dry_run_gate_refuses' : 'dry_run_ok', {
+      text: `dry run: EC2 would accept the change with these credentials${refused ? ', but the gate refuses' : ''}; nothing was changed`,
+    });
     return refused ? ExitCode.GATE_REFUSED : ExitCode.OK;
   }
-  if (!decision.gate.ok && !p.force) printResult(flags.format, { ...json, result: 'refused' }, [...lines, 'result        refused: nothing was changed']);
-  applyGate(decision.gate, p.force, `instance ${target.instanceId}`);
-  json['forced'] = !decision.gate.ok;
+  const forced = applyGate(decision.gate, p.force, `instance ${target.instanceId}`, report);
+  report.json['forced'] = forced;
 
   const again = await describeMetadataOptions(it);
   if (!sameOptions(again, current)) {
     throw new AwsApiError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} changed while the gate was read (now ${optionsLine(again)}); nothing was changed`, { hint: 'run imds-sniff enforce again' });
   }
-  const started = startChange(ctx, {
-    action: 'enforce',
-    target: { kind: 'instance', instance_id: target.instanceId, region: target.region },
-    before: settingsOf(current),
-    after: desired,
-    forced: !decision.gate.ok,
-    local: target.local,
-    undoes: null,
-  });
-  const { record } = started;
-  const auditBase = { time: record.time, action: 'enforce', change_id: record.id, target: record.target, before: optionsJson(current), after: optionsJson(desired), forced: record.forced, gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs, by: record.by };
-  return applyChange({ ...started, ctx, it, desired, before: settingsOf(current), timeoutMs: p.timeoutMs, auditBase, json, lines, format: flags.format });
+  const run = startChange(
+    ctx,
+    { action: 'enforce', target: { kind: 'instance', instance_id: target.instanceId, region: target.region }, before: settingsOf(current), after: desired, forced, local: target.local, undoes: null },
+    { before: optionsJson(current), after: optionsJson(desired), gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs },
+    report,
+  );
+  return applyChange(run, { it, desired, before: settingsOf(current), timeoutMs: p.timeoutMs });
 }
 
 export async function runEnforce(flags: EnforceFlags): Promise<ExitCodeValue> {
   const p = plan(flags);
   const ctx = await controlContext(flags);
-  return flags.launchTemplate === undefined ? enforceInstance(ctx, flags, p) : enforceTemplate(ctx, flags, p, flags.launchTemplate);
+  return holdingChangeLock(ctx, p.dryRun, () => (flags.launchTemplate === undefined ? enforceInstance(ctx, flags, p) : enforceTemplate(ctx, flags, p, flags.launchTemplate)));
 }

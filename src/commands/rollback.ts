@@ -2,14 +2,14 @@
 
 import { hostname } from 'node:os';
 import { describeMetadataOptions, modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
-import { describeTemplate, setDefaultVersion } from '../aws/launch-template.js';
+import { describeTemplate, isLaunchTemplateId, setDefaultVersion } from '../aws/launch-template.js';
 import { parseDuration } from '../config/duration.js';
 import { describeTarget, type ChangeRecord, type ChangeTarget, type TemplateVersions } from '../control/change-log.js';
 import { describeChange, sameOptions, settingsOf, type MetadataOptions } from '../control/metadata-options.js';
 import { ExitCode, GateRefusedError, UsageError, type ExitCodeValue } from '../errors.js';
-import { controlContext, type ControlContext, type ControlFlags } from './control-context.js';
-import { optionsJson, optionsLine, printResult } from './control-report.js';
-import { applyChange, startChange } from './change-run.js';
+import { controlContext, requireRegion, type ControlContext, type ControlFlags } from './control-context.js';
+import { optionsJson, optionsLine, printOutcome, type Report } from './control-report.js';
+import { applyChange, callChange, holdingChangeLock, startChange } from './change-run.js';
 
 export interface RollbackFlags extends ControlFlags {
   timeout: string;
@@ -32,11 +32,10 @@ Examples:
 async function findRecord(ctx: ControlContext, flags: RollbackFlags): Promise<ChangeRecord> {
   let wanted: ChangeTarget | null = null;
   if (flags.launchTemplate !== undefined || flags.instanceId !== undefined) {
-    const region = flags.region ?? ctx.region;
-    if (region === null) throw new UsageError('no region: give --region');
+    const region = requireRegion(ctx);
     // The record keeps the template's id: a name is resolved first.
     const templateId =
-      flags.launchTemplate === undefined || /^lt-[0-9a-f]+$/.test(flags.launchTemplate)
+      flags.launchTemplate === undefined || isLaunchTemplateId(flags.launchTemplate)
         ? flags.launchTemplate
         : (await describeTemplate({ client: ctx.ec2(region), region, idOrName: flags.launchTemplate })).id;
     wanted =
@@ -56,8 +55,21 @@ async function findRecord(ctx: ControlContext, flags: RollbackFlags): Promise<Ch
 export async function runRollback(flags: RollbackFlags): Promise<ExitCodeValue> {
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
   const ctx = await controlContext(flags);
-  const record = await findRecord(ctx, flags);
-  return record.target.kind === 'instance' ? rollbackInstance(ctx, flags, record, timeoutMs) : rollbackTemplate(ctx, flags, record);
+  return holdingChangeLock(ctx, flags.dryRun === true, async () => {
+    const record = await findRecord(ctx, flags);
+    return record.target.kind === 'instance' ? rollbackInstance(ctx, flags, record, timeoutMs) : rollbackTemplate(ctx, flags, record);
+  });
+}
+
+/** Refuses (exit 6, report printed) to undo a change that someone else changed since; with --force, warns. Returns whether forced. */
+function checkUnchangedSince(changed: boolean, force: boolean, report: Report, message: string): boolean {
+  if (!changed) return false;
+  if (!force) {
+    printOutcome(report, 'refused', { text: 'refused: nothing was changed' });
+    throw new GateRefusedError('ERR_CHANGED_SINCE_ENFORCE', message, { hint: 'someone else changed it; check CloudTrail, then --force restores the recorded state anyway' });
+  }
+  process.stderr.write(`imds-sniff: warning: --force: ${message}; restoring the recorded state anyway\n`);
+  return true;
 }
 
 async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, record: ChangeRecord, timeoutMs: number): Promise<ExitCodeValue> {
@@ -68,47 +80,42 @@ async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, recor
   const current = await describeMetadataOptions(it);
   // With IMDS off on this host its identity is unknown: the record says whether it was this host.
   const local = ctx.selfInstanceId === t.instance_id || (ctx.selfInstanceId === null && record.local && record.by.host === hostname());
-  const json: Record<string, unknown> = { event: 'rollback', instance_id: t.instance_id, region: t.region, this_host: local, undoes: record.id, now: optionsJson(current), restore: optionsJson(before), dry_run: flags.dryRun === true, forced: false };
-  const lines = [
-    `instance      ${t.instance_id} (${t.region})${local ? ', this host' : ''}`,
-    `undoes        enforce ${record.id} of ${record.time} by ${record.by.user}@${record.by.host}`,
-    `now           ${optionsLine(current)}`,
-    `change        ${describeChange(current, before)}`,
-  ];
+  const report: Report = {
+    format: flags.format,
+    json: { event: 'rollback', instance_id: t.instance_id, region: t.region, this_host: local, undoes: record.id, now: optionsJson(current), restore: optionsJson(before), dry_run: flags.dryRun === true, forced: false },
+    lines: [
+      `instance      ${t.instance_id} (${t.region})${local ? ', this host' : ''}`,
+      `undoes        enforce ${record.id} of ${record.time} by ${record.by.user}@${record.by.host}`,
+      `now           ${optionsLine(current)}`,
+      `change        ${describeChange(current, before)}`,
+    ],
+  };
   if (sameOptions(current, before)) {
     if (!flags.dryRun) ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
-    printResult(flags.format, { ...json, result: 'already_restored' }, [...lines, 'result        already has the recorded options: nothing to change']);
+    printOutcome(report, 'already_restored', { text: 'already has the recorded options: nothing to change' });
     return ExitCode.OK;
   }
-  const changedMeanwhile = !sameOptions(current, setByEnforce);
-  if (changedMeanwhile && !flags.force) {
-    printResult(flags.format, { ...json, result: 'refused' }, [...lines, 'result        refused: nothing was changed']);
-    throw new GateRefusedError('ERR_CHANGED_MEANWHILE', `instance ${t.instance_id} was changed since enforce set it (enforce set ${describeChange(before, setByEnforce)}; now ${optionsLine(current)})`, {
-      hint: 'someone else changed it; check CloudTrail, then --force restores the recorded options anyway',
-    });
-  }
-  if (changedMeanwhile) process.stderr.write(`imds-sniff: warning: --force: instance ${t.instance_id} was changed since enforce; restoring the recorded options anyway\n`);
+  const forced = checkUnchangedSince(!sameOptions(current, setByEnforce), flags.force === true, report,
+    `instance ${t.instance_id} was changed since enforce set it (enforce set ${describeChange(before, setByEnforce)}; now ${optionsLine(current)})`);
+  report.json['forced'] = forced;
   if (flags.dryRun) {
     await modifyMetadataOptions(it, before, true);
-    printResult(flags.format, { ...json, result: 'dry_run_ok' }, [...lines, 'result        dry run: EC2 would accept the change with these credentials; nothing was changed']);
+    printOutcome(report, 'dry_run_ok', { text: 'dry run: EC2 would accept the change with these credentials; nothing was changed' });
     return ExitCode.OK;
   }
-  const started = startChange(ctx, { action: 'rollback', target: record.target, before: settingsOf(current), after: before, forced: changedMeanwhile, local, undoes: record.id });
-  const rollback = started.record;
-  const auditBase = { time: rollback.time, action: 'rollback', change_id: rollback.id, undoes: record.id, target: record.target, before: optionsJson(current), after: optionsJson(before), forced: changedMeanwhile, by: rollback.by };
-  return applyChange({
-    ...started,
+  const run = startChange(
     ctx,
+    { action: 'rollback', target: record.target, before: settingsOf(current), after: before, forced, local, undoes: record.id },
+    { before: optionsJson(current), after: optionsJson(before) },
+    report,
+  );
+  return applyChange(run, {
     it,
     desired: before,
     before: settingsOf(current),
     timeoutMs,
-    auditBase,
-    json: { ...json, forced: changedMeanwhile },
-    lines,
-    format: flags.format,
     // EC2 has the old options back once the modify is accepted, whatever the check on this host says.
-    onAccepted: () => ctx.changeLog.update(record.id, { rolled_back_at: rollback.time }),
+    onAccepted: () => ctx.changeLog.update(record.id, { rolled_back_at: run.record.time }),
   });
 }
 
@@ -118,51 +125,40 @@ async function rollbackTemplate(ctx: ControlContext, flags: RollbackFlags, recor
   const after = record.after as TemplateVersions;
   const ref = { client: ctx.ec2(t.region), region: t.region, idOrName: t.launch_template_id };
   const info = await describeTemplate(ref);
-  const json: Record<string, unknown> = { event: 'rollback', launch_template_id: t.launch_template_id, region: t.region, undoes: record.id, default_version_now: info.defaultVersion, restore_default_version: before.default_version, dry_run: flags.dryRun === true };
-  const lines = [`template      ${t.launch_template_id} (${t.region}), default version now ${info.defaultVersion}`, `undoes        enforce ${record.id} of ${record.time}: created version ${after.created_version ?? '-'}`];
+  const report: Report = {
+    format: flags.format,
+    json: { event: 'rollback', launch_template_id: t.launch_template_id, region: t.region, undoes: record.id, default_version_now: info.defaultVersion, restore_default_version: before.default_version, dry_run: flags.dryRun === true, forced: false },
+    lines: [`template      ${t.launch_template_id} (${t.region}), default version now ${info.defaultVersion}`, `undoes        enforce ${record.id} of ${record.time}: created version ${after.created_version ?? '-'}`],
+  };
   if (info.defaultVersion === before.default_version) {
     if (!flags.dryRun) ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
-    printResult(flags.format, { ...json, result: 'already_restored' }, [...lines, `result        the default is version ${before.default_version} as before: nothing to change (version ${after.created_version ?? '-'} stays, unused)`]);
+    printOutcome(report, 'already_restored', { text: `the default is version ${before.default_version} as before: nothing to change (version ${after.created_version ?? '-'} stays, unused)` });
     return ExitCode.OK;
   }
-  if (info.defaultVersion !== after.default_version && !flags.force) {
-    printResult(flags.format, { ...json, result: 'refused' }, [...lines, 'result        refused: nothing was changed']);
-    throw new GateRefusedError('ERR_CHANGED_MEANWHILE', `launch template ${t.launch_template_id}: default version is ${info.defaultVersion}, not ${after.default_version} as enforce left it`, {
-      hint: 'someone else changed it; --force sets the recorded default back anyway',
-    });
-  }
+  const forced = checkUnchangedSince(info.defaultVersion !== after.default_version, flags.force === true, report,
+    `launch template ${t.launch_template_id}: default version is ${info.defaultVersion}, not ${after.default_version} as enforce left it`);
+  report.json['forced'] = forced;
   if (flags.dryRun) {
     await setDefaultVersion(ref, t.launch_template_id, before.default_version, true);
-    printResult(flags.format, { ...json, result: 'dry_run_ok' }, [...lines, 'result        dry run: EC2 would accept the change; nothing was changed']);
+    printOutcome(report, 'dry_run_ok', { text: 'dry run: EC2 would accept the change; nothing was changed' });
     return ExitCode.OK;
   }
-  const { record: rollback, audit } = startChange(ctx, {
-    action: 'rollback',
-    target: t,
-    before: { default_version: info.defaultVersion, created_version: null },
-    after: { default_version: before.default_version, created_version: null },
-    forced: flags.force === true,
-    local: false,
-    undoes: record.id,
-  });
-  const time = rollback.time;
-  const auditBase = { time, action: 'rollback', change_id: rollback.id, undoes: record.id, target: t, before: { default_version: info.defaultVersion }, after: { default_version: before.default_version }, by: rollback.by };
-  try {
-    await setDefaultVersion(ref, t.launch_template_id, before.default_version, false);
-  } catch (error) {
-    ctx.changeLog.update(rollback.id, { result: 'failed' });
-    audit.write({ ...auditBase, result: 'failed', error: (error as Error).message });
-    throw error;
-  }
-  ctx.changeLog.update(rollback.id, { result: 'applied' });
-  ctx.changeLog.update(record.id, { rolled_back_at: time });
+  const run = startChange(
+    ctx,
+    { action: 'rollback', target: t, before: { default_version: info.defaultVersion, created_version: null }, after: { default_version: before.default_version, created_version: null }, forced, local: false, undoes: record.id },
+    { before: { default_version: info.defaultVersion }, after: { default_version: before.default_version } },
+    report,
+  );
+  await callChange(run, () => setDefaultVersion(ref, t.launch_template_id, before.default_version, false));
+  ctx.changeLog.update(run.record.id, { result: 'applied' });
+  ctx.changeLog.update(record.id, { rolled_back_at: run.record.time });
   const readBack = await describeTemplate(ref);
   const ok = readBack.defaultVersion === before.default_version;
-  audit.write({ ...auditBase, result: ok ? 'verified' : 'verify_failed' });
-  printResult(flags.format, { ...json, result: ok ? 'verified' : 'verify_failed', default_version_after: readBack.defaultVersion }, [
-    ...lines,
-    `default       now version ${readBack.defaultVersion} (HttpTokens=${readBack.defaultTokens ?? 'optional'}); version ${after.created_version ?? '-'} stays, unused`,
-    `result        ${ok ? 'done' : 'the default did not change'}`,
-  ]);
+  run.audit.write({ ...run.auditBase, result: ok ? 'verified' : 'verify_failed' });
+  printOutcome(report, ok ? 'verified' : 'verify_failed', {
+    json: { default_version_after: readBack.defaultVersion },
+    lines: [`default       now version ${readBack.defaultVersion} (HttpTokens=${readBack.defaultTokens ?? 'optional'}); version ${after.created_version ?? '-'} stays, unused`],
+    text: ok ? 'done' : 'the default did not change',
+  });
   return ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
 }

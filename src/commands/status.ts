@@ -2,7 +2,6 @@
 
 import { describeMetadataOptions } from '../aws/instance-metadata-options.js';
 import { parseDuration } from '../config/duration.js';
-import { hopLimitDecision } from '../control/metadata-options.js';
 import type { Observation } from '../control/observation.js';
 import { verdictOf } from '../control/verdict.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
@@ -29,11 +28,9 @@ export async function runStatus(flags: StatusFlags): Promise<ExitCodeValue> {
   const ctx = await controlContext(flags);
   const target = resolveTarget(ctx, flags);
   const options = await describeMetadataOptions({ client: ctx.ec2(target.region), instanceId: target.instanceId, region: target.region });
-  const request = { hopLimit: null, disableEndpoint: false };
-  const decision = await decideGate(ctx, target, { minObservationMs, request, force: false }, (hop) => hopLimitDecision(options, { ...request, containerHopFailures: hop }).hopLimit);
-  const { gate } = decision;
+  const decision = await decideGate(ctx, target, { minObservationMs, request: { hopLimit: null, disableEndpoint: false }, force: false }, options);
+  const { gate, hop } = decision;
   const observation = decision.observation as Observation; // only null for a forced change
-  const hop = hopLimitDecision(options, { ...request, containerHopFailures: decision.containerHopFailures });
   const nowMs = Date.now();
   const verdict = verdictOf(options, gate);
   printResult(
@@ -54,7 +51,7 @@ export async function runStatus(flags: StatusFlags): Promise<ExitCodeValue> {
       `options       ${optionsLine(options)}`,
       `observed      ${describeObservation(observation, nowMs)}`,
       ...processTable(observation),
-      ...gateLines(gate, 'require-tokens'),
+      ...gateLines(gate),
       ...(hop.reason === null ? [] : [`hop limit     enforce would set ${hop.hopLimit}: ${hop.reason}`]),
       `verdict       ${verdict.text}`,
     ],

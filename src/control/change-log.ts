@@ -1,12 +1,12 @@
 // control/: the record of every metadata-options change (`<stateDir>/changes.json`): what it was before, who ran it; `rollback` reads it.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { readAncestors } from '../attribute/process-info.js';
 import { redactCmdline } from '../attribute/redact-cmdline.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, ImdsSniffError, UsageError } from '../errors.js';
 import type { MetadataOptions } from './metadata-options.js';
 
 /** Who or what ran a change: the user, the parent chain (sshd, ssm-document-worker…), the command. */
@@ -44,8 +44,12 @@ export interface ChangeRecord {
   forced: boolean;
   /** The instance was the host this ran on (so rollback can verify IMDS here). */
   local: boolean;
-  /** `requested` until EC2 accepted the change (`applied`); `failed` when it refused it. */
-  result: 'requested' | 'applied' | 'failed';
+  /**
+   * `requested` until EC2 accepted the change (`applied`); `failed` when it
+   * refused it; `unknown` when the call got no answer (it may have been made,
+   * so the record stays open for rollback).
+   */
+  result: 'requested' | 'applied' | 'failed' | 'unknown';
   by: Actor;
   /** Set on an enforce record once `rollback` restored its `before`. */
   rolled_back_at: string | null;
@@ -126,14 +130,6 @@ export class ChangeLog {
     }
   }
 
-  /**
-   * Checks the file can be written before anything changes in AWS: a change
-   * that could not be recorded could not be rolled back.
-   */
-  ensureWritable(): void {
-    this.write(this.read());
-  }
-
   /** Adds a record and returns it with its id. */
   append(record: Omit<ChangeRecord, 'id'>): ChangeRecord {
     const full: ChangeRecord = { id: `${record.time.replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`, ...record };
@@ -159,6 +155,49 @@ export class ChangeLog {
     return open[open.length - 1] ?? null;
   }
 
+  /**
+   * Takes `<path>.lock` for one change: two enforce / rollback runs on the same
+   * state directory (an SSM retry, two operators) would each rewrite the file
+   * and one record would be lost. A lock left by a process that is gone is
+   * taken over. Returns the release function.
+   */
+  lock(): () => void {
+    const lockPath = `${this.path}.lock`;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o750 });
+    } catch (cause) {
+      this.cannotWrite(lockPath, cause);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fd = openSync(lockPath, 'wx', 0o640);
+        writeSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        return () => rmSync(lockPath, { force: true });
+      } catch (cause) {
+        const code = (cause as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') this.cannotWrite(lockPath, cause);
+        const holder = lockHolder(lockPath);
+        if (holder !== null && attempt === 0 && !isAlive(holder)) {
+          rmSync(lockPath, { force: true });
+          continue;
+        }
+        throw new ImdsSniffError('ERR_CHANGE_IN_PROGRESS', `another imds-sniff enforce or rollback${holder === null ? '' : ` (pid ${holder})`} is changing options recorded in ${this.path}; nothing was changed`, {
+          exitCode: ExitCode.GATE_REFUSED,
+          hint: `wait for it to finish and run this again; if no such process runs, remove ${lockPath}`,
+        });
+      }
+    }
+  }
+
+  private cannotWrite(path: string, cause: unknown): never {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot write the change record ${path} (${code === 'EACCES' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (cause as Error).message})`, {
+      hint: 'run as root, or give --state-dir a directory you can write; nothing was changed',
+      cause,
+    });
+  }
+
   private write(records: ChangeRecord[]): void {
     const tmp = `${this.path}.tmp-${process.pid}`;
     try {
@@ -166,11 +205,26 @@ export class ChangeLog {
       writeFileSync(tmp, `${JSON.stringify({ version: 1, changes: records } satisfies ChangeFile, null, 1)}\n`, { mode: 0o640 });
       renameSync(tmp, this.path);
     } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      throw new UsageError(`cannot write the change record ${this.path} (${code === 'EACCES' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (cause as Error).message})`, {
-        hint: 'run as root, or give --state-dir a directory you can write; nothing was changed',
-        cause,
-      });
+      this.cannotWrite(this.path, cause);
     }
+  }
+}
+
+/** The pid in a lock file, or null when it cannot be read. */
+function lockHolder(lockPath: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

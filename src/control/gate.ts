@@ -18,14 +18,13 @@ export interface GateOptions {
 /** The gate's answer: `ok`, or each reason it refuses, with the processes that block. */
 export interface GateResult {
   ok: boolean;
+  mode: GateOptions['mode'];
   windowStart: string;
   reasons: string[];
   /** IMDSv1 callers (require-tokens) or any callers (disable-endpoint) inside the window. */
   offenders: ObservedProcess[];
   /** Processes whose token answers were lost at the hop limit inside the window. */
   hopLimitFailures: ObservedProcess[];
-  /** Gaps longer than maxGapMs inside the window (the trailing one included). */
-  longGaps: { from: string; to: string }[];
 }
 
 /** `1h30m`, `45s`: durations for gate messages. */
@@ -42,9 +41,10 @@ function inWindow(time: string | null, windowStartMs: number): boolean {
   return time !== null && Date.parse(time) >= windowStartMs;
 }
 
-/** `name (12 IMDSv1, last 2026-11-23T10:01:02Z)` */
-export function describeOffender(p: ObservedProcess, mode: GateOptions['mode']): string {
-  if (mode === 'require-tokens') return `${p.name} (${p.v1} IMDSv1, last ${p.lastV1Seen ?? '?'})`;
+/** `name (12 IMDSv1, last 2026-11-23T10:01:02Z)`: what a process did that the gate names it for. */
+export function describeOffender(p: ObservedProcess, what: 'imdsv1' | 'calls' | 'hop-limit'): string {
+  if (what === 'imdsv1') return `${p.name} (${p.v1} IMDSv1, last ${p.lastV1Seen ?? '?'})`;
+  if (what === 'hop-limit') return `${p.name} (${p.hopLimitExceeded ?? '?'} lost, last ${p.lastHopLimitExceeded ?? '?'})`;
   return `${p.name} (${p.v1 + p.v2Token + p.v2Get} calls, last ${p.lastSeen ?? '?'})`;
 }
 
@@ -56,7 +56,7 @@ export function hopLimitFailuresSince(observation: Observation, windowStartMs: n
 /** Decides whether the observation allows the change. Pure: the clock is `nowMs`. */
 export function evaluateGate(observation: Observation, options: GateOptions): GateResult {
   const windowStartMs = options.nowMs - options.minObservationMs;
-  const result: GateResult = { ok: false, windowStart: new Date(windowStartMs).toISOString(), reasons: [], offenders: [], hopLimitFailures: [], longGaps: [] };
+  const result: GateResult = { ok: false, mode: options.mode, windowStart: new Date(windowStartMs).toISOString(), reasons: [], offenders: [], hopLimitFailures: [] };
   const required = formatDuration(options.minObservationMs);
   if (observation.observingSince === null || observation.lastUpdate === null) {
     result.reasons.push(`the agent has not observed this instance (nothing in ${observation.location}); run imds-sniff daemon for at least ${required} first`);
@@ -66,23 +66,24 @@ export function evaluateGate(observation: Observation, options: GateOptions): Ga
   if (sinceMs > windowStartMs) {
     result.reasons.push(`observed for ${formatDuration(options.nowMs - sinceMs)} only, ${required} required (--min-observation)`);
   }
+  if (observation.gapsCompleteSince !== null && Date.parse(observation.gapsCompleteSince) > windowStartMs) {
+    result.reasons.push(`the agent's record of its own stops goes back to ${observation.gapsCompleteSince} only (older stops were not kept): ${required} of complete observation required`);
+  }
   // Only the part of a gap inside the window counts; "not observing now" is the gap since the last update.
   const tooLong = (gap: { from: string; to: string }): boolean =>
     Math.min(Date.parse(gap.to), options.nowMs) - Math.max(Date.parse(gap.from), windowStartMs) > options.maxGapMs;
   for (const gap of observation.gaps.filter(tooLong)) {
-    result.longGaps.push(gap);
     result.reasons.push(`the agent was not observing from ${gap.from} to ${gap.to} (${formatDuration(Date.parse(gap.to) - Date.parse(gap.from))})`);
   }
   const sinceLastUpdate = { from: observation.lastUpdate, to: new Date(options.nowMs).toISOString() };
   if (tooLong(sinceLastUpdate)) {
-    result.longGaps.push(sinceLastUpdate);
     result.reasons.push(`the agent has not observed since ${sinceLastUpdate.from} (is imds-sniff daemon running?)`);
   }
   const { mode } = options;
   result.offenders = observation.processes.filter((p) => inWindow(mode === 'require-tokens' ? p.lastV1Seen : p.lastSeen, windowStartMs));
   if (result.offenders.length > 0) {
     const what = mode === 'require-tokens' ? 'IMDSv1 calls' : 'IMDS calls (--disable-endpoint needs none)';
-    result.reasons.push(`${what} in the last ${required} by: ${result.offenders.map((p) => describeOffender(p, mode)).join(', ')}`);
+    result.reasons.push(`${what} in the last ${required} by: ${result.offenders.map((p) => describeOffender(p, mode === 'require-tokens' ? 'imdsv1' : 'calls')).join(', ')}`);
   }
   result.hopLimitFailures = hopLimitFailuresSince(observation, windowStartMs);
   if (mode === 'require-tokens' && result.hopLimitFailures.length > 0 && options.hopLimit < CONTAINER_HOP_LIMIT) {

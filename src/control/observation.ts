@@ -26,12 +26,14 @@ export interface Observation {
   lastUpdate: string | null;
   /** Times it was not observing, oldest first. */
   gaps: ObservationGap[];
+  /** `gaps` is complete only from this time on (older stops unknown); null: since observingSince. */
+  gapsCompleteSince: string | null;
   processes: ObservedProcess[];
 }
 
 /** The Observation of a state file (null state: the agent never ran with this state directory). */
 export function observationFromState(state: AgentState | null, location: string): Observation {
-  if (state === null) return { source: 'state-file', location, observingSince: null, lastUpdate: null, gaps: [], processes: [] };
+  if (state === null) return { source: 'state-file', location, observingSince: null, lastUpdate: null, gaps: [], gapsCompleteSince: null, processes: [] };
   const processes = Object.entries(state.processes).map(([name, t]) => ({
     name,
     v1: t.v1,
@@ -44,7 +46,9 @@ export function observationFromState(state: AgentState | null, location: string)
     lastHopLimitExceeded: t.last_hop_limit_exceeded ?? (t.hop_limit_exceeded > 0 ? t.last_seen : null),
   }));
   processes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { source: 'state-file', location, observingSince: state.observing_since, lastUpdate: state.updated, gaps: state.gaps ?? [], processes };
+  // A file from before 0.2 kept no stops: nothing before its last write is known to be gap-free.
+  const gapsCompleteSince = state.gaps_complete_since ?? (state.gaps === undefined ? state.updated : null);
+  return { source: 'state-file', location, observingSince: state.observing_since, lastUpdate: state.updated, gaps: state.gaps ?? [], gapsCompleteSince, processes };
 }
 
 /** Per-bucket sums read back from CloudWatch for one instance. */
@@ -108,6 +112,7 @@ export function observationFromMetrics(m: MetricBuckets): Observation {
     observingSince: first === undefined ? null : iso(first),
     lastUpdate: last === undefined ? null : iso(last + m.periodMs),
     gaps,
+    gapsCompleteSince: null,
     processes,
   };
 }

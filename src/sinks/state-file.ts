@@ -44,6 +44,11 @@ export interface AgentState {
   processes: Record<string, ProcessTotals>;
   /** Times the agent was stopped, oldest first (absent in files written before 0.2). */
   gaps?: ObservationGap[];
+  /**
+   * `gaps` lists every stop since this time: older ones were dropped (more than
+   * MAX_RECORDED_GAPS) or never recorded (a file from before 0.2). Absent: since observing_since.
+   */
+  gaps_complete_since?: string;
   /** Opaque data other sinks keep across restarts (the open metrics interval). */
   extra: Record<string, unknown>;
 }
@@ -66,6 +71,7 @@ export function readState(path: string): AgentState | null {
     if (bad(p.last_seen, false) || bad(p.last_v1_seen, true) || bad(p.last_hop_limit_exceeded, true) || typeof p.v1 !== 'number') throw new Error(`process ${JSON.stringify(name).slice(0, 80)}: bad times or counts`);
   }
   for (const g of state.gaps ?? []) if (bad(g.from, false) || bad(g.to, false)) throw new Error('gaps: bad times');
+  if (bad(state.gaps_complete_since, true)) throw new Error('gaps_complete_since: not a time');
   state.extra ??= {};
   return state;
 }
@@ -96,12 +102,18 @@ export class StateFile implements Sink {
       warn(`state file ${path} could not be read (${(error as Error).message}); moved to ${aside}, counting from zero`);
     }
     this.state = loaded ?? { version: 1, observing_since: now.toISOString(), updated: now.toISOString(), processes: {}, gaps: [], extra: {} };
+    // A file from before 0.2 kept no stops: what happened before its last write is unknown.
+    if (loaded !== null && loaded.gaps === undefined) this.state.gaps_complete_since = loaded.updated;
     // The time since the last run's final write was not observed: the control gate must know.
     if (loaded !== null && now.getTime() - Date.parse(loaded.updated) >= GAP_RECORD_MIN_MS) {
       const gaps = (this.state.gaps ??= []);
       gaps.push({ from: loaded.updated, to: now.toISOString() });
-      if (gaps.length > MAX_RECORDED_GAPS) gaps.splice(0, gaps.length - MAX_RECORDED_GAPS);
+      if (gaps.length > MAX_RECORDED_GAPS) {
+        const dropped = gaps.splice(0, gaps.length - MAX_RECORDED_GAPS);
+        this.state.gaps_complete_since = (dropped[dropped.length - 1] as ObservationGap).to;
+      }
     }
+    this.state.gaps ??= [];
   }
 
   write(event: OutputEvent): void {

@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { curlToken, curlV1, curlWithToken, sdkCredentials } from '../../../src/t
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { ec2Call, runInstance } from '../../helpers/ec2-call.js';
-import { EC2_THROTTLED, EC2_UNAUTHORIZED, Ec2FaultProxy, failNext } from '../../helpers/ec2-fault-proxy.js';
+import { EC2_INTERNAL_ERROR, EC2_THROTTLED, EC2_UNAUTHORIZED, Ec2FaultProxy, failNext } from '../../helpers/ec2-fault-proxy.js';
 import { motoSkipReason } from '../../helpers/moto.js';
 import { AWS_ENV, ControlBed, json, waitUntil } from './harness.js';
 
@@ -162,9 +162,11 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
     it('a change that stays pending past --timeout fails with exit 5 and an audit line', async () => {
       const p = await proxy({ pendingDescribes: 'all' });
       v2Only();
-      const r = await bed.cli(['enforce', '--timeout', '3s'], { endpoint: p.endpoint });
+      const r = await bed.cli(['enforce', '--timeout', '3s', '--format', 'json'], { endpoint: p.endpoint });
       expect(r.code).toBe(5);
-      expect(r.stderr).toMatch(/the change is still pending after [34] s/);
+      expect(r.stderr).toMatch(/the change is still pending after \d+ s/);
+      // a fleet run that parses stdout learns how it ended, too
+      expect(json(r)).toMatchObject({ result: 'not_applied', error: expect.stringMatching(/still pending/) });
       expect(bed.auditLines()).toMatchObject([{ action: 'enforce', result: 'not_applied' }]);
       expect(bed.changes()).toMatchObject([{ result: 'applied' }]);
     });
@@ -223,6 +225,7 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       const status = await bed.cli(['status']);
       expect(status.stdout).toMatch(/ctr-0123456789ab\/python3 +0 +- +3 +0 +3 /); // the HOP-LIMIT LOST column
       expect(status.stdout).toMatch(/hop limit +enforce would set 2: raised to 2: container token requests were lost at hop limit 1/);
+      expect(status.stdout).toMatch(/- hop-limit failures: ctr-0123456789ab\/python3 \(3 lost, last \d{4}-/);
       const r = await bed.cli(['enforce', '--format', 'json']);
       expect(r.code, r.stderr).toBe(0);
       expect(json(r)['hop_limit_note']).toMatch(/raised to 2: container token requests were lost at hop limit 1/);
@@ -294,6 +297,89 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       } finally {
         await bed.tb.mock.setOptions({ fixedToken: null });
       }
+    });
+
+    it.each([
+      ['observed for 3 h only', (): void => bed.writeState(Date.now() - 3 * H, { python3: { v2_get: 4 } }), /observed for 3h only, 1d required/],
+      ['stopped for 2 h inside the window', (): void => bed.writeState(Date.now() - 30 * H, { python3: { v2_get: 4 } }, [{ from: new Date(Date.now() - 10 * H).toISOString(), to: new Date(Date.now() - 8 * H).toISOString() }]), /not observing from .* \(2h\)/],
+    ])('enforce refuses with only IMDSv2 callers when the agent %s (exit 6): nothing changes', async (_n, write, reason) => {
+      write();
+      const r = await bed.cli(['enforce']);
+      expect(r.code).toBe(6);
+      expect(r.stdout).toMatch(reason);
+      expect(r.stderr).toMatch(/nothing was changed/);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
+      expect(bed.changes()).toEqual([]);
+    });
+
+    it('a change that cannot be recorded is not made: state directory not writable → exit 2, EC2 unchanged, no audit line', async () => {
+      v2Only();
+      const blocker = join(bed.dir, 'not-a-dir');
+      writeFileSync(blocker, '');
+      const r = await bed.cli(['enforce', '--endpoint-url', bed.moto.endpoint, '--events-file', bed.eventsFile, '--state-dir', join(blocker, 'state')], { withDefaults: false });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/cannot write the change record .*not-a-dir/);
+      expect(r.stderr).toMatch(/nothing was changed/);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
+      expect(bed.auditLines()).toEqual([]);
+    });
+
+    it('a change whose answer is lost (500s after retries) is recorded as unknown and stays open; rollback then finds the options as they were', async () => {
+      const p = await proxy({ fail: [failNext('ModifyInstanceMetadataOptions', 'all', EC2_INTERNAL_ERROR)] });
+      v2Only();
+      const r = await bed.cli(['enforce', '--format', 'json'], { endpoint: p.endpoint });
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/InternalError.*the change may have been made all the same/);
+      expect(r.stderr).toMatch(/hint: run imds-sniff status; if it was made, imds-sniff rollback restores/);
+      expect(json(r)).toMatchObject({ result: 'unknown' });
+      expect(bed.changes()).toMatchObject([{ action: 'enforce', result: 'unknown', rolled_back_at: null }]);
+      expect(bed.auditLines()).toMatchObject([{ action: 'enforce', result: 'unknown' }]);
+      const rb = await bed.cli(['rollback', '--format', 'json']);
+      expect(rb.code, rb.stderr).toBe(0);
+      expect(json(rb)['result']).toBe('already_restored');
+      expect(bed.changes()[0]?.['rolled_back_at']).toEqual(expect.any(String));
+    });
+
+    it('keeps waiting through throttled DescribeInstances after the change, then verifies', async () => {
+      const p = await proxy({ pendingDescribes: 'all' });
+      v2Only();
+      const running = bed.cli(['enforce', '--format', 'json'], { endpoint: p.endpoint });
+      await p.waitForRequests((rs) => rs.some((c) => c.action === 'ModifyInstanceMetadataOptions') && rs.some((c) => c.outcome === 'pending'), 30_000);
+      // More throttled answers than the SDK retries one call (6 attempts): two whole calls fail.
+      await p.setFaults({ fail: [failNext('DescribeInstances', 12, EC2_THROTTLED)] });
+      const r = await running;
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)).toMatchObject({ result: 'verified' });
+      expect((await p.calls('DescribeInstances')).filter((c) => c.outcome === 'fault')).toHaveLength(12);
+      expect((await bed.cli(['rollback'])).code).toBe(0);
+    });
+
+    it('one change at a time per state directory: a second enforce while the first waits is refused (exit 6)', async () => {
+      const p = await proxy({ pendingDescribes: 'all' });
+      v2Only();
+      const first = bed.cli(['enforce', '--timeout', '60s'], { endpoint: p.endpoint });
+      await p.waitForRequests((rs) => rs.some((c) => c.action === 'ModifyInstanceMetadataOptions'), 30_000);
+      const second = await bed.cli(['enforce'], { endpoint: p.endpoint });
+      expect(second.code).toBe(6);
+      expect(second.stderr).toMatch(/another imds-sniff enforce or rollback \(pid \d+\) is changing options recorded in .*changes\.json; nothing was changed/);
+      await p.setFaults({});
+      expect((await first).code).toBe(0);
+      expect(bed.changes()).toHaveLength(1);
+      expect(existsSync(join(bed.stateDir, 'changes.json.lock'))).toBe(false);
+      expect((await bed.cli(['rollback'])).code).toBe(0);
+    });
+
+    it('rollback --dry-run asks EC2 with DryRun and leaves the change and its record as they are', async () => {
+      v2Only();
+      expect((await bed.cli(['enforce'])).code).toBe(0);
+      const p = await proxy();
+      const dry = await bed.cli(['rollback', '--dry-run', '--format', 'json'], { endpoint: p.endpoint });
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(json(dry)['result']).toBe('dry_run_ok');
+      expect((await p.calls('ModifyInstanceMetadataOptions')).map((c) => [c.dryRun, c.outcome])).toEqual([[true, 'dry-run']]);
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'required' });
+      expect(bed.changes()).toMatchObject([{ action: 'enforce', rolled_back_at: null }]);
+      expect((await bed.cli(['rollback'])).code).toBe(0);
     });
 
     it('--hop-limit N sets N', async () => {
@@ -492,6 +578,55 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       const rb = await bed.cli(['rollback', '--launch-template', templateName, '--region', 'us-east-1', '--format', 'json']);
       expect(rb.code, rb.stderr).toBe(0);
       expect(json(rb)).toMatchObject({ result: 'verified', default_version_after: 1 });
+      expect((await versions()).find((v) => v.DefaultVersion)?.VersionNumber).toBe(1);
+    });
+
+    /** A launch template with one version (IMDSv1 allowed); returns its id and a reader of its versions. */
+    async function template(): Promise<{ lt: string; versions: () => Promise<{ VersionNumber: number; DefaultVersion: boolean }[]> }> {
+      const created = await ec2Call<{ LaunchTemplate: { LaunchTemplateId: string } }>(bed.ec2, 'CreateLaunchTemplate', {
+        LaunchTemplateName: `app-${randomBytes(3).toString('hex')}`,
+        LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.micro' },
+      });
+      const lt = created.LaunchTemplate.LaunchTemplateId;
+      return { lt, versions: async () => (await ec2Call<{ LaunchTemplateVersions: any[] }>(bed.ec2, 'DescribeLaunchTemplateVersions', { LaunchTemplateId: lt })).LaunchTemplateVersions };
+    }
+
+    it('--launch-template: the gate refusing creates no version', async () => {
+      const { lt, versions } = await template();
+      withV1Caller();
+      const r = await bed.cli(['enforce', '--launch-template', lt, '--set-default']);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/not changing launch template lt-\w+: IMDSv1 callers seen: legacy-cron/);
+      expect(await versions()).toHaveLength(1);
+      expect(bed.changes()).toEqual([]);
+    });
+
+    it('--launch-template without --set-default: a new version, the default untouched; rollback has nothing to restore', async () => {
+      const { lt, versions } = await template();
+      v2Only();
+      const r = await bed.cli(['enforce', '--launch-template', lt]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/default +still version 1: add --set-default, or point your Auto Scaling group at version 2/);
+      expect((await versions()).map((v) => [v.VersionNumber, v.DefaultVersion])).toEqual(expect.arrayContaining([[1, true], [2, false]]));
+      const rb = await bed.cli(['rollback', '--launch-template', lt, '--region', 'us-east-1', '--format', 'json']);
+      expect(rb.code, rb.stderr).toBe(0);
+      expect(json(rb)['result']).toBe('already_restored');
+    });
+
+    it('--launch-template rollback refuses when the default was changed since (exit 6); --force sets the recorded one back', async () => {
+      const { lt, versions } = await template();
+      v2Only();
+      expect((await bed.cli(['enforce', '--launch-template', lt, '--set-default'])).code).toBe(0);
+      // Someone else makes a version 3 the default.
+      await ec2Call(bed.ec2, 'CreateLaunchTemplateVersion', { LaunchTemplateId: lt, LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.small' } });
+      await ec2Call(bed.ec2, 'ModifyLaunchTemplate', { LaunchTemplateId: lt, DefaultVersion: '3' });
+      const r = await bed.cli(['rollback', '--launch-template', lt, '--region', 'us-east-1']);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/default version is 3, not 2 as enforce left it/);
+      expect((await versions()).find((v) => v.DefaultVersion)?.VersionNumber).toBe(3);
+      const forced = await bed.cli(['rollback', '--launch-template', lt, '--region', 'us-east-1', '--force']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stderr).toMatch(/warning: --force/);
       expect((await versions()).find((v) => v.DefaultVersion)?.VersionNumber).toBe(1);
     });
   });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { toAwsApiError } from '../../../src/aws/aws-errors.js';
+import { isTransientAwsError, outcomeUnknown, toAwsApiError } from '../../../src/aws/aws-errors.js';
 import { ExitCode } from '../../../src/errors.js';
 
 const ctx = { action: 'ModifyInstanceMetadataOptions', iamActions: ['ec2:DescribeInstances', 'ec2:ModifyInstanceMetadataOptions'], resource: 'i-0123456789abcdef0', region: 'us-east-1' };
-function sdkError(name: string, message: string): Error {
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+function sdkError(name: string, message: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
 }
+const netError = (code: string): Error => Object.assign(new Error(`${code} x`), { code });
 
 describe('toAwsApiError', () => {
   it.each([
@@ -27,5 +28,26 @@ describe('toAwsApiError', () => {
     const error = toAwsApiError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), ctx);
     expect(error.message).toMatch(/cannot reach the AWS endpoint \(ECONNREFUSED\)/);
     expect(error.code).toBe('ERR_AWS_MODIFY_INSTANCE_METADATA_OPTIONS');
+  });
+});
+
+describe('isTransientAwsError / outcomeUnknown', () => {
+  it.each([
+    // error, worth asking again, the change may have happened
+    ['RequestLimitExceeded 503 (as EC2 sends it)', sdkError('RequestLimitExceeded', 'slow down', 503), true, false],
+    ['RequestLimitExceeded 400', sdkError('RequestLimitExceeded', 'slow down', 400), true, false],
+    ['InternalError 500', sdkError('InternalError', 'boom', 500), true, true],
+    ['UnauthorizedOperation 403', sdkError('UnauthorizedOperation', 'no', 403), false, false],
+    ['InvalidParameterValue 400', sdkError('InvalidParameterValue', 'bad', 400), false, false],
+    ['ECONNRESET (sent, no answer)', netError('ECONNRESET'), true, true],
+    ['TimeoutError (sent, no answer)', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), true, true],
+    ['ECONNREFUSED (never sent)', netError('ECONNREFUSED'), true, false],
+    ['no credentials (never sent)', Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' }), false, false],
+  ])('%s', (_n, raw, transient, unknown) => {
+    // Both the SDK error and the AwsApiError made of it answer the same.
+    for (const error of [raw, toAwsApiError(raw, ctx)]) {
+      expect(isTransientAwsError(error)).toBe(transient);
+      expect(outcomeUnknown(error)).toBe(unknown);
+    }
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { controlCredentials, instanceRoleCredentials } from '../../../src/aws/control-credentials.js';
 import { ImdsClient } from '../../../src/aws/imds-client.js';
@@ -54,5 +57,38 @@ describe('control credentials against the mock IMDS on loopback', () => {
     expect(await provider()).toMatchObject({ accessKeyId: 'ASIAROLE000000000000' });
     expect(mock.requests.filter((r) => r.path.includes('security-credentials'))).toHaveLength(2); // role name + document, once
     expect(mock.requests.every((r) => r.userAgent === OWN_USER_AGENT)).toBe(true);
+  });
+
+  it('concurrent callers share one load of the role', async () => {
+    const provider = controlCredentials(client());
+    const all = await Promise.all([provider(), provider(), provider()]);
+    expect(all.map((c) => c.accessKeyId)).toEqual(['ASIAROLE000000000000', 'ASIAROLE000000000000', 'ASIAROLE000000000000']);
+    expect(mock.requests.filter((r) => r.path.includes('security-credentials'))).toHaveLength(2);
+  });
+
+  it('a configured source that fails (an expired SSO session) is reported, not replaced by the instance role', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-creds-'));
+    try {
+      const config = join(dir, 'config');
+      writeFileSync(config, '[profile sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Admin\n');
+      process.env['AWS_CONFIG_FILE'] = config;
+      process.env['AWS_PROFILE'] = 'sso';
+      process.env['HOME'] = dir; // no cached SSO token here
+      await expect(controlCredentials(client())()).rejects.toMatchObject({ name: 'CredentialsProviderError', message: expect.stringMatching(/configured credentials could not be loaded: The SSO session .* is invalid/) });
+      expect(mock.requests).toEqual([]);
+    } finally {
+      process.env['HOME'] = saved['HOME'];
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('AWS_EC2_METADATA_DISABLED=true keeps the instance role out, as it does for the SDK', async () => {
+    process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
+    try {
+      await expect(controlCredentials(client())()).rejects.toMatchObject({ message: expect.stringMatching(/AWS_EC2_METADATA_DISABLED=true rules out the instance profile/) });
+      expect(mock.requests).toEqual([]);
+    } finally {
+      delete process.env['AWS_EC2_METADATA_DISABLED'];
+    }
   });
 });

@@ -15,7 +15,7 @@ function proc(name: string, over: Partial<ObservedProcess> = {}): ObservedProces
 }
 
 function obs(over: Partial<Observation> = {}): Observation {
-  return { source: 'state-file', location: '/var/lib/imds-sniff/state.json', observingSince: iso(NOW - 30 * H), lastUpdate: iso(NOW - 1000), gaps: [], processes: [proc('aws-sdk')], ...over };
+  return { source: 'state-file', location: '/var/lib/imds-sniff/state.json', observingSince: iso(NOW - 30 * H), lastUpdate: iso(NOW - 1000), gaps: [], gapsCompleteSince: null, processes: [proc('aws-sdk')], ...over };
 }
 
 describe('evaluateGate', () => {
@@ -29,6 +29,7 @@ describe('evaluateGate', () => {
     ['observed too briefly', obs({ observingSince: iso(NOW - 3 * H) }), /observed for 3h only, 1d required/],
     ['agent stopped an hour ago', obs({ lastUpdate: iso(NOW - H) }), /has not observed since 2026-11-23T11:00:00.000Z/],
     ['a 2 h stop inside the window', obs({ gaps: [{ from: iso(NOW - 10 * H), to: iso(NOW - 8 * H) }] }), /not observing from .* \(2h\)/],
+    ['the record of stops is incomplete inside the window', obs({ gapsCompleteSince: iso(NOW - 5 * H) }), /record of its own stops goes back to 2026-11-23T07:00:00.000Z only/],
   ])('refuses when %s', (_name, observation, reason) => {
     const gate = evaluateGate(observation, OPTS);
     expect(gate.ok).toBe(false);
@@ -40,7 +41,7 @@ describe('evaluateGate', () => {
       { from: iso(NOW - 5 * H), to: iso(NOW - 5 * H + 90_000) },
       { from: iso(NOW - 29 * H), to: iso(NOW - 26 * H) },
     ];
-    expect(evaluateGate(obs({ gaps }), OPTS)).toMatchObject({ ok: true, longGaps: [] });
+    expect(evaluateGate(obs({ gaps }), OPTS)).toMatchObject({ ok: true, reasons: [] });
   });
 
   it('counts only the part of a gap inside the window', () => {
@@ -79,11 +80,15 @@ describe('verdictOf', () => {
   const gateOk = evaluateGate(obs(), OPTS);
   const gateV1 = evaluateGate(obs({ processes: [proc('legacy', { v1: 1, lastV1Seen: iso(NOW - H) }), proc('cron', { v1: 1, lastV1Seen: iso(NOW - H) })] }), OPTS);
   const gateShort = evaluateGate(obs({ observingSince: iso(NOW - H) }), OPTS);
+  const gateHop = evaluateGate(obs({ processes: [proc('ctr-ab/app', { hopLimitExceeded: 3, lastHopLimitExceeded: iso(NOW - H) })] }), { ...OPTS, hopLimit: 2 });
   it.each([
     ['ready', EC2_DEFAULT_OPTIONS, gateOk, 'ready', true],
     ['v1 callers', EC2_DEFAULT_OPTIONS, gateV1, 'not ready: legacy, cron', false],
     ['too short', EC2_DEFAULT_OPTIONS, gateShort, 'not ready: observed for 1h only, 1d required (--min-observation)', false],
     ['required already', { ...EC2_DEFAULT_OPTIONS, httpTokens: 'required' as const }, gateV1, 'already enforced', true],
+    ['required, containers losing tokens at hop limit 1', { ...EC2_DEFAULT_OPTIONS, httpTokens: 'required' as const }, gateHop, 'already enforced, but container token requests are lost at hop limit 1: ctr-ab/app (imds-sniff enforce raises it to 2)', false],
+    ['required with hop limit 2, same failures before', { ...EC2_DEFAULT_OPTIONS, httpTokens: 'required' as const, hopLimit: 2 }, gateHop, 'already enforced', true],
+    ['endpoint disabled', { ...EC2_DEFAULT_OPTIONS, httpEndpoint: 'disabled' as const }, gateHop, 'already enforced', true],
   ])('%s', (_n, options, gate, text, ready) => {
     expect(verdictOf(options, gate)).toEqual({ text, ready });
   });
@@ -105,6 +110,14 @@ describe('observationFromState', () => {
       ['alpha', 0, null, iso(NOW - H)],
       ['zeta', 2, iso(NOW - H), null],
     ]);
+  });
+  it('a file from before 0.2 (no gaps key) counts as gap-free only from its last write; a trimmed one from gaps_complete_since', () => {
+    const base = { version: 1 as const, observing_since: iso(NOW - 30 * H), updated: iso(NOW - 1000), extra: {}, processes: {} };
+    expect(observationFromState(base, '/s').gapsCompleteSince).toBe(iso(NOW - 1000));
+    expect(observationFromState({ ...base, gaps: [] }, '/s').gapsCompleteSince).toBeNull();
+    expect(observationFromState({ ...base, gaps: [], gaps_complete_since: iso(NOW - 2 * H) }, '/s').gapsCompleteSince).toBe(iso(NOW - 2 * H));
+    expect(evaluateGate(observationFromState(base, '/s'), OPTS).ok).toBe(false);
+    expect(evaluateGate(observationFromState({ ...base, gaps: [], gaps_complete_since: iso(NOW - 25 * H) }, '/s'), OPTS).ok).toBe(true);
   });
   it('no state file: nothing observed', () => {
     expect(evaluateGate(observationFromState(null, '/nope/state.json'), OPTS).reasons[0]).toMatch(/nothing in \/nope\/state.json/);

@@ -35,9 +35,27 @@ describe('StateFile', () => {
       open(t).flush(new Date(t));
       t += 60_000;
     }
-    const gaps = readState(path)?.gaps ?? [];
+    const state = readState(path);
+    const gaps = state?.gaps ?? [];
     expect(gaps).toHaveLength(MAX_RECORDED_GAPS);
     expect(gaps.at(-1)?.to).toBe(new Date(t - 60_000).toISOString());
+    // 104 stops, the four oldest dropped: the record is complete only from the end of the last of them.
+    expect(state?.gaps_complete_since).toBe(new Date(T0 + 4 * 60_000).toISOString());
+    expect(gaps[0]?.from).toBe(new Date(T0 + 4 * 60_000).toISOString());
+  });
+
+  it('a file from before 0.2 (no gaps kept) is complete only from its last write on', () => {
+    writeFileSync(path, JSON.stringify({ version: 1, observing_since: new Date(T0 - 48 * 3_600_000).toISOString(), updated: new Date(T0).toISOString(), processes: {}, extra: {} }));
+    open(T0 + 2_000).flush(new Date(T0 + 3_000));
+    const state = readState(path);
+    expect(state?.gaps).toEqual([]);
+    expect(state?.gaps_complete_since).toBe(new Date(T0).toISOString());
+  });
+
+  it('a complete record has no gaps_complete_since', () => {
+    open(T0).flush(new Date(T0));
+    open(T0 + 3_600_000).flush(new Date(T0 + 3_600_000));
+    expect(readState(path)?.gaps_complete_since).toBeUndefined();
   });
 
   it('keeps the last IMDSv1 call and the last hop-limit failure per process', () => {
