@@ -45,8 +45,8 @@ export function scriptArgument(cmdline: readonly string[]): string | null {
  * Matches processes against the running imds-sniff. Any process can send
  * `User-Agent: imds-sniff-own/1` (a copied script, `curl -A`), so the header alone must
  * not hide a request from the gate: it counts as imds-sniff's only from a process that
- * runs the same executable and, unless that executable is imds-sniff itself (a single
- * executable), the same entry script. Paths are compared as real paths, so the
+ * runs the same entry script (under node, whichever node binary runs it) or, for a
+ * single executable, the same binary. Paths are compared as real paths, so the
  * /usr/local/bin/imds-sniff symlink and `node /opt/…/dist/src/main.js` are one program.
  */
 export class OwnProgram {
@@ -67,12 +67,17 @@ export class OwnProgram {
 
   /** True when `info` runs this program. Unknown attribution (no exe, no command line) never does. */
   runs(info: ProcessInfo): boolean {
-    // A relative exe is an exec file name from the trace (no /proc link): it would resolve against our directory, not the process's.
-    if (info.exe === null || !path.isAbsolute(info.exe)) return false;
-    // The kernel's exe link is already a real path; a binary replaced on disk since (an
-    // upgrade) no longer resolves but still names the same path.
-    if ((this.resolve(info.exe) ?? info.exe) !== this.identity.exe) return false;
-    if (this.identity.script === null) return true;
+    if (this.identity.script === null) {
+      // A single executable: the binary is the program.
+      // A relative exe is an exec file name from the trace (no /proc link): it would resolve against our directory, not the process's.
+      if (info.exe === null || !path.isAbsolute(info.exe)) return false;
+      // The kernel's exe link is already a real path; a binary replaced on disk since (an
+      // upgrade) no longer resolves but still names the same path.
+      return (this.resolve(info.exe) ?? info.exe) === this.identity.exe;
+    }
+    // Under node the entry script is the program, whichever node runs it (the CLI from
+    // another node install than the daemon's is still imds-sniff).
+    if (info.exe === null || !/^node/.test(path.basename(info.exe))) return false;
     const script = info.cmdline === null ? null : scriptArgument(info.cmdline);
     if (script === null) return false;
     // Relative to the process's working directory (`node dist/src/main.js`, `./main.js`).

@@ -94,6 +94,11 @@ function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
+/** How many times the SDK sent the call (it sets this on the error its retries end with). */
+function attempts(error: unknown): number {
+  return (error as { $metadata?: { attempts?: number } })?.$metadata?.attempts ?? 1;
+}
+
 /** Network failures where the request never left this host. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -105,16 +110,19 @@ export function isTransientAwsError(error: unknown): boolean {
 }
 
 /**
- * True when a failed change call may still have been carried out: the request
- * was sent but no answer came (timeout, reset) or the answer was a 5xx.
- * EC2's refusals (IAM, throttling, bad parameter) and connections that
- * never opened are definite: nothing changed.
+ * True when a failed change call may still have been carried out: a request
+ * was sent but no answer came (timeout, reset) or the answer was a 5xx, on
+ * the last attempt or (the error says only how the last one ended) on any
+ * attempt before it. A single refusal (IAM, throttling, bad parameter) and a
+ * connection that never opened, on the only attempt, are definite: nothing changed.
  */
 export function outcomeUnknown(error: unknown): boolean {
   const cause = rootCause(error);
   const code = awsErrorCode(cause);
+  if (attempts(cause) > 1) return true;
+  if (NOT_SENT_CODES.has(code)) return false;
   // EC2 answers throttling with a 503, but it is a refusal: nothing was done.
-  if (NOT_SENT_CODES.has(code) || THROTTLE_CODES.has(code)) return false;
+  if (THROTTLE_CODES.has(code)) return false;
   if (NETWORK_CODES.has(code)) return true;
   // No HTTP status and no network code: it failed before sending (credentials, validation).
   return (httpStatus(cause) ?? 0) >= 500;

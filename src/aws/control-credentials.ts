@@ -1,6 +1,7 @@
 // aws/: AWS credentials for the control commands — the SDK chain, with the instance role read by imds-sniff itself (marked as its own).
 
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { redactCmdline } from '../attribute/redact-cmdline.js';
 import type { ImdsClient } from './imds-client.js';
 
 /** What the SDK clients take as credentials (the shape of @smithy/types' AwsCredentialIdentity). */
@@ -53,6 +54,16 @@ export async function instanceRoleCredentials(imds: ImdsClient): Promise<AwsCred
   };
 }
 
+/**
+ * A credential source's error for the terminal: its first line, without the
+ * command line of a failed credential_process (it may carry secrets) and with
+ * secret-looking values redacted.
+ */
+export function safeMessage(message: string): string {
+  const line = (message.split('\n')[0] ?? '').replace(/(Command failed)\b.*/i, '$1 (the credential_process command is not shown)');
+  return redactCmdline(line.split(' ')).join(' ').slice(0, 300);
+}
+
 /** What the SDK chain throws when no source has credentials (any other failure is a source that is set up but broken). */
 const NONE_FOUND = 'Could not load credentials from any providers';
 
@@ -78,7 +89,7 @@ export function controlCredentials(imds: ImdsClient): AwsCredentialIdentityProvi
       return await chain();
     } catch (error) {
       const message = (error as Error).message;
-      if (message !== NONE_FOUND) throw credentialsError(`the configured credentials could not be loaded: ${message.split('\n')[0]}`);
+      if (message !== NONE_FOUND) throw credentialsError(`the configured credentials could not be loaded: ${safeMessage(message)}`);
       if (imdsDisabled) throw credentialsError('no credentials in the environment or profile, and AWS_EC2_METADATA_DISABLED=true rules out the instance profile');
       return await instanceRoleCredentials(imds);
     } finally {

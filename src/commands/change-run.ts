@@ -2,11 +2,12 @@
 // written before, the call, then (for an instance) wait for `applied`, verify on this host, one audit line.
 
 import { outcomeUnknown } from '../aws/aws-errors.js';
-import { modifyMetadataOptions, waitUntilApplied, type InstanceTarget } from '../aws/instance-metadata-options.js';
+import { describeMetadataOptions, modifyMetadataOptions, waitUntilApplied, type InstanceTarget } from '../aws/instance-metadata-options.js';
 import { verifyOnHost } from '../aws/imds-verify.js';
+import { describeTemplate, type TemplateInfo, type TemplateRef } from '../aws/launch-template.js';
 import { currentActor, type ChangeRecord } from '../control/change-log.js';
-import type { MetadataOptions } from '../control/metadata-options.js';
-import { AwsApiError, type ExitCodeValue } from '../errors.js';
+import { sameOptions, type MetadataOptions } from '../control/metadata-options.js';
+import { AwsApiError, type ExitCodeValue, type ImdsSniffError } from '../errors.js';
 import { AuditLog } from '../sinks/audit-log.js';
 import type { ControlContext } from './control-context.js';
 import { printOutcome, type Report } from './control-report.js';
@@ -70,21 +71,37 @@ export function reportFailure(run: StartedChange, result: string, error: unknown
 }
 
 /**
- * Makes the AWS call of a started change. When it fails, the record says
- * `failed` (EC2 refused it) or `unknown` (no answer: it may have been made, so
- * rollback still finds it), the audit line and report say so, and the error is
- * rethrown.
+ * Updates a record after the change was sent. The change is made (or may be):
+ * a record that cannot be written is a warning, the audit line still tells.
  */
-export async function callChange<T>(run: StartedChange, call: () => Promise<T>): Promise<T> {
+export function updateRecord(run: StartedChange, id: string, patch: Parameters<ControlContext['changeLog']['update']>[1]): void {
+  try {
+    run.ctx.changeLog.update(id, patch);
+  } catch (error) {
+    process.stderr.write(`imds-sniff: warning: the change went ahead, but record ${id} could not be updated with ${JSON.stringify(patch)}: ${(error as Error).message}\n`);
+  }
+}
+
+/**
+ * Makes the AWS call of a started change. When it fails, the record says
+ * `failed` (EC2 refused it) or `unknown` (no clear answer: it may have been
+ * made, so rollback still finds it), the audit line and report say so, and the
+ * error is rethrown. `madeAnyway`, asked before an unknown outcome is
+ * reported, can tell that the change is in place after all: then the call
+ * counts as accepted (null is returned).
+ */
+export async function callChange<T>(run: StartedChange, call: () => Promise<T>, madeAnyway?: () => Promise<boolean>): Promise<T | null> {
   try {
     return await call();
   } catch (error) {
     const unknown = outcomeUnknown(error);
-    run.ctx.changeLog.update(run.record.id, { result: unknown ? 'unknown' : 'failed' });
+    if (unknown && madeAnyway !== undefined && (await madeAnyway().catch(() => false))) return null;
+    updateRecord(run, run.record.id, { result: unknown ? 'unknown' : 'failed' });
     reportFailure(run, unknown ? 'unknown' : 'failed', error);
     if (!unknown) throw error;
+    const hint = (error as ImdsSniffError).hint;
     throw new AwsApiError('ERR_AWS_OUTCOME_UNKNOWN', `${(error as Error).message}; the change may have been made all the same`, {
-      hint: `run imds-sniff status; if it was made, imds-sniff rollback restores what was recorded in ${run.ctx.changeLog.path}`,
+      hint: `${hint === undefined ? '' : `${hint}; `}run imds-sniff status: if it was made, imds-sniff rollback restores what was recorded in ${run.ctx.changeLog.path}`,
       cause: error,
     });
   }
@@ -105,9 +122,11 @@ export interface InstanceChange {
 /** Modifies, waits for `applied`, verifies on this host (when it is the instance), writes the audit line and the report. */
 export async function applyChange(run: StartedChange, change: InstanceChange): Promise<ExitCodeValue> {
   const { ctx, record } = run;
-  await callChange(run, () => modifyMetadataOptions(change.it, change.desired, false));
+  // No clear answer: if the instance reads back as asked, the call got through.
+  const readsAsDesired = async (): Promise<boolean> => sameOptions(await describeMetadataOptions(change.it), change.desired);
+  await callChange(run, () => modifyMetadataOptions(change.it, change.desired, false), readsAsDesired);
   const deadlineMs = Date.now() + change.timeoutMs;
-  ctx.changeLog.update(record.id, { result: 'applied' });
+  updateRecord(run, record.id, { result: 'applied' });
   change.onAccepted?.();
   let waitedMs: number;
   try {
@@ -126,4 +145,14 @@ export async function applyChange(run: StartedChange, change: InstanceChange): P
     text: `${result}; change recorded in ${ctx.changeLog.path}`,
   });
   return applyVerification(verification, change.it.instanceId);
+}
+
+/** Reads a launch template back after its change; a failed read is reported as `verify_failed` before it is rethrown. */
+export async function readBackTemplate(run: StartedChange, ref: TemplateRef): Promise<TemplateInfo> {
+  try {
+    return await describeTemplate(ref);
+  } catch (error) {
+    reportFailure(run, 'verify_failed', error);
+    throw error;
+  }
 }

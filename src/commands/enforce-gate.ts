@@ -38,12 +38,13 @@ const modeOf = (p: GatePlan): GateResult['mode'] => (p.request.disableEndpoint ?
 export async function decideGate(ctx: ControlContext, target: ControlTarget | null, p: GatePlan, current: MetadataOptions): Promise<GateDecision> {
   const nowMs = Date.now();
   const windowStartMs = nowMs - p.minObservationMs;
-  const decided = (observation: Observation | null, gate: GateResult, containerHopFailures: boolean): GateDecision => {
+  const decided = (observation: Observation | null, containerHopFailures: boolean, gateFor: (hopLimit: number) => GateResult): GateDecision => {
     const request = { ...p.request, containerHopFailures };
-    return { observation, gate, request, hop: hopLimitDecision(current, request) };
+    const hop = hopLimitDecision(current, request);
+    return { observation, gate: gateFor(hop.hopLimit), request, hop };
   };
   const refuse = (reason: string): GateDecision =>
-    decided(null, { ok: false, mode: modeOf(p), windowStart: new Date(windowStartMs).toISOString(), reasons: [reason], offenders: [], hopLimitFailures: [] }, false);
+    decided(null, false, () => ({ ok: false, mode: modeOf(p), windowStart: new Date(windowStartMs).toISOString(), reasons: [reason], offenders: [], hopLimitFailures: [] }));
   if (target === null) return refuse('no observation to gate on: run this on an instance launched from the template, or give --instance-id of one');
   let observation: Observation;
   try {
@@ -53,14 +54,9 @@ export async function decideGate(ctx: ControlContext, target: ControlTarget | nu
     return refuse(`the observation could not be read (${(error as Error).message})`);
   }
   const containerHopFailures = hopLimitFailuresSince(observation, windowStartMs).length > 0;
-  const gate = evaluateGate(observation, {
-    nowMs,
-    minObservationMs: p.minObservationMs,
-    maxGapMs: MAX_GAP_MS,
-    mode: modeOf(p),
-    hopLimit: hopLimitDecision(current, { ...p.request, containerHopFailures }).hopLimit,
-  });
-  return decided(observation, gate, containerHopFailures);
+  return decided(observation, containerHopFailures, (hopLimit) =>
+    evaluateGate(observation, { nowMs, minObservationMs: p.minObservationMs, maxGapMs: MAX_GAP_MS, mode: modeOf(p), hopLimit }),
+  );
 }
 
 /**

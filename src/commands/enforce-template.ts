@@ -6,7 +6,7 @@ import { EC2_DEFAULT_OPTIONS } from '../control/metadata-options.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { requireRegion, resolveTarget, type ControlContext } from './control-context.js';
 import { gateJson, gateLines, printOutcome, type Report } from './control-report.js';
-import { callChange, reportFailure, startChange } from './change-run.js';
+import { callChange, readBackTemplate, reportFailure, startChange, updateRecord } from './change-run.js';
 import { applyGate, decideGate, type EnforcePlan } from './enforce-gate.js';
 import type { EnforceFlags } from './enforce.js';
 
@@ -67,14 +67,13 @@ export async function enforceTemplate(ctx: ControlContext, flags: EnforceFlags, 
   const run = startChange(
     ctx,
     { action: 'enforce', target, before: versions(info.defaultVersion, null), after: versions(info.defaultVersion, null), forced, local: false, undoes: null },
-    { gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs },
+    { before: versions(info.defaultVersion, null), gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs },
     report,
   );
   const created = (await callChange(run, () => createHardenedVersion(ref, info, data, description, false))) as number;
   // The default the change leads to is recorded before it is set: if that call's answer is lost, rollback still knows.
   const after = versions(flags.setDefault ? created : info.defaultVersion, created);
-  ctx.changeLog.update(run.record.id, { result: 'applied', after });
-  run.auditBase['before'] = { default_version: info.defaultVersion };
+  updateRecord(run, run.record.id, { result: 'applied', after });
   run.auditBase['after'] = after;
   if (flags.setDefault) {
     try {
@@ -84,7 +83,7 @@ export async function enforceTemplate(ctx: ControlContext, flags: EnforceFlags, 
       throw error;
     }
   }
-  const readBack = await describeTemplate(ref);
+  const readBack = await readBackTemplate(run, ref);
   const ok = !flags.setDefault || (readBack.defaultVersion === created && readBack.defaultTokens === 'required');
   run.audit.write({ ...run.auditBase, result: ok ? 'verified' : 'verify_failed' });
   printOutcome(report, ok ? 'verified' : 'verify_failed', {

@@ -21,22 +21,6 @@ export interface EnforceFlags extends ControlFlags {
   setDefault?: boolean;
 }
 
-export const ENFORCE_HELP = `
-Sets HttpTokens=required (HttpEndpoint stays enabled) with ec2:ModifyInstanceMetadataOptions once the
-agent has observed the instance for --min-observation with no IMDSv1 call; waits until EC2 reports
-the change applied, then checks IMDS on this host: a token-less GET must get 401, an IMDSv2 GET 200.
-The previous options are recorded (<stateDir>/changes.json) for imds-sniff rollback; each change
-is one audit line in the events log.
-Exit codes: 0 done (or nothing to do), 6 the gate refused (nothing changed), 7 applied but not
-verified, 5 AWS error, 2 bad flag.
-
-Examples:
-  imds-sniff enforce --dry-run
-  imds-sniff enforce
-  imds-sniff enforce --min-observation 72h --hop-limit 2
-  imds-sniff enforce --instance-id i-0123456789abcdef0 --region eu-west-1
-  imds-sniff enforce --launch-template lt-0123456789abcdef0 --set-default`;
-
 function parseHopLimit(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < HOP_LIMIT_MIN || n > HOP_LIMIT_MAX) throw new UsageError(`--hop-limit: "${text}" must be an integer ${HOP_LIMIT_MIN}..${HOP_LIMIT_MAX}`);

@@ -7,9 +7,10 @@ import { runDoctor, DOCTOR_HELP } from './doctor.js';
 import { runDemo, DEMO_HELP } from './demo.js';
 import { runDaemon, DAEMON_HELP, type DaemonFlags } from './daemon.js';
 import { runConfigCheck, CONFIG_CHECK_HELP } from './config-check.js';
-import { runStatus, STATUS_HELP, type StatusFlags } from './status.js';
-import { runEnforce, ENFORCE_HELP, type EnforceFlags } from './enforce.js';
-import { runRollback, ROLLBACK_HELP, type RollbackFlags } from './rollback.js';
+import { ENFORCE_HELP, ROLLBACK_HELP, STATUS_HELP } from './control-help.js';
+import type { StatusFlags } from './status.js';
+import type { EnforceFlags } from './enforce.js';
+import type { RollbackFlags } from './rollback.js';
 
 export type Register = (program: Command, setResult: (p: Promise<ExitCodeValue>) => void) => void;
 
@@ -78,7 +79,7 @@ const config: Register = (program, setResult) => {
     .action((flags: { config?: string }) => setResult(runConfigCheck(flags)));
 };
 
-/** The options status, enforce and rollback share: which instance, where AWS and the agent's files are. */
+/** The options status, enforce and rollback share: which instance, where AWS and the agent's files are. Their modules load on use (the EC2 client is large). */
 function controlOptions(command: Command, withAudit: boolean): Command {
   command
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
@@ -96,7 +97,7 @@ const status: Register = (program, setResult) => {
   controlOptions(program.command('status').description("this instance's metadata options, what the agent saw, and whether IMDSv2 can be required"), false)
     .option('--min-observation <time>', 'observation window the verdict needs', '24h')
     .addHelpText('after', STATUS_HELP)
-    .action((flags: StatusFlags) => setResult(runStatus(flags)));
+    .action((flags: StatusFlags) => setResult(import('./status.js').then((m) => m.runStatus(flags))));
 };
 
 const enforce: Register = (program, setResult) => {
@@ -110,7 +111,7 @@ const enforce: Register = (program, setResult) => {
     .option('--launch-template <id>', 'harden this launch template (lt-… or name) instead of the instance: new version with HttpTokens=required')
     .option('--set-default', 'with --launch-template: make the new version the default')
     .addHelpText('after', ENFORCE_HELP)
-    .action((flags: EnforceFlags) => setResult(runEnforce(flags)));
+    .action((flags: EnforceFlags) => setResult(import('./enforce.js').then((m) => m.runEnforce(flags))));
 };
 
 const rollback: Register = (program, setResult) => {
@@ -120,7 +121,7 @@ const rollback: Register = (program, setResult) => {
     .option('--timeout <time>', 'how long to wait for State=applied and for IMDS to answer as expected', '2m')
     .option('--launch-template <id>', 'roll back the last enforce of this launch template')
     .addHelpText('after', ROLLBACK_HELP)
-    .action((flags: RollbackFlags) => setResult(runRollback(flags)));
+    .action((flags: RollbackFlags) => setResult(import('./rollback.js').then((m) => m.runRollback(flags))));
 };
 
 /** Every command, in help order. */

@@ -9,7 +9,7 @@ import { describeChange, sameOptions, settingsOf, type MetadataOptions } from '.
 import { ExitCode, GateRefusedError, UsageError, type ExitCodeValue } from '../errors.js';
 import { controlContext, requireRegion, type ControlContext, type ControlFlags } from './control-context.js';
 import { optionsJson, optionsLine, printOutcome, type Report } from './control-report.js';
-import { applyChange, callChange, holdingChangeLock, startChange } from './change-run.js';
+import { applyChange, callChange, holdingChangeLock, readBackTemplate, startChange, updateRecord } from './change-run.js';
 
 export interface RollbackFlags extends ControlFlags {
   timeout: string;
@@ -17,17 +17,6 @@ export interface RollbackFlags extends ControlFlags {
   dryRun?: boolean;
   launchTemplate?: string;
 }
-
-export const ROLLBACK_HELP = `
-Restores what the last imds-sniff enforce recorded in <stateDir>/changes.json on this host: the
-instance's previous metadata options (then waits for State=applied and checks IMDS here), or the
-launch template's previous default version. Refuses (exit 6) when the instance was changed by
-someone else since; --force restores anyway.
-
-Examples:
-  imds-sniff rollback
-  imds-sniff rollback --instance-id i-0123456789abcdef0 --region eu-west-1
-  imds-sniff rollback --launch-template lt-0123456789abcdef0`;
 
 async function findRecord(ctx: ControlContext, flags: RollbackFlags): Promise<ChangeRecord> {
   let wanted: ChangeTarget | null = null;
@@ -115,7 +104,7 @@ async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, recor
     before: settingsOf(current),
     timeoutMs,
     // EC2 has the old options back once the modify is accepted, whatever the check on this host says.
-    onAccepted: () => ctx.changeLog.update(record.id, { rolled_back_at: run.record.time }),
+    onAccepted: () => updateRecord(run, record.id, { rolled_back_at: run.record.time }),
   });
 }
 
@@ -150,9 +139,9 @@ async function rollbackTemplate(ctx: ControlContext, flags: RollbackFlags, recor
     report,
   );
   await callChange(run, () => setDefaultVersion(ref, t.launch_template_id, before.default_version, false));
-  ctx.changeLog.update(run.record.id, { result: 'applied' });
-  ctx.changeLog.update(record.id, { rolled_back_at: run.record.time });
-  const readBack = await describeTemplate(ref);
+  updateRecord(run, run.record.id, { result: 'applied' });
+  updateRecord(run, record.id, { rolled_back_at: run.record.time });
+  const readBack = await readBackTemplate(run, ref);
   const ok = readBack.defaultVersion === before.default_version;
   run.audit.write({ ...run.auditBase, result: ok ? 'verified' : 'verify_failed' });
   printOutcome(report, ok ? 'verified' : 'verify_failed', {

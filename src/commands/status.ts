@@ -13,16 +13,6 @@ export interface StatusFlags extends ControlFlags {
   minObservation: string;
 }
 
-export const STATUS_HELP = `
-Reads the options with ec2:DescribeInstances and what the agent saw from its state file
-(this instance) or from its CloudWatch metrics (--instance-id of another instance).
-Exit code 0: ready or already enforced; 3: not ready; 2, 5: see README "Exit codes".
-
-Examples:
-  imds-sniff status
-  imds-sniff status --format json
-  imds-sniff status --instance-id i-0123456789abcdef0 --region eu-west-1`;
-
 export async function runStatus(flags: StatusFlags): Promise<ExitCodeValue> {
   const minObservationMs = parseDuration(flags.minObservation, '--min-observation');
   const ctx = await controlContext(flags);

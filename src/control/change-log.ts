@@ -1,12 +1,13 @@
 // control/: the record of every metadata-options change (`<stateDir>/changes.json`): what it was before, who ran it; `rollback` reads it.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { readAncestors } from '../attribute/process-info.js';
 import { redactCmdline } from '../attribute/redact-cmdline.js';
-import { ExitCode, ImdsSniffError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { ChangeLock } from './change-lock.js';
 import type { MetadataOptions } from './metadata-options.js';
 
 /** Who or what ran a change: the user, the parent chain (sshd, ssm-document-worker…), the command. */
@@ -119,7 +120,7 @@ export class ChangeLog {
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-      throw new UsageError(`cannot read ${this.path} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, { hint: 'run as root, or point --state-dir at your own directory', cause });
+      throw new UsageError(`cannot read ${this.path} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, { hint: 'run as root, or point --state-dir at your own directory; nothing was changed', cause });
     }
     try {
       const file = JSON.parse(text) as ChangeFile;
@@ -138,7 +139,7 @@ export class ChangeLog {
     return full;
   }
 
-  /** Updates the record with `id` (e.g. marks it rolled back). */
+  /** Updates the record with `id` (its result, rolled back). */
   update(id: string, patch: Partial<ChangeRecord>): void {
     this.write(this.read().map((r) => (r.id === id ? { ...r, ...patch } : r)));
   }
@@ -156,38 +157,12 @@ export class ChangeLog {
   }
 
   /**
-   * Takes `<path>.lock` for one change: two enforce / rollback runs on the same
-   * state directory (an SSM retry, two operators) would each rewrite the file
-   * and one record would be lost. A lock left by a process that is gone is
-   * taken over. Returns the release function.
+   * Takes `<path>.lock` for one change (see ChangeLock): two enforce / rollback
+   * runs on the same state directory (an SSM retry, two operators) would each
+   * rewrite the file and one record would be lost. Returns the release function.
    */
   lock(): () => void {
-    const lockPath = `${this.path}.lock`;
-    try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o750 });
-    } catch (cause) {
-      this.cannotWrite(lockPath, cause);
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fd = openSync(lockPath, 'wx', 0o640);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return () => rmSync(lockPath, { force: true });
-      } catch (cause) {
-        const code = (cause as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') this.cannotWrite(lockPath, cause);
-        const holder = lockHolder(lockPath);
-        if (holder !== null && attempt === 0 && !isAlive(holder)) {
-          rmSync(lockPath, { force: true });
-          continue;
-        }
-        throw new ImdsSniffError('ERR_CHANGE_IN_PROGRESS', `another imds-sniff enforce or rollback${holder === null ? '' : ` (pid ${holder})`} is changing options recorded in ${this.path}; nothing was changed`, {
-          exitCode: ExitCode.GATE_REFUSED,
-          hint: `wait for it to finish and run this again; if no such process runs, remove ${lockPath}`,
-        });
-      }
-    }
+    return new ChangeLock(`${this.path}.lock`).acquire((path, cause) => this.cannotWrite(path, cause));
   }
 
   private cannotWrite(path: string, cause: unknown): never {
@@ -207,24 +182,5 @@ export class ChangeLog {
     } catch (cause) {
       this.cannotWrite(this.path, cause);
     }
-  }
-}
-
-/** The pid in a lock file, or null when it cannot be read. */
-function lockHolder(lockPath: string): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

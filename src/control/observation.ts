@@ -1,6 +1,6 @@
 // control/: pure: what the agent observed on an instance (from its state file or its CloudWatch metrics), in one shape for the gate.
 
-import type { AgentState, ObservationGap } from '../sinks/state-file.js';
+import { gapsCompleteSince, type AgentState, type ObservationGap } from '../sinks/state-file.js';
 
 /** One calling process (the metrics' Process name) and what it did. */
 export interface ObservedProcess {
@@ -46,9 +46,7 @@ export function observationFromState(state: AgentState | null, location: string)
     lastHopLimitExceeded: t.last_hop_limit_exceeded ?? (t.hop_limit_exceeded > 0 ? t.last_seen : null),
   }));
   processes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  // A file from before 0.2 kept no stops: nothing before its last write is known to be gap-free.
-  const gapsCompleteSince = state.gaps_complete_since ?? (state.gaps === undefined ? state.updated : null);
-  return { source: 'state-file', location, observingSince: state.observing_since, lastUpdate: state.updated, gaps: state.gaps ?? [], gapsCompleteSince, processes };
+  return { source: 'state-file', location, observingSince: state.observing_since, lastUpdate: state.updated, gaps: state.gaps ?? [], gapsCompleteSince: gapsCompleteSince(state), processes };
 }
 
 /** Per-bucket sums read back from CloudWatch for one instance. */

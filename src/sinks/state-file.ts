@@ -76,6 +76,11 @@ export function readState(path: string): AgentState | null {
   return state;
 }
 
+/** From when the file's `gaps` lists every stop; null: since `observing_since`. A file from before 0.2 kept none: since its last write. */
+export function gapsCompleteSince(state: AgentState): string | null {
+  return state.gaps_complete_since ?? (state.gaps === undefined ? state.updated : null);
+}
+
 /**
  * Keeps the totals in memory and writes them atomically (temp file + rename,
  * mode 0640) on `flush()`, which the daemon calls every few seconds and at
@@ -102,8 +107,8 @@ export class StateFile implements Sink {
       warn(`state file ${path} could not be read (${(error as Error).message}); moved to ${aside}, counting from zero`);
     }
     this.state = loaded ?? { version: 1, observing_since: now.toISOString(), updated: now.toISOString(), processes: {}, gaps: [], extra: {} };
-    // A file from before 0.2 kept no stops: what happened before its last write is unknown.
-    if (loaded !== null && loaded.gaps === undefined) this.state.gaps_complete_since = loaded.updated;
+    const complete = loaded === null ? null : gapsCompleteSince(loaded);
+    if (complete !== null) this.state.gaps_complete_since = complete;
     // The time since the last run's final write was not observed: the control gate must know.
     if (loaded !== null && now.getTime() - Date.parse(loaded.updated) >= GAP_RECORD_MIN_MS) {
       const gaps = (this.state.gaps ??= []);

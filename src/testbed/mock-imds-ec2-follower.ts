@@ -48,7 +48,6 @@ const EC2_DEFAULTS = {
   HttpTokens: 'optional',
   HttpEndpoint: 'enabled',
   HttpPutResponseHopLimit: 1,
-  HttpProtocolIpv6: 'disabled',
   InstanceMetadataTags: 'disabled',
 } as const;
 

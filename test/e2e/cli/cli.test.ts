@@ -120,6 +120,15 @@ describe('imds-sniff CLI', () => {
     expectOneLineError(r.stderr, /^imds-sniff: config .*bad\.json: metrics\.sinks is not a setting/);
   });
 
+  it('loads the EC2 client (~100 MB of RSS) only for the control commands, never for a capture', () => {
+    const hook = fileURLToPath(new URL('../../helpers/report-ec2-client-loads.mjs', import.meta.url));
+    const run = (args: string[]): string => spawnSync(process.execPath, ['--import', hook, MAIN, ...args], { encoding: 'utf8', timeout: 30_000 }).stderr;
+    expect(run(['--read', PCAP, '--format', 'json'])).not.toContain('loaded @aws-sdk/client-ec2');
+    expect(run(['daemon', '--help'])).not.toContain('loaded @aws-sdk/client-ec2');
+    // The hook does see it: a control command loads it (and stops at its bad flag before any call).
+    expect(run(['enforce', '--min-observation', 'soon'])).toContain('loaded @aws-sdk/client-ec2');
+  });
+
   it('documents every flag in --help', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);

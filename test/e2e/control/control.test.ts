@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -148,6 +148,15 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(bed.auditLines()).toEqual([]);
     });
 
+    it('an endpoint that ignores DryRun (moto 5.2.1 does, for this call) is reported, not taken for a dry run (exit 5)', async () => {
+      v2Only();
+      const r = await bed.cli(['enforce', '--dry-run']); // straight to moto, no fault proxy
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/ModifyInstanceMetadataOptions on i-\w+: the endpoint ignored DryRun and may have changed it/);
+      expect(r.stderr).toMatch(/hint: check it with imds-sniff status/);
+      expect(bed.changes()).toEqual([]);
+    });
+
     it('waits while EC2 says State=pending, then verifies', async () => {
       const p = await proxy({ pendingDescribes: 3 });
       v2Only();
@@ -196,6 +205,9 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(throttled.code).toBe(5);
       expect(throttled.stderr).toMatch(/ModifyInstanceMetadataOptions on i-\w+ in us-east-1: throttled by AWS \(RequestLimitExceeded\), still after retries/);
       expect(throttled.stderr).toMatch(/hint: run it again in a minute/);
+      // Six attempts: an earlier one may have got through, and the instance was read to see. It had not.
+      expect(bed.changes().at(-1)).toMatchObject({ action: 'enforce', result: 'unknown' });
+      expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
     });
 
     it('UnauthorizedOperation names the IAM actions; nothing changed; the record says failed', async () => {
@@ -312,14 +324,18 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(bed.changes()).toEqual([]);
     });
 
-    it('a change that cannot be recorded is not made: state directory not writable → exit 2, EC2 unchanged, no audit line', async () => {
+    it.each([
+      ['the change record cannot be written', (): string => (mkdirSync(join(bed.stateDir, 'changes.json'), { recursive: true }), bed.eventsFile), /cannot read .*changes\.json/],
+      ['the audit log cannot be written', (): string => (writeFileSync(join(bed.dir, 'not-a-dir'), ''), join(bed.dir, 'not-a-dir', 'events.jsonl')), /cannot append to the audit log .*not-a-dir/],
+    ])('a change is not made when %s: the gate passed, no EC2 call, exit 2', async (_n, breakIt, message) => {
       v2Only();
-      const blocker = join(bed.dir, 'not-a-dir');
-      writeFileSync(blocker, '');
-      const r = await bed.cli(['enforce', '--endpoint-url', bed.moto.endpoint, '--events-file', bed.eventsFile, '--state-dir', join(blocker, 'state')], { withDefaults: false });
+      const eventsFile = breakIt();
+      const p = await proxy();
+      const r = await bed.cli(['enforce', '--endpoint-url', p.endpoint, '--state-dir', bed.stateDir, '--events-file', eventsFile], { withDefaults: false });
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/cannot write the change record .*not-a-dir/);
+      expect(r.stderr).toMatch(message);
       expect(r.stderr).toMatch(/nothing was changed/);
+      expect(await p.calls('ModifyInstanceMetadataOptions')).toEqual([]);
       expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
       expect(bed.auditLines()).toEqual([]);
     });
@@ -330,7 +346,7 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       const r = await bed.cli(['enforce', '--format', 'json'], { endpoint: p.endpoint });
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(/InternalError.*the change may have been made all the same/);
-      expect(r.stderr).toMatch(/hint: run imds-sniff status; if it was made, imds-sniff rollback restores/);
+      expect(r.stderr).toMatch(/hint: run imds-sniff status: if it was made, imds-sniff rollback restores/);
       expect(json(r)).toMatchObject({ result: 'unknown' });
       expect(bed.changes()).toMatchObject([{ action: 'enforce', result: 'unknown', rolled_back_at: null }]);
       expect(bed.auditLines()).toMatchObject([{ action: 'enforce', result: 'unknown' }]);
@@ -340,17 +356,17 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(bed.changes()[0]?.['rolled_back_at']).toEqual(expect.any(String));
     });
 
-    it('keeps waiting through throttled DescribeInstances after the change, then verifies', async () => {
+    it('keeps waiting through throttled DescribeInstances after the change, then verifies', { timeout: 150_000 }, async () => {
       const p = await proxy({ pendingDescribes: 'all' });
       v2Only();
       const running = bed.cli(['enforce', '--format', 'json'], { endpoint: p.endpoint });
       await p.waitForRequests((rs) => rs.some((c) => c.action === 'ModifyInstanceMetadataOptions') && rs.some((c) => c.outcome === 'pending'), 30_000);
-      // More throttled answers than the SDK retries one call (6 attempts): two whole calls fail.
-      await p.setFaults({ fail: [failNext('DescribeInstances', 12, EC2_THROTTLED)] });
+      // As many throttled answers as the SDK tries one call (6 attempts): a whole DescribeInstances fails.
+      await p.setFaults({ fail: [failNext('DescribeInstances', 6, EC2_THROTTLED)] });
       const r = await running;
       expect(r.code, r.stderr).toBe(0);
       expect(json(r)).toMatchObject({ result: 'verified' });
-      expect((await p.calls('DescribeInstances')).filter((c) => c.outcome === 'fault')).toHaveLength(12);
+      expect((await p.calls('DescribeInstances')).filter((c) => c.outcome === 'fault')).toHaveLength(6);
       expect((await bed.cli(['rollback'])).code).toBe(0);
     });
 

@@ -40,9 +40,10 @@ describe('OwnProgram.runs (agent run by node)', () => {
     ['node -p', proc(NODE, ['node', '-p', MAIN]), false],
     ['node with no script', proc(NODE, ['node']), false],
     ['curl', proc('/usr/bin/curl', ['curl', '-A', 'imds-sniff-own/1', MAIN]), false],
-    ['another node binary', proc('/opt/other/node', ['node', MAIN]), false],
+    ['another node binary (nvm, a second install): the script is the program', proc('/opt/other/node', ['node', MAIN]), true],
+    ['not a node binary with our script on its command line', proc('/usr/bin/python3', ['python3', MAIN]), false],
     ['exe known by its symlink (exec filename)', proc('/usr/bin/node', ['node', MAIN]), true],
-    ['a relative exec filename', proc('node', ['node', MAIN]), false],
+    ['a relative exec filename', proc('node', ['node', MAIN]), true],
     ['command line unknown', proc(NODE, null), false],
     ['exe unknown', proc(null, ['node', MAIN]), false],
     ['unknown attribution', unknownProcess(), false],
@@ -50,13 +51,14 @@ describe('OwnProgram.runs (agent run by node)', () => {
     expect(asNode.runs(info)).toBe(expected);
   });
 
-  it("compares a replaced binary's path as the kernel wrote it", () => {
-    const upgraded = new OwnProgram({ exe: '/usr/bin/gone-node', script: MAIN }, resolve);
-    expect(upgraded.runs(proc('/usr/bin/gone-node', ['node', MAIN]))).toBe(true);
-  });
 });
 
 describe('OwnProgram.runs (single-executable agent)', () => {
+  it("compares a replaced binary's path as the kernel wrote it", () => {
+    const upgraded = new OwnProgram({ exe: '/usr/local/bin/gone-sea', script: null }, resolve);
+    expect(upgraded.runs(proc('/usr/local/bin/gone-sea', ['imds-sniff', 'status']))).toBe(true);
+  });
+
   it.each([
     ['the binary itself', proc('/usr/local/bin/imds-sniff-sea', ['imds-sniff', 'status']), true],
     ['the binary, command line unknown', proc('/usr/local/bin/imds-sniff-sea', null), true],

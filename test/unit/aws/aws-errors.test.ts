@@ -43,6 +43,10 @@ describe('isTransientAwsError / outcomeUnknown', () => {
     ['TimeoutError (sent, no answer)', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), true, true],
     ['ECONNREFUSED (never sent)', netError('ECONNREFUSED'), true, false],
     ['no credentials (never sent)', Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' }), false, false],
+    // The error tells how the last attempt ended only: an earlier one may have timed out after EC2 acted.
+    ['RequestLimitExceeded after 6 attempts', Object.assign(sdkError('RequestLimitExceeded', 'slow down', 503), { $metadata: { httpStatusCode: 503, attempts: 6 } }), true, true],
+    ['UnauthorizedOperation after a retried 500', Object.assign(sdkError('UnauthorizedOperation', 'no', 403), { $metadata: { httpStatusCode: 403, attempts: 2 } }), false, true],
+    ['ECONNREFUSED after retries (an earlier attempt may have got through)', Object.assign(netError('ECONNREFUSED'), { $metadata: { attempts: 6 } }), true, true],
   ])('%s', (_n, raw, transient, unknown) => {
     // Both the SDK error and the AwsApiError made of it answer the same.
     for (const error of [raw, toAwsApiError(raw, ctx)]) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { controlCredentials, instanceRoleCredentials } from '../../../src/aws/control-credentials.js';
+import { controlCredentials, instanceRoleCredentials, safeMessage } from '../../../src/aws/control-credentials.js';
 import { ImdsClient } from '../../../src/aws/imds-client.js';
 import { OWN_USER_AGENT } from '../../../src/classify/own-request.js';
 import { MockImdsServer } from '../../../src/testbed/mock-imds.js';
@@ -90,5 +90,13 @@ describe('control credentials against the mock IMDS on loopback', () => {
     } finally {
       delete process.env['AWS_EC2_METADATA_DISABLED'];
     }
+  });
+
+  it.each([
+    ['Command failed: /opt/get-creds --secret-key wJalrXUtnFEMI/K7MDENG\nstderr…', 'Command failed (the credential_process command is not shown)'],
+    ['Profile x: aws_session_token=IQoJb3JpZ2luX2VjEKr is malformed', 'Profile x: aws_session_token=[redacted] is malformed'],
+    ['The SSO session associated with this profile is invalid.', 'The SSO session associated with this profile is invalid.'],
+  ])('a source error is shown without secrets: %j', (message, shown) => {
+    expect(safeMessage(message)).toBe(shown);
   });
 });
