@@ -19,6 +19,14 @@ function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
     .showHelpAfterError('  hint: run imds-sniff --help')
     .helpCommand('help [command]', 'show help for a command');
   for (const register of COMMANDS) register(program, setResult);
+  // A bad flag of a subcommand points at that subcommand's help, where its flags are.
+  const pointAtOwnHelp = (command: Command, path: string): void => {
+    for (const sub of command.commands) {
+      sub.showHelpAfterError(`  hint: run ${path} ${sub.name()} --help`);
+      pointAtOwnHelp(sub, `${path} ${sub.name()}`);
+    }
+  };
+  pointAtOwnHelp(program, 'imds-sniff');
   return program;
 }
 
@@ -56,7 +64,8 @@ async function main(argv: string[]): Promise<ExitCodeValue> {
     result = p;
   });
   try {
-    await program.parseAsync(argv);
+    // --debug may stand anywhere (`imds-sniff status --debug`), not only before the command.
+    await program.parseAsync(debug ? argv.filter((arg, i) => i < 2 || arg !== '--debug') : argv);
     return result === null ? ExitCode.OK : await result;
   } catch (error) {
     if (error instanceof CommanderError) {

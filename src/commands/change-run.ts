@@ -27,26 +27,25 @@ export interface StartedChange {
 }
 
 /**
- * Runs `change` holding the state directory's change lock (see ChangeLog.lock),
- * so that two runs cannot both read and rewrite the record. A dry run writes
- * nothing and takes no lock.
+ * Runs a command that may change something, and releases the change lock it
+ * took (ControlContext.lockChanges, before its first write), however it ends.
  */
-export async function holdingChangeLock<T>(ctx: ControlContext, dryRun: boolean, change: () => Promise<T>): Promise<T> {
-  const release = dryRun ? () => undefined : ctx.changeLog.lock();
+export async function holdingChangeLock<T>(ctx: ControlContext, command: () => Promise<T>): Promise<T> {
   try {
-    return await change();
+    return await command();
   } finally {
-    release();
+    ctx.releaseChanges();
   }
 }
 
 /**
- * Checks that the audit log can be written, then writes the record
+ * Takes the change lock, checks that the audit log can be written, then writes the record
  * (`requested`). Nothing in AWS may change before this returns: a change that
  * could not be recorded could not be rolled back. `audit` holds the fields of
  * the audit line besides the common ones (before, after, gate…).
  */
 export function startChange(ctx: ControlContext, change: NewChange, audit: Record<string, unknown>, report: Report): StartedChange {
+  ctx.lockChanges();
   const log = new AuditLog(ctx.config.logs.eventsFile);
   log.check();
   const record = ctx.changeLog.append({ ...change, time: new Date().toISOString(), result: 'requested', by: currentActor(), rolled_back_at: null });

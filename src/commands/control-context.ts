@@ -46,6 +46,13 @@ export interface ControlContext {
   /** The SDK chain, with the instance role read by imds-sniff itself (its IMDS calls marked as its own). */
   credentials: AwsCredentialIdentityProvider;
   ec2(region: string): EC2Client;
+  /**
+   * Takes the state directory's change lock (ChangeLog.lock) if not held yet:
+   * called before the first write, so a command that refuses or only reads
+   * creates nothing. Released by holdingChangeLock.
+   */
+  lockChanges(): void;
+  releaseChanges(): void;
 }
 
 /** Reads flags, config and (IMDSv2) this host's identity. Throws UsageError on bad flags. */
@@ -62,12 +69,14 @@ export async function controlContext(flags: ControlFlags): Promise<ControlContex
   const region = flags.region ?? identity.region ?? config.identity.region ?? config.metrics.region;
   const clients = new Map<string, EC2Client>();
   const endpointUrl = flags.endpointUrl ?? null;
+  const changeLog = new ChangeLog(join(config.stateDir, 'changes.json'));
+  let release: (() => void) | null = null;
   return {
     config,
     selfInstanceId: identity.instanceId,
     selfNote: identity.onEc2 ? '' : identity.note,
     region,
-    changeLog: new ChangeLog(join(config.stateDir, 'changes.json')),
+    changeLog,
     statePath: join(config.stateDir, 'state.json'),
     endpointUrl,
     credentials,
@@ -75,6 +84,13 @@ export async function controlContext(flags: ControlFlags): Promise<ControlContex
       let client = clients.get(r);
       if (client === undefined) clients.set(r, (client = createEc2Client(r, endpointUrl, credentials)));
       return client;
+    },
+    lockChanges(): void {
+      release ??= changeLog.lock();
+    },
+    releaseChanges(): void {
+      release?.();
+      release = null;
     },
   };
 }

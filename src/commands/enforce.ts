@@ -81,6 +81,8 @@ async function enforceInstance(ctx: ControlContext, flags: EnforceFlags, p: Enfo
   const forced = applyGate(decision.gate, p.force, `instance ${target.instanceId}`, report);
   report.json['forced'] = forced;
 
+  // From here on one run at a time: a second enforce that passed its gate meanwhile sees this one's change.
+  ctx.lockChanges();
   const again = await describeMetadataOptions(it);
   if (!sameOptions(again, current)) {
     throw new AwsApiError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} changed while the gate was read (now ${optionsLine(again)}); nothing was changed`, { hint: 'run imds-sniff enforce again' });
@@ -97,5 +99,5 @@ async function enforceInstance(ctx: ControlContext, flags: EnforceFlags, p: Enfo
 export async function runEnforce(flags: EnforceFlags): Promise<ExitCodeValue> {
   const p = plan(flags);
   const ctx = await controlContext(flags);
-  return holdingChangeLock(ctx, p.dryRun, () => (flags.launchTemplate === undefined ? enforceInstance(ctx, flags, p) : enforceTemplate(ctx, flags, p, flags.launchTemplate)));
+  return holdingChangeLock(ctx, () => (flags.launchTemplate === undefined ? enforceInstance(ctx, flags, p) : enforceTemplate(ctx, flags, p, flags.launchTemplate)));
 }

@@ -44,10 +44,19 @@ async function findRecord(ctx: ControlContext, flags: RollbackFlags): Promise<Ch
 export async function runRollback(flags: RollbackFlags): Promise<ExitCodeValue> {
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
   const ctx = await controlContext(flags);
-  return holdingChangeLock(ctx, flags.dryRun === true, async () => {
+  return holdingChangeLock(ctx, async () => {
     const record = await findRecord(ctx, flags);
     return record.target.kind === 'instance' ? rollbackInstance(ctx, flags, record, timeoutMs) : rollbackTemplate(ctx, flags, record);
   });
+}
+
+/** Takes the change lock before the first write, and checks that no other run closed the record since it was found. */
+function lockRecord(ctx: ControlContext, record: ChangeRecord): void {
+  ctx.lockChanges();
+  const now = ctx.changeLog.read().find((r) => r.id === record.id);
+  if (now === undefined || now.rolled_back_at !== null) {
+    throw new UsageError(`nothing to roll back: enforce ${record.id} was rolled back by another run meanwhile (see ${ctx.changeLog.path})`);
+  }
 }
 
 /** Refuses (exit 6, report printed) to undo a change that someone else changed since; with --force, warns. Returns whether forced. */
@@ -80,7 +89,10 @@ async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, recor
     ],
   };
   if (sameOptions(current, before)) {
-    if (!flags.dryRun) ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
+    if (!flags.dryRun) {
+      lockRecord(ctx, record);
+      ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
+    }
     printOutcome(report, 'already_restored', { text: 'already has the recorded options: nothing to change' });
     return ExitCode.OK;
   }
@@ -92,6 +104,7 @@ async function rollbackInstance(ctx: ControlContext, flags: RollbackFlags, recor
     printOutcome(report, 'dry_run_ok', { text: 'dry run: EC2 would accept the change with these credentials; nothing was changed' });
     return ExitCode.OK;
   }
+  lockRecord(ctx, record);
   const run = startChange(
     ctx,
     { action: 'rollback', target: record.target, before: settingsOf(current), after: before, forced, local, undoes: record.id },
@@ -120,7 +133,10 @@ async function rollbackTemplate(ctx: ControlContext, flags: RollbackFlags, recor
     lines: [`template      ${t.launch_template_id} (${t.region}), default version now ${info.defaultVersion}`, `undoes        enforce ${record.id} of ${record.time}: created version ${after.created_version ?? '-'}`],
   };
   if (info.defaultVersion === before.default_version) {
-    if (!flags.dryRun) ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
+    if (!flags.dryRun) {
+      lockRecord(ctx, record);
+      ctx.changeLog.update(record.id, { rolled_back_at: new Date().toISOString() });
+    }
     printOutcome(report, 'already_restored', { text: `the default is version ${before.default_version} as before: nothing to change (version ${after.created_version ?? '-'} stays, unused)` });
     return ExitCode.OK;
   }
@@ -132,6 +148,7 @@ async function rollbackTemplate(ctx: ControlContext, flags: RollbackFlags, recor
     printOutcome(report, 'dry_run_ok', { text: 'dry run: EC2 would accept the change; nothing was changed' });
     return ExitCode.OK;
   }
+  lockRecord(ctx, record);
   const run = startChange(
     ctx,
     { action: 'rollback', target: t, before: { default_version: info.defaultVersion, created_version: null }, after: { default_version: before.default_version, created_version: null }, forced, local: false, undoes: record.id },

@@ -62,8 +62,35 @@ export function loadConfig(path: string | undefined, overrides: ConfigOverrides 
   const file = path ?? DEFAULT_CONFIG_PATH;
   const json = readJson(file, path !== undefined);
   if (json !== null) withPrefix(`config ${file}: `, () => validateConfig(json));
-  withPrefix('flag: ', () => validateConfig(overrides));
+  try {
+    validateConfig(overrides);
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(nameTheFlag(error.message), { hint: error.hint, cause: error });
+    throw error;
+  }
   return { config: validateConfig(merge(json ?? {}, overrides)), source: json === null ? null : file };
+}
+
+/** The flag that sets each config field (overridesFromFlags), for errors about a flag's value. */
+const FLAG_OF_FIELD: Record<string, string> = {
+  interface: '--interface',
+  attribution: '--attribution',
+  stateDir: '--state-dir',
+  'logs.eventsFile': '--events-file',
+  'logs.logV2': '--log-v2',
+  'metrics.sink': '--metrics-sink',
+  'metrics.namespace': '--namespace',
+  'metrics.interval': '--interval',
+  'metrics.endpointUrl': '--endpoint-url / --cloudwatch-endpoint-url',
+  'identity.region': '--region',
+  'identity.instanceId': '--instance-id',
+};
+
+/** `identity.region must be …` → `--region (identity.region) must be …`: the operator typed the flag, not the field. */
+function nameTheFlag(message: string): string {
+  const field = /^[A-Za-z.]+/.exec(message)?.[0] ?? '';
+  const flag = FLAG_OF_FIELD[field];
+  return flag === undefined ? `flag: ${message}` : `${flag} (${field})${message.slice(field.length)}`;
 }
 
 /** Command-line flags that set config fields (`--events-file none` means no events file). */

@@ -129,6 +129,23 @@ describe('imds-sniff CLI', () => {
     expect(run(['enforce', '--min-observation', 'soon'])).toContain('loaded @aws-sdk/client-ec2');
   });
 
+  it("points a subcommand's bad flag at that subcommand's help", () => {
+    const r = cli(['status', '--format', 'xml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/argument 'xml' is invalid/);
+    expect(r.stderr).toMatch(/hint: run imds-sniff status --help/);
+    expect(cli(['config', 'check', '--bogus']).stderr).toMatch(/hint: run imds-sniff config check --help/);
+  });
+
+  it('takes --debug after the command too, and then shows the stack', () => {
+    for (const args of [['--debug', 'config', 'check', '--config', '/nonexistent/c.json'], ['config', 'check', '--config', '/nonexistent/c.json', '--debug']]) {
+      const r = cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^imds-sniff: config \/nonexistent\/c\.json/);
+      expect(r.stderr).toMatch(/\n\s+at /);
+    }
+  });
+
   it('documents every flag in --help', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);

@@ -320,6 +320,7 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(r.code).toBe(6);
       expect(r.stdout).toMatch(reason);
       expect(r.stderr).toMatch(/nothing was changed/);
+      expect(r.stderr).toMatch(/hint: let imds-sniff daemon observe for the whole window first/);
       expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
       expect(bed.changes()).toEqual([]);
     });
@@ -375,8 +376,11 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       v2Only();
       const first = bed.cli(['enforce', '--timeout', '60s'], { endpoint: p.endpoint });
       await p.waitForRequests((rs) => rs.some((c) => c.action === 'ModifyInstanceMetadataOptions'), 30_000);
-      const second = await bed.cli(['enforce'], { endpoint: p.endpoint });
+      // Asks for more than the first one set (else it would find the instance already enforced), and rollback too.
+      const second = await bed.cli(['enforce', '--hop-limit', '3'], { endpoint: p.endpoint });
       expect(second.code).toBe(6);
+      const rollback = await bed.cli(['rollback'], { endpoint: p.endpoint });
+      expect([rollback.code, rollback.stderr]).toEqual([6, expect.stringMatching(/another imds-sniff enforce or rollback \(pid \d+\)/)]);
       expect(second.stderr).toMatch(/another imds-sniff enforce or rollback \(pid \d+\) is changing options recorded in .*changes\.json; nothing was changed/);
       await p.setFaults({});
       expect((await first).code).toBe(0);
@@ -479,14 +483,25 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
     it.each([
       [['enforce', '--hop-limit', '0'], /--hop-limit: "0" must be an integer 1..64/],
       [['enforce', '--min-observation', 'soon'], /--min-observation: "soon" is not a duration/],
-      [['status', '--instance-id', 'i-xyz'], /flag: identity.instanceId must be an instance id such as "i-0123456789abcdef0"/],
+      [['status', '--instance-id', 'i-xyz'], /^imds-sniff: --instance-id \(identity\.instanceId\) must be an instance id such as "i-0123456789abcdef0"/],
       [['enforce', '--set-default'], /--set-default needs --launch-template/],
-      [['enforce', '--region', 'Mars'], /flag: identity.region must be a region such as "us-east-1"/],
+      [['enforce', '--region', 'Mars'], /^imds-sniff: --region \(identity\.region\) must be a region such as "us-east-1"/],
     ])('%j → exit 2', async (args, message) => {
       const r = await bed.cli(args);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('a refused enforce and a rollback with nothing recorded create nothing (not even the state directory)', async () => {
+      const fresh = join(bed.dir, 'never-used');
+      const flags = ['--endpoint-url', bed.moto.endpoint, '--state-dir', fresh, '--events-file', join(fresh, 'events.jsonl')];
+      const refused = await bed.cli(['enforce', ...flags], { withDefaults: false });
+      expect(refused.code).toBe(6);
+      expect(refused.stderr).toMatch(/the agent has not observed this instance/);
+      const nothing = await bed.cli(['rollback', ...flags], { withDefaults: false });
+      expect(nothing.code).toBe(2);
+      expect(existsSync(fresh)).toBe(false);
     });
 
     it('off EC2 (no IMDS) without --instance-id: says which flags to give', async () => {

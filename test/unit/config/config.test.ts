@@ -86,6 +86,6 @@ describe('loadConfig', () => {
   });
 
   it('names a bad flag value as a flag', () => {
-    expect(() => loadConfig(file('empty.json', '{}'), { metrics: { endpointUrl: 'ftp://x' } })).toThrowError(/^flag: metrics\.endpointUrl must be an http\(s\) URL/);
+    expect(() => loadConfig(file('empty.json', '{}'), { metrics: { endpointUrl: 'ftp://x' } })).toThrowError(/^--endpoint-url \/ --cloudwatch-endpoint-url \(metrics\.endpointUrl\) must be an http\(s\) URL/);
   });
 });
