@@ -8,13 +8,11 @@ import type { ProcessInfo } from './types.js';
 /** Real path of a file, or null when it cannot be resolved (gone, or absent from this mount namespace). */
 export type PathResolver = (file: string) => string | null;
 
-/** What "the imds-sniff program" is on this host, taken from the running agent. */
-export interface OwnProgramIdentity {
-  /** Real path of the executable (process.execPath): node, or a single-executable imds-sniff. */
-  exe: string;
-  /** Real path of the entry script (process.argv[1]); null when the executable itself is imds-sniff. */
-  script: string | null;
-}
+/**
+ * What "the imds-sniff program" is on this host, taken from the running agent: the real
+ * path of its entry script under node, or of the binary when it is a single executable.
+ */
+export type OwnProgramIdentity = { script: string } | { executable: string };
 
 /**
  * node options whose value is the next argument (`-r hook.js`, `--import x`). Any other
@@ -45,9 +43,9 @@ export function scriptArgument(cmdline: readonly string[]): string | null {
  * Matches processes against the running imds-sniff. Any process can send
  * `User-Agent: imds-sniff-own/1` (a copied script, `curl -A`), so the header alone must
  * not hide a request from the gate: it counts as imds-sniff's only from a process that
- * runs the same entry script (under node, whichever node binary runs it) or, for a
- * single executable, the same binary. Paths are compared as real paths, so the
- * /usr/local/bin/imds-sniff symlink and `node /opt/…/dist/src/main.js` are one program.
+ * runs the same entry script under node or, for a single executable, the same binary.
+ * Paths are compared as real paths, so the /usr/local/bin/imds-sniff symlink and
+ * `node /opt/…/dist/src/main.js` are one program.
  */
 export class OwnProgram {
   constructor(
@@ -55,34 +53,29 @@ export class OwnProgram {
     private readonly resolve: PathResolver = realPathOrNull,
   ) {}
 
-  /** The running process's identity, or null when its entry script cannot be resolved (then nothing matches). */
+  /** The running process's identity, or null when it cannot be resolved (then nothing matches). */
   static current(resolve: PathResolver = realPathOrNull): OwnProgram | null {
-    const exe = resolve(process.execPath);
-    if (exe === null) return null;
-    if (isSingleExecutable()) return new OwnProgram({ exe, script: null }, resolve);
-    const entry = process.argv[1];
-    const script = entry === undefined ? null : resolve(entry);
-    return script === null ? null : new OwnProgram({ exe, script }, resolve);
+    const file = isSingleExecutable() ? process.execPath : process.argv[1];
+    const real = file === undefined ? null : resolve(file);
+    if (real === null) return null;
+    return new OwnProgram(isSingleExecutable() ? { executable: real } : { script: real }, resolve);
   }
 
   /** True when `info` runs this program. Unknown attribution (no exe, no command line) never does. */
   runs(info: ProcessInfo): boolean {
-    if (this.identity.script === null) {
-      // A single executable: the binary is the program.
-      // A relative exe is an exec file name from the trace (no /proc link): it would resolve against our directory, not the process's.
-      if (info.exe === null || !path.isAbsolute(info.exe)) return false;
+    // A relative exe is an exec file name from the trace (no /proc link): it cannot be resolved here.
+    if (info.exe === null || !path.isAbsolute(info.exe)) return false;
+    if ('executable' in this.identity) {
       // The kernel's exe link is already a real path; a binary replaced on disk since (an
       // upgrade) no longer resolves but still names the same path.
-      return (this.resolve(info.exe) ?? info.exe) === this.identity.exe;
+      return (this.resolve(info.exe) ?? info.exe) === this.identity.executable;
     }
     // Under node the entry script is the program, whichever node runs it (the CLI from
-    // another node install than the daemon's is still imds-sniff).
-    if (info.exe === null || !/^node/.test(path.basename(info.exe))) return false;
+    // another node install than the daemon's is still imds-sniff). A relative script
+    // (`node dist/src/main.js` from the checkout) is not resolved: counted, the safe side.
+    if (!/^node/.test(path.basename(info.exe))) return false;
     const script = info.cmdline === null ? null : scriptArgument(info.cmdline);
-    if (script === null) return false;
-    // Relative to the process's working directory (`node dist/src/main.js`, `./main.js`).
-    const absolute = path.isAbsolute(script) ? script : info.cwd === null ? null : path.resolve(info.cwd, script);
-    return absolute !== null && this.resolve(absolute) === this.identity.script;
+    return script !== null && path.isAbsolute(script) && this.resolve(script) === this.identity.script;
   }
 }
 

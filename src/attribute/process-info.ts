@@ -82,8 +82,6 @@ export interface ProcessSnapshot {
 export interface VolatileProcFiles {
   exe: string | null;
   cmdline: string | null;
-  /** Target of the cwd link. */
-  cwd: string | null;
   netns: string | null;
   cgroup: string | null;
   /** Raw /proc/<pid>/status (it outlives the others, but not the reaping: kept for uid). */
@@ -91,7 +89,7 @@ export interface VolatileProcFiles {
 }
 
 /**
- * Reads exe, cmdline, cwd, ns/net and cgroup of `pid` synchronously, back to back. A client that
+ * Reads exe, cmdline, ns/net and cgroup of `pid` synchronously, back to back. A client that
  * lives ~20 ms exits a few ms after its SYN; queueing these reads on the libuv pool (or
  * behind the rest of a snapshot) measurably lost that race, sync reads of these tiny
  * in-memory files cost tens of microseconds.
@@ -100,7 +98,6 @@ export function captureVolatile(pid: number, opts: ProcOptions = {}): VolatilePr
   return {
     exe: readLinkSync(procPath(opts, pid, 'exe')),
     cmdline: readTextSync(procPath(opts, pid, 'cmdline')),
-    cwd: readLinkSync(procPath(opts, pid, 'cwd')),
     netns: readLinkSync(procPath(opts, pid, 'ns', 'net')),
     cgroup: readTextSync(procPath(opts, pid, 'cgroup')),
     status: readTextSync(procPath(opts, pid, 'status')),
@@ -141,7 +138,6 @@ export async function readProcessSnapshot(
     comm: stat.comm,
     exe: volatile.exe === null ? null : stripDeleted(volatile.exe),
     cmdline: volatile.cmdline === null ? null : parseCmdline(volatile.cmdline),
-    cwd: volatile.cwd === null ? null : stripDeleted(volatile.cwd),
     uid,
     user,
     ancestors,

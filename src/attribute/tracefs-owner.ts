@@ -258,7 +258,6 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       comm: execComm ?? record.comm,
       exe: v.exe !== null ? stripDeleted(v.exe) : (exec ?? null),
       cmdline: v.cmdline === null ? null : parseCmdline(v.cmdline),
-      cwd: v.cwd === null ? null : stripDeleted(v.cwd),
       uid: status?.uid ?? null,
       user: status?.uid == null ? null : await users.name(status.uid),
       netns: v.netns === null ? null : parseNsLink(v.netns),

@@ -26,8 +26,6 @@ export interface ProcessInfo {
   exe: string | null;
   /** argv as read, not redacted: redaction happens where events are built. */
   cmdline: string[] | null;
-  /** Working directory at capture (/proc/<pid>/cwd): resolves a relative script on cmdline. Not reported. */
-  cwd: string | null;
   uid: number | null;
   user: string | null;
   /** Parent, grandparent … up to pid 1. */
@@ -74,7 +72,6 @@ export function unknownProcess(): ProcessInfo {
     comm: null,
     exe: null,
     cmdline: null,
-    cwd: null,
     uid: null,
     user: null,
     ancestors: [],

@@ -1,8 +1,8 @@
 // aws/: reads and changes one instance's metadata options (DescribeInstances, ModifyInstanceMetadataOptions) and waits for them to apply.
 
-import { DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand, type EC2Client, type InstanceMetadataOptionsResponse } from '@aws-sdk/client-ec2';
 import { AwsApiError } from '../errors.js';
-import { describeOptions, metadataOptionsFromEc2, sameOptions, type InstanceMetadataOptions, type MetadataOptions } from '../control/metadata-options.js';
+import { describeOptions, EC2_DEFAULT_OPTIONS, sameOptions, type InstanceMetadataOptions, type MetadataOptions } from '../control/metadata-options.js';
 import { awsCall, dryRunIgnored, isDryRunSuccess, isTransientAwsError, toAwsApiError } from './aws-errors.js';
 
 /** The IAM actions the control commands need on an instance. */
@@ -13,6 +13,19 @@ export interface InstanceTarget {
   client: EC2Client;
   instanceId: string;
   region: string;
+}
+
+/** EC2's answer as options: a field left out (emulators drop them) means EC2's default. */
+function metadataOptionsFromEc2(raw: InstanceMetadataOptionsResponse | undefined): InstanceMetadataOptions {
+  const d = EC2_DEFAULT_OPTIONS;
+  return {
+    state: raw?.State ?? 'applied',
+    httpTokens: raw?.HttpTokens === 'required' ? 'required' : d.httpTokens,
+    httpEndpoint: raw?.HttpEndpoint === 'disabled' ? 'disabled' : d.httpEndpoint,
+    hopLimit: raw?.HttpPutResponseHopLimit ?? d.hopLimit,
+    httpProtocolIpv6: raw?.HttpProtocolIpv6 === 'enabled' ? 'enabled' : d.httpProtocolIpv6,
+    instanceMetadataTags: raw?.InstanceMetadataTags === 'enabled' ? 'enabled' : d.instanceMetadataTags,
+  };
 }
 
 /** The instance's metadata options now. Throws AwsApiError (not found, IAM, credentials, throttled). */
@@ -50,11 +63,6 @@ export async function modifyMetadataOptions(target: InstanceTarget, options: Met
   if (dryRun) throw dryRunIgnored('ModifyInstanceMetadataOptions', target.instanceId);
 }
 
-/** How waiting for a change to apply went. */
-export interface WaitResult {
-  waitedMs: number;
-}
-
 /** Polls start at this interval and grow by half each time up to the cap: a fleet-wide run stays under EC2's rate limits. */
 const POLL_FIRST_MS = 1_000;
 const POLL_MAX_MS = 5_000;
@@ -65,16 +73,15 @@ const POLL_MAX_MS = 5_000;
  * eventually consistent), and so do reads that fail on throttling or the network
  * (EC2 accepted the change; a busy API does not undo it). Throws when they read
  * back as neither (someone else changed the instance meanwhile), on a
- * permanent error, or when still pending at `deadlineMs`.
+ * permanent error, or when still pending at `deadlineMs`. Resolves with the milliseconds waited.
  */
 export async function waitUntilApplied(
   target: InstanceTarget,
   expected: MetadataOptions,
   before: MetadataOptions,
   deadlineMs: number,
-): Promise<WaitResult> {
-  const now = Date.now;
-  const started = now();
+): Promise<number> {
+  const started = Date.now();
   let pollMs = POLL_FIRST_MS;
   for (;;) {
     let state: string;
@@ -86,15 +93,15 @@ export async function waitUntilApplied(
           hint: 'find who (CloudTrail ModifyInstanceMetadataOptions), then run imds-sniff status and decide again',
         });
       }
-      if (options.state === 'applied' && !stale) return { waitedMs: now() - started };
+      if (options.state === 'applied' && !stale) return Date.now() - started;
       state = stale ? 'not visible' : options.state;
     } catch (error) {
       if (!isTransientAwsError(error)) throw error;
       state = `unreadable (${(error as Error).message})`;
     }
-    const left = deadlineMs - now();
+    const left = deadlineMs - Date.now();
     if (left <= 0) {
-      throw new AwsApiError('ERR_NOT_APPLIED', `instance ${target.instanceId}: the change is still ${state} after ${Math.round((now() - started) / 1000)} s`, {
+      throw new AwsApiError('ERR_NOT_APPLIED', `instance ${target.instanceId}: the change is still ${state} after ${Math.round((Date.now() - started) / 1000)} s`, {
         hint: 'EC2 accepted it; check again with imds-sniff status, or wait longer with --timeout',
       });
     }

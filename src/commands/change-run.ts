@@ -73,7 +73,7 @@ export function reportFailure(run: StartedChange, result: string, error: unknown
  * Updates a record after the change was sent. The change is made (or may be):
  * a record that cannot be written is a warning, the audit line still tells.
  */
-export function updateRecord(run: StartedChange, id: string, patch: Parameters<ControlContext['changeLog']['update']>[1]): void {
+export function updateRecord(run: StartedChange, id: string, patch: Partial<ChangeRecord>): void {
   try {
     run.ctx.changeLog.update(id, patch);
   } catch (error) {
@@ -86,15 +86,16 @@ export function updateRecord(run: StartedChange, id: string, patch: Parameters<C
  * `failed` (EC2 refused it) or `unknown` (no clear answer: it may have been
  * made, so rollback still finds it), the audit line and report say so, and the
  * error is rethrown. `madeAnyway`, asked before an unknown outcome is
- * reported, can tell that the change is in place after all: then the call
- * counts as accepted (null is returned).
+ * reported, can find the change in place after all: what it returns then
+ * (anything but `false`) stands for the call's answer.
  */
-export async function callChange<T>(run: StartedChange, call: () => Promise<T>, madeAnyway?: () => Promise<boolean>): Promise<T | null> {
+export async function callChange<T>(run: StartedChange, call: () => Promise<T>, madeAnyway?: () => Promise<T | false>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     const unknown = outcomeUnknown(error);
-    if (unknown && madeAnyway !== undefined && (await madeAnyway().catch(() => false))) return null;
+    const found = unknown && madeAnyway !== undefined ? await madeAnyway().catch(() => false as const) : false;
+    if (found !== false) return found;
     updateRecord(run, run.record.id, { result: unknown ? 'unknown' : 'failed' });
     reportFailure(run, unknown ? 'unknown' : 'failed', error);
     if (!unknown) throw error;
@@ -122,14 +123,14 @@ export interface InstanceChange {
 export async function applyChange(run: StartedChange, change: InstanceChange): Promise<ExitCodeValue> {
   const { ctx, record } = run;
   // No clear answer: if the instance reads back as asked, the call got through.
-  const readsAsDesired = async (): Promise<boolean> => sameOptions(await describeMetadataOptions(change.it), change.desired);
+  const readsAsDesired = async (): Promise<void | false> => (sameOptions(await describeMetadataOptions(change.it), change.desired) ? undefined : false);
   await callChange(run, () => modifyMetadataOptions(change.it, change.desired, false), readsAsDesired);
   const deadlineMs = Date.now() + change.timeoutMs;
   updateRecord(run, record.id, { result: 'applied' });
   change.onAccepted?.();
   let waitedMs: number;
   try {
-    waitedMs = (await waitUntilApplied(change.it, change.desired, change.before, deadlineMs)).waitedMs;
+    waitedMs = await waitUntilApplied(change.it, change.desired, change.before, deadlineMs);
   } catch (error) {
     reportFailure(run, (error as AwsApiError).code === 'ERR_CHANGED_MEANWHILE' ? 'changed_meanwhile' : 'not_applied', error);
     throw error;

@@ -23,29 +23,6 @@ export const EC2_DEFAULT_OPTIONS: Readonly<MetadataOptions> = Object.freeze({
   instanceMetadataTags: 'disabled',
 });
 
-/** MetadataOptions as DescribeInstances returns them (the SDK's InstanceMetadataOptionsResponse fits). */
-export interface Ec2MetadataOptions {
-  State?: string;
-  HttpTokens?: string;
-  HttpEndpoint?: string;
-  HttpPutResponseHopLimit?: number;
-  HttpProtocolIpv6?: string;
-  InstanceMetadataTags?: string;
-}
-
-/** EC2's answer as options: a field left out (emulators drop them) means EC2's default. */
-export function metadataOptionsFromEc2(raw: Ec2MetadataOptions | undefined): InstanceMetadataOptions {
-  const d = EC2_DEFAULT_OPTIONS;
-  return {
-    state: raw?.State ?? 'applied',
-    httpTokens: raw?.HttpTokens === 'required' ? 'required' : d.httpTokens,
-    httpEndpoint: raw?.HttpEndpoint === 'disabled' ? 'disabled' : d.httpEndpoint,
-    hopLimit: raw?.HttpPutResponseHopLimit ?? d.hopLimit,
-    httpProtocolIpv6: raw?.HttpProtocolIpv6 === 'enabled' ? 'enabled' : d.httpProtocolIpv6,
-    instanceMetadataTags: raw?.InstanceMetadataTags === 'enabled' ? 'enabled' : d.instanceMetadataTags,
-  };
-}
-
 export const HOP_LIMIT_MIN = 1;
 export const HOP_LIMIT_MAX = 64;
 /** The hop limit a container behind a bridge needs for its token answer. */

@@ -107,18 +107,19 @@ export class StateFile implements Sink {
       warn(`state file ${path} could not be read (${(error as Error).message}); moved to ${aside}, counting from zero`);
     }
     this.state = loaded ?? { version: 1, observing_since: now.toISOString(), updated: now.toISOString(), processes: {}, gaps: [], extra: {} };
-    const complete = loaded === null ? null : gapsCompleteSince(loaded);
+    if (loaded === null) return;
+    // A file from before 0.2 (no `gaps`) says nothing of the stops before its last write.
+    const complete = gapsCompleteSince(loaded);
     if (complete !== null) this.state.gaps_complete_since = complete;
+    const gaps = (this.state.gaps ??= []);
     // The time since the last run's final write was not observed: the control gate must know.
-    if (loaded !== null && now.getTime() - Date.parse(loaded.updated) >= GAP_RECORD_MIN_MS) {
-      const gaps = (this.state.gaps ??= []);
+    if (now.getTime() - Date.parse(loaded.updated) >= GAP_RECORD_MIN_MS) {
       gaps.push({ from: loaded.updated, to: now.toISOString() });
       if (gaps.length > MAX_RECORDED_GAPS) {
         const dropped = gaps.splice(0, gaps.length - MAX_RECORDED_GAPS);
         this.state.gaps_complete_since = (dropped[dropped.length - 1] as ObservationGap).to;
       }
     }
-    this.state.gaps ??= [];
   }
 
   write(event: OutputEvent): void {

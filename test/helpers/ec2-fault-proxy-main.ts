@@ -113,6 +113,11 @@ async function main(argv: string[]): Promise<void> {
       answer(res, 502, { 'content-type': 'text/plain' }, `fault proxy: target ${target.href} failed: ${(error as Error).message}\n`);
       return;
     }
+    if (decision.kind === 'forward-then-answer') {
+      finish('lost-answer', decision.answer.status, decision.answer.code);
+      answer(res, decision.answer.status, { 'content-type': 'text/xml;charset=UTF-8' }, queryErrorXml(decision.answer, `fault-proxy-${record.seq}`));
+      return;
+    }
     const text = upstream.body.toString('utf8');
     const { body: out, rewritten } = plan.rewrite(action, upstream.status, text);
     const headers: OutgoingHttpHeaders = { ...upstream.headers };

@@ -11,6 +11,8 @@ export interface Ec2ErrorAnswer {
 export interface Ec2FailRule extends Ec2ErrorAnswer {
   action: string;
   count: number | 'all';
+  /** Forward the call first, then answer the error: EC2 acted, its answer was lost. */
+  afterForward?: boolean;
 }
 
 /** What the proxy does besides forwarding; every field is optional and JSON-serialisable. */
@@ -47,9 +49,9 @@ export function failNext(action: string, count: number | 'all', answer: Ec2Error
 /**
  * How the proxy answered one call: 'forwarded' unchanged; 'pending' forwarded with the
  * MetadataOptions State rewritten; 'dry-run' DryRunOperation without forwarding; 'fault' a
- * configured error without forwarding; 'upstream-error' 502 because the target failed.
+ * configured error without forwarding; 'lost-answer' forwarded, then a configured error; 'upstream-error' 502 because the target failed.
  */
-export type Ec2ProxyOutcome = 'forwarded' | 'pending' | 'dry-run' | 'fault' | 'upstream-error';
+export type Ec2ProxyOutcome = 'forwarded' | 'pending' | 'dry-run' | 'fault' | 'lost-answer' | 'upstream-error';
 
 /** One call the proxy answered, as printed on stdout (`{"request": …}`). */
 export interface Ec2ProxyRequest {
@@ -89,7 +91,11 @@ export interface Ec2ProxyCommand {
 }
 
 /** What the proxy does with a call before it answers. */
-export type Ec2Decision = { kind: 'answer'; outcome: 'fault' | 'dry-run'; answer: Ec2ErrorAnswer } | { kind: 'forward' };
+export type Ec2Decision =
+  | { kind: 'answer'; outcome: 'fault' | 'dry-run'; answer: Ec2ErrorAnswer }
+  | { kind: 'forward' }
+  /** Forward, then answer this error instead of the target's answer. */
+  | { kind: 'forward-then-answer'; answer: Ec2ErrorAnswer };
 
 function fail(field: string, expected: string): never {
   throw new Error(`EC2 fault setting ${field} must be ${expected}`);
@@ -112,13 +118,14 @@ export function parseEc2Faults(value: unknown): Ec2Faults {
       if (!Array.isArray(field)) fail('fail', 'an array');
       faults.fail = field.map((rule: unknown, i) => {
         if (!isRecord(rule)) fail(`fail[${i}]`, 'an object');
-        const { action, count, status, code, message } = rule;
+        const { action, count, status, code, message, afterForward } = rule;
         if (typeof action !== 'string' || action === '') fail(`fail[${i}].action`, 'a non-empty string');
         if (!isCount(count)) fail(`fail[${i}].count`, "a count or 'all'");
         if (!Number.isInteger(status) || (status as number) < 400 || (status as number) > 599) fail(`fail[${i}].status`, 'an HTTP error status');
         if (typeof code !== 'string' || code === '') fail(`fail[${i}].code`, 'a non-empty string');
         if (typeof message !== 'string') fail(`fail[${i}].message`, 'a string');
-        return { action, count, status: status as number, code, message };
+        if (afterForward !== undefined && typeof afterForward !== 'boolean') fail(`fail[${i}].afterForward`, 'a boolean');
+        return { action, count, status: status as number, code, message, ...(afterForward ? { afterForward } : {}) };
       });
     } else if (key === 'pendingDescribes') {
       if (!isCount(field)) fail(key, "a count or 'all'");
@@ -166,7 +173,8 @@ export class Ec2FaultPlan {
     if (rule !== undefined) {
       if (rule.count !== 'all') rule.count -= 1;
       this.faults.fail = this.faults.fail.filter((r) => r.count !== 0);
-      return { kind: 'answer', outcome: 'fault', answer: { status: rule.status, code: rule.code, message: rule.message } };
+      const answer = { status: rule.status, code: rule.code, message: rule.message };
+      return rule.afterForward ? { kind: 'forward-then-answer', answer } : { kind: 'answer', outcome: 'fault', answer };
     }
     if (action === 'ModifyInstanceMetadataOptions' && dryRun) return { kind: 'answer', outcome: 'dry-run', answer: EC2_DRY_RUN_OK };
     return { kind: 'forward' };

@@ -341,7 +341,7 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(bed.auditLines()).toEqual([]);
     });
 
-    it('a change whose answer is lost (500s after retries) is recorded as unknown and stays open; rollback then finds the options as they were', async () => {
+    it('a change answered only by 500s (EC2 never made it) is recorded as unknown and stays open; rollback then finds the options as they were', async () => {
       const p = await proxy({ fail: [failNext('ModifyInstanceMetadataOptions', 'all', EC2_INTERNAL_ERROR)] });
       v2Only();
       const r = await bed.cli(['enforce', '--format', 'json'], { endpoint: p.endpoint });
@@ -355,6 +355,18 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(rb.code, rb.stderr).toBe(0);
       expect(json(rb)['result']).toBe('already_restored');
       expect(bed.changes()[0]?.['rolled_back_at']).toEqual(expect.any(String));
+    });
+
+    it('a change EC2 made but whose answers were lost (500s after retries) is found by reading the instance: applied, verified, recorded', async () => {
+      const p = await proxy({ fail: [{ ...failNext('ModifyInstanceMetadataOptions', 'all', EC2_INTERNAL_ERROR), afterForward: true }] });
+      v2Only();
+      const r = await bed.cli(['enforce', '--format', 'json'], { endpoint: p.endpoint });
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r)).toMatchObject({ result: 'verified', verification: { v1: { status: 401 }, v2: { status: 200 } } });
+      expect((await p.calls('ModifyInstanceMetadataOptions')).every((c) => c.outcome === 'lost-answer')).toBe(true);
+      expect(bed.changes()).toMatchObject([{ action: 'enforce', result: 'applied' }]);
+      expect(bed.auditLines()).toMatchObject([{ action: 'enforce', result: 'verified' }]);
+      expect((await bed.cli(['rollback'])).code).toBe(0);
     });
 
     it('keeps waiting through throttled DescribeInstances after the change, then verifies', { timeout: 150_000 }, async () => {

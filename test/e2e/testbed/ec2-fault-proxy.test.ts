@@ -3,7 +3,7 @@
 import { DescribeInstancesCommand, EC2Client, ModifyInstanceMetadataOptionsCommand, type EC2ServiceException } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeMetadataOptions, runInstance } from '../../helpers/ec2-call.js';
-import { EC2_THROTTLED, EC2_UNAUTHORIZED, Ec2FaultPlan, failNext, parseEc2Faults, queryErrorXml, rewriteMetadataState } from '../../helpers/ec2-faults.js';
+import { EC2_INTERNAL_ERROR, EC2_THROTTLED, EC2_UNAUTHORIZED, Ec2FaultPlan, failNext, parseEc2Faults, queryErrorXml, rewriteMetadataState } from '../../helpers/ec2-faults.js';
 import { Ec2FaultProxy } from '../../helpers/ec2-fault-proxy.js';
 import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
 
@@ -22,6 +22,13 @@ describe('EC2 fault plan (pure)', () => {
     expect(plan.decide('ModifyInstanceMetadataOptions', true)).toMatchObject({ outcome: 'fault', answer: { code: 'UnauthorizedOperation' } });
     expect(plan.decide('ModifyInstanceMetadataOptions', true)).toMatchObject({ outcome: 'dry-run', answer: { status: 412, code: 'DryRunOperation' } });
     expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward' });
+  });
+
+  it('forwards first, then answers the error, for a rule with afterForward (a lost answer)', () => {
+    const plan = new Ec2FaultPlan({ fail: [{ ...failNext('ModifyInstanceMetadataOptions', 1, EC2_INTERNAL_ERROR), afterForward: true }] });
+    expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward-then-answer', answer: EC2_INTERNAL_ERROR });
+    expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward' });
+    expect(() => parseEc2Faults({ fail: [{ ...failNext('X', 1, EC2_INTERNAL_ERROR), afterForward: 'yes' }] })).toThrow(/fail\[0\]\.afterForward must be a boolean/);
   });
 
   it("keeps failing with count 'all'", () => {
@@ -113,6 +120,16 @@ describe.skipIf(skip !== null)(skip === null ? 'EC2 fault proxy in front of moto
     expect(answer.InstanceMetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
     expect(await describeMetadataOptions(moto$(), instanceId)).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
     expect((await proxy.calls('ModifyInstanceMetadataOptions')).at(-1)).toMatchObject({ outcome: 'forwarded', status: 200, code: null });
+  });
+
+  it('with afterForward, moto makes the change and the client gets the error', async () => {
+    await proxy.setFaults({ fail: [{ ...failNext('ModifyInstanceMetadataOptions', 1, EC2_INTERNAL_ERROR), afterForward: true }] });
+    const noRetry = new EC2Client({ region: 'us-east-1', endpoint: proxy.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const error = await failure(noRetry.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: instanceId, HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 4 })));
+    expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InternalError', 500]);
+    expect(await describeMetadataOptions(moto$(), instanceId)).toMatchObject({ HttpPutResponseHopLimit: 4 });
+    expect((await proxy.calls('ModifyInstanceMetadataOptions')).at(-1)).toMatchObject({ outcome: 'lost-answer', status: 500, code: 'InternalError' });
+    noRetry.destroy();
   });
 
   it('fails the next N calls with RequestLimitExceeded (503), then passes them through', async () => {

@@ -10,7 +10,6 @@ describe('readProcessInfo over fixtures/proc/host', () => {
       comm: 'curl',
       exe: '/usr/bin/curl',
       cmdline: ['curl', '-s', 'http://169.254.169.254/latest/meta-data/'],
-      cwd: '/srv/app',
       uid: 0,
       user: 'root',
       ancestors: [
@@ -37,7 +36,6 @@ describe('readProcessInfo over fixtures/proc/host', () => {
       comm: 'aws',
       exe: null,
       cmdline: null,
-      cwd: null,
       netns: null,
       cgroup: null,
       uid: 4242,

@@ -74,8 +74,8 @@ describe('Pipeline', () => {
     const NODE = '/usr/local/lib/nodejs/bin/node';
     const MAIN = '/opt/imds-sniff/dist/src/main.js';
     const real: Record<string, string> = { [NODE]: NODE, [MAIN]: MAIN, '/usr/local/bin/imds-sniff': MAIN, '/usr/bin/curl': '/usr/bin/curl', '/tmp/copy.js': '/tmp/copy.js' };
-    const ownProgram = new OwnProgram({ exe: NODE, script: MAIN }, (file) => real[file] ?? null);
-    const at = (pid: number, comm: string, exe: string, cmdline: string[]): ProcessInfo => ({ ...unknownProcess(), pid, ppid: 1, comm, exe, cmdline, cwd: '/', attribution: 'tracefs' });
+    const ownProgram = new OwnProgram({ script: MAIN }, (file) => real[file] ?? null);
+    const at = (pid: number, comm: string, exe: string, cmdline: string[]): ProcessInfo => ({ ...unknownProcess(), pid, ppid: 1, comm, exe, cmdline, attribution: 'tracefs' });
     /** The owner of each client port, as attribution would report it. */
     const owners = new Map<number, ProcessInfo>([
       [41020, at(700, 'node', NODE, ['node', '/usr/local/bin/imds-sniff', 'status'])],
