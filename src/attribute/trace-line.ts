@@ -57,14 +57,25 @@ export interface LostEvents {
   count: number;
 }
 
+/**
+ * A write to the instance's trace_marker, known by its writer only: with the `fields`
+ * option the kernel prints the marker event as `UNKNOWN TYPE 5`, its text lost.
+ */
+export interface MarkEvent {
+  kind: 'mark';
+  tid: number;
+}
+
 /** Every line kind the tracefs finder uses. */
-export type TraceEvent = SockStateEvent | ExecEvent | ForkEvent | LostEvents;
+export type TraceEvent = SockStateEvent | ExecEvent | ForkEvent | LostEvents | MarkEvent;
 
 // Task column: the comm may contain '-' and spaces, so the tid is the LAST "-<digits>"
 // before the optional "(tgid)" and the "[cpu]" column. Flags (irq-info) are optional.
 const CONTEXT =
   /^\s*(.+)-(\d+)\s+(?:\(\s*(\d+|-+)\s*\)\s+)?\[(\d+)\]\s+(?:\S+\s+)?(\d+(?:\.\d+)?):\s+(\w+):\s?(.*)$/;
 const LOST = /^CPU:(\d+) \[LOST (\d+) EVENTS\]/;
+// A trace_marker write: `tracing_mark_write: text`, or `UNKNOWN TYPE 5` under the `fields` option.
+const MARK = /^\s*.+-(\d+)\s+(?:\(\s*(?:\d+|-+)\s*\)\s+)?\[\d+\]\s+(?:\S+\s+)?\d+(?:\.\d+)?:\s+(?:tracing_mark_write:|UNKNOWN TYPE \d+\s*$)/;
 // `fields` prints integers as "0x<hex> (<decimal>)".
 const FIELD = /(\w+)=0x([0-9a-f]+) \((-?\d+)\)/g;
 const NUM = '(?:0x[0-9a-f]+ \\()?(-?\\d+)\\)?';
@@ -81,6 +92,8 @@ const AF_INET6 = 10;
 export function parseTraceLine(line: string, hostLittleEndian = true): TraceEvent | null {
   const lost = LOST.exec(line);
   if (lost) return { kind: 'lost', cpu: Number(lost[1]), count: Number(lost[2]) };
+  const mark = MARK.exec(line);
+  if (mark) return { kind: 'mark', tid: Number(mark[1]) };
   const m = CONTEXT.exec(line);
   if (!m) return null;
   const [, comm = '', tid = '', tgid = '', cpu = '', ts = '', event, body = ''] = m;

@@ -129,6 +129,11 @@ export class TracefsInstance {
     }
   }
 
+  /** Writes to this instance's trace_marker (see TraceLineSource.mark); throws when it cannot. */
+  mark(): void {
+    writeFileSync(path.join(this.dir, 'trace_marker'), 'imds-sniff-sync\n');
+  }
+
   /** Starts streaming trace_pipe; `onLines` gets the complete lines of each read. Call once. */
   stream(onLines: (lines: string[]) => void): void {
     if (this.cat || this.closing) throw new Error('tracefs instance already streaming or closed');

@@ -31,6 +31,8 @@ export interface TraceLineSource {
   readonly failure: string | null;
   /** Delivers lines in the batches they were read in. */
   stream(onLines: (lines: string[]) => void): void;
+  /** Writes to the instance's trace_marker: its line comes out after every event before it. */
+  mark?(): void;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private readonly parents: ExpiringMap<number, number>;
   private readonly captures: ExpiringMap<number, Capture>;
   private readonly waiters = new Set<Waiter>();
+  /** trace_marker writes made and their lines read: a barrier is passed when read ≥ its number. */
+  private marks = { written: 0, read: 0 };
+  private readonly markWaiters = new Set<{ n: number; pass: () => void }>();
   private source: TraceLineSource | null = null;
   private closed = false;
 
@@ -130,6 +135,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   async find(key: SocketKey, timeoutMs: number): Promise<ProcessInfo> {
     const k: SocketKey = { ...key, srcIp: normalizeIp(key.srcIp), dstIp: normalizeIp(key.dstIp) };
     let record = this.index.lookup(k, performance.now());
+    if (record?.closedAtMs != null) {
+      // A closed connection on this tuple may be an older one, and the connect of the one
+      // asked about (the port reused at once) not read yet: read the trace up to now first.
+      await this.readUpToNow(timeoutMs);
+      record = this.index.lookup(k, performance.now());
+    }
     if (!record && !this.closed) {
       record = await new Promise<ConnectRecord<ConnectPayload> | null>((resolve) => {
         const waiter: Waiter = {
@@ -154,9 +165,37 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     return info;
   }
 
+  /**
+   * Resolves once the reader has read past a trace_marker written now, so every event
+   * before this moment is in the index; at `timeoutMs` at the latest, or at once when the
+   * source has no marker.
+   */
+  private readUpToNow(timeoutMs: number): Promise<void> {
+    if (this.source?.mark === undefined || this.closed) return Promise.resolve();
+    const n = ++this.marks.written;
+    return new Promise((resolve) => {
+      const waiter = {
+        n,
+        pass: () => {
+          clearTimeout(timer);
+          this.markWaiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.pass, timeoutMs);
+      this.markWaiters.add(waiter);
+      try {
+        this.source?.mark?.();
+      } catch {
+        waiter.pass(); // no marker: answer with what is known
+      }
+    });
+  }
+
   /** Stops the reader and removes the instance; pending find() calls resolve 'unknown'. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const w of [...this.markWaiters]) w.pass();
     for (const w of [...this.waiters]) w.settle(null);
     await this.source?.close();
   }
@@ -183,6 +222,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     let changed = false;
     for (const ev of events) {
       switch (ev.kind) {
+        case 'mark':
+          if (ev.tid === process.pid) this.marks.read++;
+          break;
         case 'lost':
           this.stats.lostEvents += ev.count;
           break;
@@ -204,6 +246,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       }
     }
     if (changed) this.wakeWaiters(now);
+    for (const w of [...this.markWaiters]) if (this.marks.read >= w.n) w.pass();
   }
 
   /** The volatile files of the connecting process (reused for a pid seen within snapshotTtlMs). */

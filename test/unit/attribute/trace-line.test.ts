@@ -35,6 +35,7 @@ describe('parseTraceLine', () => {
     ['unknown-comm-and-tgid', { kind: 'exec', comm: null, tid: 3496, tgid: null, filename: '/usr/bin/cat', pid: 3496 }],
     ['ipv6-refused-close', { kind: 'sock-state', family: 6, oldState: 2, newState: 7, sport: 41290 }],
     ['lost-events', { kind: 'lost', cpu: 1, count: 42 }],
+    ['marker-with-fields', { kind: 'mark', tid: 16241 }],
   ])('%s', (name, expected) => {
     expect(parseTraceLine(line(name))).toMatchObject(expected);
   });
@@ -67,5 +68,10 @@ describe('parseTraceLine', () => {
     const kinds = lines.map((l) => parseTraceLine(l)?.kind ?? 'unparsed');
     expect(kinds).not.toContain('unparsed');
     expect(kinds.filter((k) => k === 'sock-state')).toHaveLength(35);
+  });
+
+  it('reads a trace_marker line without the fields option too, and nothing else as one', () => {
+    expect(parseTraceLine('            node-700     (    700) [001] .....   900.000001: tracing_mark_write: imds-sniff-sync')).toEqual({ kind: 'mark', tid: 700 });
+    expect(parseTraceLine('            node-700     (    700) [001] .....   900.000001: UNKNOWN TYPE 5 extra')).toBeNull();
   });
 });

@@ -114,4 +114,51 @@ describe('TracefsOwnerFinder (replayed lines, fixture /proc)', () => {
     expect(finder.stats.lostEvents).toBe(42);
     await finder.close();
   });
+
+  describe('a closed connection on a tuple is only trusted once the trace is read up to now', () => {
+    /** A source with a trace_marker: each mark() delivers `next` lines (what the kernel had meanwhile), then the marker line. */
+    class MarkingSource extends ReplaySource {
+      next: string[] = [];
+      marks = 0;
+      mark(): void {
+        this.marks++;
+        const lines = [...this.next, `            node-${process.pid}    (  ${process.pid}) [000] ...1.   774.100000: UNKNOWN TYPE 5`];
+        this.next = [];
+        setImmediate(() => this.push(...lines));
+      }
+    }
+    const closedOnPort37816 = [sample('netns-connect'), sample('netns-established'), sample('softirq-close-in-server-context')];
+    const newSocket = (line: string): string => line.replace(/curl-9277    \(   9277\)/, 'curl-9300    (   9300)').replace(/skaddr=0xffff8881049fc0c0 \(-?\d+\)/, 'skaddr=0xffff8881049fd000 (-131387266969600)');
+
+    it('the source port reused at once by a newer connect not read yet: the newer process, not the closed one', async () => {
+      const source = new MarkingSource();
+      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source });
+      await finder.start();
+      source.push(...closedOnPort37816);
+      source.next = [newSocket(sample('netns-connect')), newSocket(sample('netns-established'))];
+      expect(await finder.find(imdsKey(37816), 500)).toMatchObject({ pid: 9300, comm: 'curl' });
+      expect(source.marks).toBe(1);
+      await finder.close();
+    });
+
+    it('no newer connect up to now: the closed connection answers (a client that already exited)', async () => {
+      const source = new MarkingSource();
+      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source });
+      await finder.start();
+      source.push(...closedOnPort37816);
+      expect(await finder.find(imdsKey(37816), 500)).toMatchObject({ pid: 9277, attribution: 'exited' });
+      expect(source.marks).toBe(1);
+      await finder.close();
+    });
+
+    it('an open connection answers at once, with no marker', async () => {
+      const source = new MarkingSource();
+      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source });
+      await finder.start();
+      source.push(sample('netns-connect'), sample('netns-established'));
+      expect(await finder.find(imdsKey(37816), 500)).toMatchObject({ pid: 9277 });
+      expect(source.marks).toBe(0);
+      await finder.close();
+    });
+  });
 });
