@@ -1,6 +1,10 @@
 // capture/: the RawFrame every capture source hands to the pipeline.
 
-/** One captured frame. `bytes` may be a reused buffer: copy what you keep. */
+/**
+ * One captured frame. `bytes` is a view into the capture's one reused buffer,
+ * valid only until the callback returns: decode/ copies the payload, the only
+ * part kept, and nothing else may hold on to it.
+ */
 export interface RawFrame {
   bytes: Uint8Array;
   /** Capture time, microseconds since the Unix epoch. */
@@ -12,5 +16,6 @@ export function frameFromPcapPacket(buf: Buffer, header: Buffer): RawFrame {
   const seconds = header.readUInt32LE(0);
   const micros = header.readUInt32LE(4);
   const caplen = Math.min(header.readUInt32LE(8), buf.length);
-  return { bytes: buf.subarray(0, caplen), timestampUs: seconds * 1_000_000 + micros };
+  // A plain Uint8Array view, not a Buffer: Buffer#slice makes views where Uint8Array#slice copies.
+  return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, caplen), timestampUs: seconds * 1_000_000 + micros };
 }

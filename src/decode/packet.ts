@@ -12,8 +12,9 @@ const IPV6_FRAGMENT = 44;
 export type DecodeResult = { segment: Segment } | { drop: string };
 
 /**
- * Decodes one frame. `frame` may be pcap's reused buffer: the returned payload
- * is copied. Never throws on wire input; every malformed case names a reason.
+ * Decodes one frame. `frame` may be pcap's reused buffer, valid only during the
+ * capture callback: the returned segment holds no view into it (the payload is
+ * copied, once). Never throws on wire input; every malformed case names a reason.
  */
 export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: number): DecodeResult {
   const link = decodeLink(linkType, frame);
@@ -81,13 +82,19 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
   };
 }
 
+const NO_PAYLOAD = new Uint8Array(0);
+
 /**
- * A copy of the payload. Bytes the snap length cut off are zero-filled so that
- * sequence numbers stay right: they are body bytes that later stages skip.
+ * The payload, copied into memory of its own: the only bytes of a frame that
+ * outlive the capture callback (libpcap hands every frame over in one reused
+ * Buffer). Not `frame.slice()`: on a Buffer that is a view, not a copy, and the
+ * next packet overwrote held bytes (split requests were lost). Bytes the snap
+ * length cut off are zero-filled so that sequence numbers stay right: they are
+ * body bytes that later stages skip.
  */
 function payloadOf(frame: Uint8Array, start: number, end: number): Uint8Array {
-  if (end <= frame.length) return frame.slice(start, end);
+  if (end <= start) return NO_PAYLOAD;
   const payload = new Uint8Array(end - start);
-  payload.set(frame.subarray(start));
+  payload.set(frame.subarray(start, Math.min(end, frame.length)));
   return payload;
 }

@@ -74,7 +74,7 @@ export class HttpMessageStream {
           const end = findHeadEnd(data, pos);
           if (end < 0) {
             if (data.length - pos > this.limits.maxHeadBytes) return this.fail('head_too_large', heads);
-            this.pending = data.slice(pos);
+            this.pending = copyOf(data, pos);
             return { heads, error: null };
           }
           if (end - pos > this.limits.maxHeadBytes) return this.fail('head_too_large', heads);
@@ -103,7 +103,7 @@ export class HttpMessageStream {
           const nl = data.indexOf(LF, pos);
           if (nl < 0) {
             if (data.length - pos > MAX_CHUNK_LINE) return this.fail('chunk_line_too_long', heads);
-            this.pending = data.slice(pos);
+            this.pending = copyOf(data, pos);
             return { heads, error: null };
           }
           const line = latin1(data.subarray(pos, nl)).replace(/\r$/, '');
@@ -222,6 +222,13 @@ export function framingFromHeaders(head: RawHead, fallback: BodyFraming): BodyFr
 
 function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/** Bytes from `from` on, in memory of their own (never a view of what the caller passed in). */
+function copyOf(data: Uint8Array, from: number): Uint8Array {
+  const out = new Uint8Array(data.length - from);
+  out.set(data.subarray(from));
+  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
