@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, ImdsSniffError, type ExitCodeValue } from './errors.js';
 import { VERSION } from './pipeline/session.js';
 import { COMMANDS } from './commands/index.js';
+import { terminalSafe } from './text/terminal-safe.js';
 
 function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
   const program = new Command('imds-sniff')
@@ -15,7 +16,7 @@ function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
     .enablePositionalOptions()
     .exitOverride()
     // One error format for everything: `imds-sniff: <what>` then a hint, as main() prints its own.
-    .configureOutput({ outputError: (text, write) => write(`imds-sniff: ${text.replace(/^error: /, '')}`) })
+    .configureOutput({ outputError: (text, write) => write(`imds-sniff: ${escapeLines(text.replace(/^error: /, ''))}`) })
     .showHelpAfterError('  hint: run imds-sniff --help')
     .helpCommand('help [command]', 'show help for a command');
   for (const register of COMMANDS) register(program, setResult);
@@ -30,14 +31,20 @@ function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
   return program;
 }
 
+/** Commander's text, line by line: an argument echoed in it (an unknown option) may hold terminal controls. */
+function escapeLines(text: string): string {
+  return text.split('\n').map(terminalSafe).join('\n');
+}
+
 function report(error: unknown, debug: boolean): ExitCodeValue {
   if (error instanceof ImdsSniffError) {
-    process.stderr.write(`imds-sniff: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+    // Messages name files, flags and config keys the user gave: one line, nothing the terminal acts on.
+    process.stderr.write(`imds-sniff: ${terminalSafe(error.message)}\n`);
+    if (error.hint) process.stderr.write(`  hint: ${terminalSafe(error.hint)}\n`);
     if (debug) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
-  process.stderr.write(`imds-sniff: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`imds-sniff: internal error: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`);
   process.stderr.write(debug ? `${(error as Error)?.stack}\n` : '  hint: run again with --debug and report the output\n');
   return ExitCode.INTERNAL;
 }

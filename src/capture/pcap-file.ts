@@ -1,63 +1,137 @@
-// capture/: reads a tcpdump capture file (--read) → RawFrame, all frames then done.
+// capture/: reads a tcpdump capture file (--read) in chunks → RawFrame, through one reused buffer as live capture does.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { checkPcap, type PcapCheck } from './pcap-check.js';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { PcapFileError } from '../errors.js';
-import { linkTypeFromPcapName } from '../decode/link.js';
-import { frameFromPcapPacket, type RawFrame } from './frame.js';
-import { loadPcap } from './pcap-module.js';
+import { CaptureFileParser, captureFormatOf, MAX_BLOCK_LENGTH, type CaptureFileDamage, type CaptureFormat } from './capture-file-parser.js';
+import type { RawFrame } from './frame.js';
 
-/** An opened, checked capture file; `read` feeds its frames. */
-export interface PcapFile {
-  check: PcapCheck;
-  /** Feeds every frame (that passes the filter) to `onFrame`; resolves with the link type. */
-  read(onFrame: (frame: RawFrame, linkType: number) => void): Promise<number>;
+/** How far a file could be read, and what was wrong with it. */
+export interface CaptureFileResult {
+  format: CaptureFormat;
+  /** Packet records (pcap) or blocks (pcapng) read whole. */
+  records: number;
+  /** Frames handed to `onFrame`. */
+  frames: number;
+  /** Records skipped although the file went on, by reason. */
+  skipped: Record<string, number>;
+  /** The file stops making sense here; nothing after it was read. */
+  damage: CaptureFileDamage | null;
+  /** The file ends inside a record (tcpdump killed, copy cut short): that record is lost. */
+  truncated: boolean;
 }
 
+/** An opened capture file; `read` feeds its frames once. */
+export interface CaptureFile {
+  format: CaptureFormat;
+  /** Feeds every frame, with its link type, to `onFrame`. `frame.bytes` is valid only during the call. */
+  read(onFrame: (frame: RawFrame, linkType: number) => void): Promise<CaptureFileResult>;
+}
+
+/** Bytes read at a time; a record longer than this grows the buffer (bounded by the parser's limits). */
+const CHUNK_BYTES = 1024 * 1024;
+const HINT = 'record one with: tcpdump -i any -w FILE host 169.254.169.254 or host fd00:ec2::254';
+
 /**
- * Checks `path` (readable, a pcap/pcapng file, whole or cut short) and opens it
- * with libpcap. Throws PcapFileError with a one-line reason before anything is read.
+ * Opens `path` and checks that it is a regular file holding a pcap or pcapng
+ * capture. Throws PcapFileError with a one-line reason before anything is read.
+ * Opening never blocks: a FIFO without a writer is refused, not waited on.
  */
-export function openPcapFile(path: string, filter: string): PcapFile {
-  let check: PcapCheck | string;
+export async function openCaptureFile(path: string): Promise<CaptureFile> {
+  let handle: FileHandle;
   try {
-    const fd = openSync(path, 'r');
-    try {
-      const stat = fstatSync(fd);
-      if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISFILE' });
-      check = checkPcap(stat.size, (offset, length) => {
-        const buffer = new Uint8Array(length);
-        readSync(fd, buffer, 0, length, offset);
-        return buffer;
-      });
-    } finally {
-      closeSync(fd);
-    }
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
-    throw new PcapFileError(`cannot read capture file ${path}: ${(cause as Error).message.replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')}`, { cause });
+    throw new PcapFileError(`cannot read capture file ${path}: ${describeErrno(cause)}`, { cause });
   }
-  if (typeof check === 'string') {
-    throw new PcapFileError(`${path} is not a pcap capture file (${check})`, { hint: 'record one with: tcpdump -i any -w FILE host 169.254.169.254' });
-  }
-  const pcap = loadPcap();
-  let session: ReturnType<typeof pcap.createOfflineSession>;
   try {
-    session = pcap.createOfflineSession(path, { filter });
-  } catch (cause) {
-    throw new PcapFileError(`${path} is not a pcap capture file (${(cause as Error).message})`, {
-      hint: 'record one with: tcpdump -i any -w FILE host 169.254.169.254',
-      cause,
-    });
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new PcapFileError(`cannot read capture file ${path}: ${kindOf(stat)}, not a regular file`, { hint: HINT });
+    const head = new Uint8Array(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    const format = captureFormatOf(head.subarray(0, bytesRead));
+    if (format !== 'pcap' && format !== 'pcapng') throw new PcapFileError(`${path} is not a pcap capture file (${format})`, { hint: HINT });
+    return { format, read: (onFrame) => readAll(handle, format, onFrame) };
+  } catch (error) {
+    await handle.close();
+    if (error instanceof PcapFileError) throw error;
+    throw new PcapFileError(`cannot read capture file ${path}: ${describeErrno(error)}`, { cause: error });
   }
-  const linkType = linkTypeFromPcapName(session.link_type);
-  if (linkType === null) throw new PcapFileError(`${path}: unsupported link type ${session.link_type}`);
-  const opened = session;
-  return {
-    check,
-    read: (onFrame) =>
-      new Promise((resolve) => {
-        opened.on('packet', (packet) => onFrame(frameFromPcapPacket(packet.buf, packet.header), linkType));
-        opened.on('complete', () => resolve(linkType));
-      }),
+}
+
+async function readAll(handle: FileHandle, format: CaptureFormat, onFrame: (frame: RawFrame, linkType: number) => void): Promise<CaptureFileResult> {
+  const parser = new CaptureFileParser();
+  let frames = 0;
+  const deliver = (record: { linkType: number; timestampUs: number; bytes: Uint8Array }): void => {
+    frames += 1;
+    onFrame({ bytes: record.bytes, timestampUs: record.timestampUs }, record.linkType);
   };
+  let buffer = new Uint8Array(CHUNK_BYTES);
+  /** File offset of buffer[0]; the unconsumed bytes are buffer[start, end). */
+  let base = 0;
+  let start = 0;
+  let end = 0;
+  let eof = false;
+  let damage: CaptureFileDamage | null = null;
+  try {
+    while (true) {
+      const step = parser.parse(buffer.subarray(start, end), base + start, deliver);
+      start += step.consumed;
+      if (step.kind === 'damaged') {
+        damage = step.damage;
+        break;
+      }
+      if (eof) break;
+      // Keep the unconsumed tail, then fill the rest of the buffer from the file.
+      if (start > 0) {
+        buffer.copyWithin(0, start, end);
+        base += start;
+        end -= start;
+        start = 0;
+      }
+      if (step.needBytes > buffer.length) {
+        const grown = new Uint8Array(Math.min(Math.max(step.needBytes, buffer.length * 2), MAX_BLOCK_LENGTH + 64));
+        grown.set(buffer.subarray(0, end));
+        buffer = grown;
+      }
+      const { bytesRead } = await handle.read(buffer, end, buffer.length - end, base + end);
+      if (bytesRead === 0) eof = true;
+      end += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  return {
+    format,
+    records: parser.records,
+    frames,
+    skipped: { ...parser.skipped },
+    damage,
+    truncated: damage === null && start < end,
+  };
+}
+
+function kindOf(stat: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a FIFO (write the capture to a file first)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'a special file';
+}
+
+function describeErrno(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'a directory, not a regular file';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    default:
+      return (cause as Error).message.replace(/^[A-Z]+: /, '').replace(/, (open|read) .*$/, '');
+  }
 }

@@ -12,6 +12,7 @@ import { AuditLog } from '../sinks/audit-log.js';
 import type { ControlContext } from './control-context.js';
 import { printOutcome, type Report } from './control-report.js';
 import { applyVerification, verificationLines } from './verification.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 /** The fields of a record the caller decides; time, actor and bookkeeping are filled in here. */
 export type NewChange = Pick<ChangeRecord, 'action' | 'target' | 'before' | 'after' | 'forced' | 'local' | 'undoes'>;
@@ -77,7 +78,7 @@ export function updateRecord(run: StartedChange, id: string, patch: Partial<Chan
   try {
     run.ctx.changeLog.update(id, patch);
   } catch (error) {
-    process.stderr.write(`imds-sniff: warning: the change went ahead, but record ${id} could not be updated with ${JSON.stringify(patch)}: ${(error as Error).message}\n`);
+    process.stderr.write(`imds-sniff: warning: ${terminalSafe(`the change went ahead, but record ${id} could not be updated with ${JSON.stringify(patch)}: ${(error as Error).message}`)}\n`);
   }
 }
 

@@ -3,6 +3,7 @@
 import { describeOffender, formatDuration, type GateResult } from '../control/gate.js';
 import { describeOptions, type InstanceMetadataOptions, type MetadataOptions } from '../control/metadata-options.js';
 import type { Observation } from '../control/observation.js';
+import { jsonTerminalSafe, terminalSafe } from '../text/terminal-safe.js';
 
 /** Options with EC2's field names, as the JSON output carries them. */
 export function optionsJson(o: MetadataOptions | InstanceMetadataOptions): Record<string, unknown> {
@@ -81,7 +82,8 @@ export function optionsLine(o: InstanceMetadataOptions): string {
 
 /** Prints a result: the JSON object, or the lines. */
 export function printResult(format: 'table' | 'json', json: Record<string, unknown>, lines: string[]): void {
-  process.stdout.write(format === 'json' ? `${JSON.stringify(json)}\n` : `${lines.join('\n')}\n`);
+  // Process names come from a state file or CloudWatch: nothing in them may act on the terminal.
+  process.stdout.write(format === 'json' ? `${jsonTerminalSafe(JSON.stringify(json))}\n` : `${lines.map(terminalSafe).join('\n')}\n`);
 }
 
 /** What a command has found so far, as its JSON object and its table lines; each way it ends adds a result. */

@@ -6,6 +6,7 @@ import { AgentProcess } from '../testbed/agent-process.js';
 import { runDemoScenario } from '../testbed/demo-scenario.js';
 import { openOutput } from './output.js';
 import { stopOnSignals } from './signals.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 export const DEMO_HELP = `
 Needs root, iproute2 and nftables (scripts/setup.sh installs them). Everything
@@ -18,7 +19,7 @@ export async function runDemo(flags: { format: 'table' | 'json' }): Promise<Exit
   const sink = openOutput(flags.format, undefined);
   const signals = stopOnSignals(() => {});
   const say = (text: string): void => {
-    process.stderr.write(`demo: ${text}\n`);
+    process.stderr.write(`demo: ${terminalSafe(text)}\n`);
   };
   let testbed: Testbed | null = null;
   let agent: AgentProcess | null = null;

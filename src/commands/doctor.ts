@@ -6,6 +6,7 @@ import { probeImds } from '../aws/imds-probe.js';
 import { loadPcap } from '../capture/pcap-module.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { canUseTracefs, effectiveCapabilities, hasCapability } from './privileges.js';
+import { jsonTerminalSafe, terminalSafe } from '../text/terminal-safe.js';
 
 export const DOCTOR_HELP = `
 Each line is ok, warn or FAIL with what to do. Exit code 0 when capture can run, 4 when it cannot.`;
@@ -57,11 +58,11 @@ async function runChecks(): Promise<Check[]> {
 export async function runDoctor(flags: { format: 'table' | 'json' }): Promise<ExitCodeValue> {
   const checks = await runChecks();
   if (flags.format === 'json') {
-    for (const c of checks) process.stdout.write(`${JSON.stringify({ event: 'doctor_check', ...c })}\n`);
+    for (const c of checks) process.stdout.write(`${jsonTerminalSafe(JSON.stringify({ event: 'doctor_check', ...c }))}\n`);
   } else {
     const width = Math.max(...checks.map((c) => c.check.length));
     for (const c of checks) {
-      process.stdout.write(`${c.status === 'fail' ? 'FAIL' : c.status.padEnd(4)}  ${c.check.padEnd(width)}  ${c.detail}\n`);
+      process.stdout.write(`${c.status === 'fail' ? 'FAIL' : c.status.padEnd(4)}  ${c.check.padEnd(width)}  ${terminalSafe(c.detail)}\n`);
     }
   }
   const cannot = checks.some((c) => c.status === 'fail' && (c.check === 'capture privilege' || c.check === 'libpcap'));

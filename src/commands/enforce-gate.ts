@@ -6,6 +6,7 @@ import type { Observation } from '../control/observation.js';
 import { GateRefusedError } from '../errors.js';
 import { observe, type ControlContext, type ControlTarget } from './control-context.js';
 import { printOutcome, type Report } from './control-report.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 /** The longest agent stop allowed inside the window: a reboot is shorter. */
 export const MAX_GAP_MS = 10 * 60_000;
@@ -77,6 +78,6 @@ export function applyGate(gate: GateResult, force: boolean, what: string, report
           : 'let imds-sniff daemon observe for the whole window first (imds-sniff status says what is missing); --force overrides the gate',
     });
   }
-  process.stderr.write(`imds-sniff: warning: --force: changing ${what} although the gate refuses: ${gate.reasons.join('; ')}\n`);
+  process.stderr.write(`imds-sniff: warning: --force: ${terminalSafe(`changing ${what} although the gate refuses: ${gate.reasons.join('; ')}`)}\n`);
   return true;
 }

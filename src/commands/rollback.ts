@@ -10,6 +10,7 @@ import { ExitCode, GateRefusedError, UsageError, type ExitCodeValue } from '../e
 import { controlContext, requireRegion, type ControlContext, type ControlFlags } from './control-context.js';
 import { optionsJson, optionsLine, printOutcome, type Report } from './control-report.js';
 import { applyChange, callChange, holdingChangeLock, readBackTemplate, startChange, updateRecord } from './change-run.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 export interface RollbackFlags extends ControlFlags {
   timeout: string;
@@ -66,7 +67,7 @@ function checkUnchangedSince(changed: boolean, force: boolean, report: Report, m
     printOutcome(report, 'refused', { text: 'refused: nothing was changed' });
     throw new GateRefusedError('ERR_CHANGED_SINCE_ENFORCE', message, { hint: 'someone else changed it; check CloudTrail, then --force restores the recorded state anyway' });
   }
-  process.stderr.write(`imds-sniff: warning: --force: ${message}; restoring the recorded state anyway\n`);
+  process.stderr.write(`imds-sniff: warning: --force: ${terminalSafe(message)}; restoring the recorded state anyway\n`);
   return true;
 }
 

@@ -12,6 +12,7 @@ import { openOutput, type OutputFormat } from './output.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
 import { assertCanCapture } from './privileges.js';
 import { stopOnSignals } from './signals.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 export interface SniffFlags {
   duration?: string;
@@ -33,9 +34,15 @@ Examples:
 Exit codes: 0 safe to require IMDSv2 (no IMDSv1 seen), 1 internal error, 2 bad usage,
 3 not safe (IMDSv1 seen, or token answers lost at the hop limit), 4 cannot capture.`;
 
-/** Exit code for a finished capture: 3 when it is not safe to require IMDSv2 (IMDSv1 seen, or token answers lost at the hop). */
+/**
+ * Exit code for a finished capture: 3 when it is not safe to require IMDSv2 (IMDSv1 seen,
+ * or token answers lost at the hop); else 4 when the capture cannot stand as evidence.
+ */
 export function exitCodeFor(summary: SummaryEvent): ExitCodeValue {
-  return summary.verdict.safe_to_require_imdsv2 ? ExitCode.OK : ExitCode.IMDSV1_SEEN;
+  const { verdict } = summary;
+  if (verdict.v1_processes.length > 0 || verdict.hop_limit_processes.length > 0) return ExitCode.IMDSV1_SEEN;
+  if (summary.capture.not_evidence !== null) return ExitCode.CANNOT_CAPTURE;
+  return verdict.safe_to_require_imdsv2 ? ExitCode.OK : ExitCode.IMDSV1_SEEN;
 }
 
 export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
@@ -45,9 +52,14 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
   if (flags.read !== undefined) {
     if (flags.duration !== undefined) throw new UsageError('--read and --duration do not go together');
     const sink = openOutput(format, flags.output);
-    if (flags.output !== undefined) process.stderr.write(`imds-sniff: reading ${flags.read}, writing ${format} to ${flags.output}\n`);
+    if (flags.output !== undefined) process.stderr.write(`imds-sniff: reading ${terminalSafe(flags.read)}, writing ${format} to ${terminalSafe(flags.output)}\n`);
     try {
-      return exitCodeFor(await runOfflineSession({ path: flags.read, sinks: [sink], hostFacts: collectHostFacts }));
+      const summary = await runOfflineSession({ path: flags.read, sinks: [sink], hostFacts: collectHostFacts });
+      // Said on stderr too: whoever scripts `--read` must not take an unreadable file for a clean one.
+      if (summary.capture.not_evidence !== null) {
+        process.stderr.write(`imds-sniff: ${terminalSafe(summary.capture.not_evidence)}\n  hint: this file is no evidence that IMDSv2 can be required\n`);
+      }
+      return exitCodeFor(summary);
     } finally {
       await sink.close();
     }
@@ -72,7 +84,7 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
       sinks: [sink],
       afterOpen: () => {
         // With --output the terminal would otherwise stay silent: say that capture runs.
-        if (flags.output !== undefined) process.stderr.write(`imds-sniff: capturing on ${flags.interface}, writing ${format} to ${flags.output}\n`);
+        if (flags.output !== undefined) process.stderr.write(`imds-sniff: capturing on ${terminalSafe(flags.interface)}, writing ${format} to ${terminalSafe(flags.output)}\n`);
         return flags.identity ? fetchInstanceId(1000, ownPorts) : Promise.resolve(null);
       },
       hostFacts: collectHostFacts,

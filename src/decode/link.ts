@@ -11,6 +11,21 @@ export const LinkType = {
   LINUX_SLL2: 276,
 } as const;
 
+const LINK_TYPE_NAMES: Record<number, string> = {
+  [LinkType.NULL]: 'BSD loopback',
+  [LinkType.ETHERNET]: 'Ethernet',
+  [LinkType.RAW]: 'raw IP',
+  [LinkType.LINUX_SLL]: 'Linux cooked v1',
+  [LinkType.IPV4]: 'raw IPv4',
+  [LinkType.IPV6]: 'raw IPv6',
+  [LinkType.LINUX_SLL2]: 'Linux cooked v2',
+};
+
+/** A person's name for a link type, "link type N" for those decode/ does not know. */
+export function linkTypeName(linkType: number): string {
+  return Object.hasOwn(LINK_TYPE_NAMES, linkType) ? (LINK_TYPE_NAMES[linkType] as string) : `unsupported link type`;
+}
+
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = 0x8100;

@@ -9,7 +9,8 @@ const PROTO_TCP = 6;
 const IPV6_EXTENSIONS = new Set([0, 43, 60, 51]);
 const IPV6_FRAGMENT = 44;
 
-export type DecodeResult = { segment: Segment } | { drop: string };
+/** A segment, or why there is none; `ip` tells whether the frame held an IP packet at all. */
+export type DecodeResult = { segment: Segment } | { drop: string; ip: boolean };
 
 /**
  * Decodes one frame. `frame` may be pcap's reused buffer, valid only during the
@@ -18,7 +19,7 @@ export type DecodeResult = { segment: Segment } | { drop: string };
  */
 export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: number): DecodeResult {
   const link = decodeLink(linkType, frame);
-  if ('drop' in link) return link;
+  if ('drop' in link) return { drop: link.drop, ip: false };
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const ip = link.ipOffset;
   let family: 4 | 6;
@@ -28,13 +29,13 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
   let tcp: number;
   let end: number;
   if (link.version === 4) {
-    if (frame.length < ip + 20) return { drop: 'truncated_ip' };
+    if (frame.length < ip + 20) return { drop: 'truncated_ip', ip: false };
     const ihl = ((frame[ip] as number) & 0x0f) * 4;
     const totalLength = view.getUint16(ip + 2);
-    if (ihl < 20 || totalLength < ihl) return { drop: 'bad_ip_header' };
-    if (frame[ip + 9] !== PROTO_TCP) return { drop: 'not_tcp' };
+    if (ihl < 20 || totalLength < ihl) return { drop: 'bad_ip_header', ip: false };
+    if (frame[ip + 9] !== PROTO_TCP) return { drop: 'not_tcp', ip: true };
     const fragment = view.getUint16(ip + 6);
-    if ((fragment & 0x1fff) !== 0 || (fragment & 0x2000) !== 0) return { drop: 'ip_fragment' };
+    if ((fragment & 0x1fff) !== 0 || (fragment & 0x2000) !== 0) return { drop: 'ip_fragment', ip: true };
     family = 4;
     ttl = frame[ip + 8] as number;
     srcIp = formatIpv4(frame, ip + 12);
@@ -43,7 +44,7 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
     // The IP length rules (it excludes Ethernet padding); bytes past the snap length are padded below.
     end = ip + totalLength;
   } else {
-    if (frame.length < ip + 40) return { drop: 'truncated_ip' };
+    if (frame.length < ip + 40) return { drop: 'truncated_ip', ip: false };
     family = 6;
     ttl = frame[ip + 7] as number;
     srcIp = formatIpv6(frame, ip + 8);
@@ -52,18 +53,18 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
     let next = frame[ip + 6] as number;
     tcp = ip + 40;
     for (let hops = 0; IPV6_EXTENSIONS.has(next) && hops < 8; hops++) {
-      if (Math.min(end, frame.length) < tcp + 8) return { drop: 'truncated_ip' };
+      if (Math.min(end, frame.length) < tcp + 8) return { drop: 'truncated_ip', ip: false };
       const length = next === 51 ? ((frame[tcp + 1] as number) + 2) * 4 : ((frame[tcp + 1] as number) + 1) * 8;
       next = frame[tcp] as number;
       tcp += length;
     }
-    if (next === IPV6_FRAGMENT) return { drop: 'ip_fragment' };
-    if (next !== PROTO_TCP) return { drop: 'not_tcp' };
+    if (next === IPV6_FRAGMENT) return { drop: 'ip_fragment', ip: true };
+    if (next !== PROTO_TCP) return { drop: 'not_tcp', ip: true };
   }
-  if (Math.min(end, frame.length) < tcp + 20) return { drop: 'truncated_tcp' };
+  if (Math.min(end, frame.length) < tcp + 20) return { drop: 'truncated_tcp', ip: true };
   const dataOffset = ((frame[tcp + 12] as number) >> 4) * 4;
-  if (dataOffset < 20 || tcp + dataOffset > end) return { drop: 'bad_tcp_header' };
-  if (tcp + dataOffset > frame.length) return { drop: 'truncated_tcp' };
+  if (dataOffset < 20 || tcp + dataOffset > end) return { drop: 'bad_tcp_header', ip: true };
+  if (tcp + dataOffset > frame.length) return { drop: 'truncated_tcp', ip: true };
   return {
     segment: {
       timestampUs,

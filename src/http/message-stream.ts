@@ -43,8 +43,8 @@ type State =
 
 /**
  * Incremental HTTP/1.x framer for one direction of one connection. Accepts
- * bytes split anywhere; tolerates bare LF line ends and blank lines between
- * messages. Body bytes are skipped, never kept. Values of `secretHeaders` are
+ * bytes split anywhere; tolerates bare LF line ends, bare CR inside a head and
+ * blank lines between messages. Body bytes are skipped, never kept. Values of `secretHeaders` are
  * replaced by `[redacted:<length>]` before anything else sees them.
  */
 export class HttpMessageStream {
@@ -132,9 +132,16 @@ export class HttpMessageStream {
     return { heads, error: reason };
   }
 
-  /** Parses one head (without its final blank line); null when it held only blank lines. */
+  /**
+   * Parses one head (without its final blank line); null when it held only blank lines.
+   * A bare CR ends a line here as it does for HTTP servers that take it as a line
+   * break (RFC 9112 §2.2 lets a recipient treat it as invalid or as SP; either way it
+   * must not glue the next header onto a printed value such as the User-Agent).
+   */
   private parseHead(bytes: Uint8Array): RawHead | string | null {
-    const lines = latin1(bytes).split('\n').map((l) => l.replace(/\r$/, ''));
+    const lines = latin1(bytes)
+      .split(/\r\n|\r|\n/)
+      .filter((line, i, all) => line !== '' || i === 0 || i === all.length - 1);
     while (lines.length > 0 && lines[0] === '') lines.shift();
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     if (lines.length === 0) return null;

@@ -1,5 +1,6 @@
 // http/: client bytes → HttpRequest (method, path, the IMDS headers that matter; never a token value).
 
+import { scrubSecrets } from '../text/scrub-secrets.js';
 import { DEFAULT_HTTP_LIMITS, framingFromHeaders, headerValue, HttpMessageStream, type HttpLimits, type RawHead } from './message-stream.js';
 
 /** Header that carries an IMDSv2 session token. Its value never leaves http/. */
@@ -25,10 +26,19 @@ export interface HttpRequest {
   forwarded: boolean;
 }
 
-/** Printable ASCII only, bounded: request fields end up in logs and terminals. */
+/**
+ * Printable ASCII only, bounded, secret-shaped values removed: request fields end
+ * up in logs and terminals.
+ */
 export function sanitizeText(text: string, maxLength: number): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  const clean = scrubSecrets(text.replace(/[^\x20-\x7e]/g, '?'));
   return clean.length > maxLength ? `${clean.slice(0, maxLength)}…` : clean;
+}
+
+/** A header value up to its first control character: where a server ends (or rejects) the line, and nothing after it is the value. */
+function headerText(value: string): string {
+  const cut = value.search(/[\x00-\x08\x0a-\x1f\x7f]/);
+  return cut < 0 ? value : value.slice(0, cut);
 }
 
 /** The path of a request-target in origin or absolute form (RFC 9112 §3.2). */
@@ -57,7 +67,7 @@ function toRequest(head: RawHead): HttpRequest | string {
     httpVersion: versionMatch[1] as string,
     hasToken: token !== undefined && token !== '[redacted:0]',
     tokenTtlSeconds: ttl === undefined ? null : sanitizeText(ttl, 16),
-    userAgent: userAgent === undefined ? null : sanitizeText(userAgent, MAX_USER_AGENT_LENGTH),
+    userAgent: userAgent === undefined ? null : sanitizeText(headerText(userAgent), MAX_USER_AGENT_LENGTH),
     forwarded: headerValue(head, 'x-forwarded-for') !== undefined,
   };
 }

@@ -3,6 +3,7 @@
 import type { Ancestor, AttributionMethod, ProcessInfo } from '../attribute/types.js';
 import { redactCmdline } from '../attribute/redact-cmdline.js';
 import { sanitizeText } from '../http/request.js';
+import { scrubSecrets } from '../text/scrub-secrets.js';
 import type { RequestKind } from '../classify/classify.js';
 import type { HttpExchange } from '../http/exchange-tracker.js';
 
@@ -87,7 +88,7 @@ export function buildRequestEvent(
     ppid: process.ppid,
     comm: text(process.comm, 64),
     exe: text(process.exe, 1024),
-    cmdline: process.cmdline === null ? null : redactCmdline(process.cmdline),
+    cmdline: process.cmdline === null ? null : redactCmdline(process.cmdline).map(scrubSecrets),
     uid: process.uid,
     user: text(process.user, 64),
     ancestors: process.ancestors.map((a) => ({ pid: a.pid, comm: sanitizeText(a.comm, 64) })),

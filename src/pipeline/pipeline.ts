@@ -46,6 +46,8 @@ export interface PipelineOptions {
 /** Counters for the summary and `doctor`: nothing is dropped without being counted. */
 export interface PipelineStats {
   frames: number;
+  /** Frames that held an IP packet (whatever its protocol): a capture with none held nothing to analyse. */
+  ipPackets: number;
   segments: number;
   connections: number;
   requests: number;
@@ -62,7 +64,7 @@ export class Pipeline {
   private readonly tracker: ExchangeTracker;
   private readonly owners = new Map<number, Promise<ProcessInfo>>();
   private emitting: Promise<void> = Promise.resolve();
-  readonly stats: PipelineStats = { frames: 0, segments: 0, connections: 0, requests: 0, dropped: {} };
+  readonly stats: PipelineStats = { frames: 0, ipPackets: 0, segments: 0, connections: 0, requests: 0, dropped: {} };
 
   constructor(private readonly options: PipelineOptions) {
     const endpoints = new Set(options.endpoints.map((e) => `${e.ip}|${e.port}`));
@@ -82,14 +84,20 @@ export class Pipeline {
     return this.table.size;
   }
 
-  /** One captured frame (the bytes may be pcap's reused buffer). */
-  handleFrame(bytes: Uint8Array, timestampUs: number): void {
+  /**
+   * One captured frame. The bytes may be the capture's reused buffer: nothing
+   * keeps a view of them past this call. `linkType` defaults to the pipeline's
+   * (a pcapng file may mix interfaces of different link types).
+   */
+  handleFrame(bytes: Uint8Array, timestampUs: number, linkType = this.options.linkType): void {
     this.stats.frames += 1;
-    const decoded = decodePacket(this.options.linkType, bytes, timestampUs);
+    const decoded = decodePacket(linkType, bytes, timestampUs);
     if ('drop' in decoded) {
+      if (decoded.ip) this.stats.ipPackets += 1;
       this.drop(`decode_${decoded.drop}`);
       return;
     }
+    this.stats.ipPackets += 1;
     this.stats.segments += 1;
     if (decoded.segment.truncated) this.drop('decode_snaplen_truncated');
     this.handleStreamEvents(this.table.push(decoded.segment));

@@ -3,9 +3,10 @@
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { Aggregator } from '../sinks/aggregate.js';
 import { isoTime, type ImdsRequestEvent } from './events.js';
-import type { HostFacts, OutputEvent, Sink, SummaryEvent } from '../sinks/sink.js';
+import type { HostFacts, OutputEvent, Sink, SummaryEvent, WarningEvent } from '../sinks/sink.js';
 import { LiveCapture } from '../capture/live.js';
-import { openPcapFile } from '../capture/pcap-file.js';
+import { openCaptureFile, type CaptureFileResult } from '../capture/pcap-file.js';
+import { LinkType, linkTypeName } from '../decode/link.js';
 import { bpfFilterFor } from '../capture/bpf-filter.js';
 import { IMDS_ENDPOINTS } from '../capture/endpoints.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
@@ -75,7 +76,9 @@ function summaryOf(
   pipeline: Pipeline,
   extra: Pick<SummaryEvent, 'host' | 'interface' | 'file' | 'started' | 'duration_s' | 'attribution_method'>,
   kernelDrops: number,
+  notEvidence: string | null = null,
 ): SummaryEvent {
+  const verdict = aggregator.verdict();
   return {
     event: 'summary',
     time: new Date().toISOString(),
@@ -83,12 +86,17 @@ function summaryOf(
     requests: pipeline.stats.requests - aggregator.ownRequests,
     own_requests: aggregator.ownRequests,
     processes: aggregator.processes(),
-    verdict: aggregator.verdict(),
+    // A capture that cannot stand as evidence never says "safe"; IMDSv1 it did see still counts.
+    verdict:
+      notEvidence !== null && verdict.safe_to_require_imdsv2
+        ? { ...verdict, safe_to_require_imdsv2: false, message: `cannot tell whether IMDSv2 can be required: ${notEvidence}` }
+        : verdict,
     capture: {
       frames: pipeline.stats.frames,
       connections: pipeline.stats.connections,
       kernel_drops: kernelDrops,
       dropped: { ...pipeline.stats.dropped },
+      not_evidence: notEvidence,
     },
   };
 }
@@ -205,7 +213,7 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
   const filter = bpfFilterFor(endpoints);
   const aggregator = new Aggregator();
   const emit = fanOut(options.sinks, aggregator, options.onRequest);
-  const file = openPcapFile(options.path, filter); // throws before any line is written
+  const file = await openCaptureFile(options.path); // throws before any line is written
   emit({
     event: 'start',
     time: new Date().toISOString(),
@@ -218,32 +226,26 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
     attribution_note: 'offline analysis: processes cannot be attributed from a capture file',
     duration_s: null,
   });
-  if (file.check.truncated) {
-    emit({
-      event: 'warning',
-      time: new Date().toISOString(),
-      code: 'PCAP_TRUNCATED',
-      message: `${options.path} ends inside a record (cut short?): the last packet is lost, requests in it may be missing`,
-    });
-  }
-  let pipeline: Pipeline | null = null;
+  const linkTypes = new Set<number>();
+  let firstLinkType: number | null = null;
+  const pipeline = new Pipeline(
+    pipelineOptions(LinkType.LINUX_SLL2, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownProgram: null, onEvent: emit }),
+  );
   let firstUs: number | null = null;
   let lastUs = 0;
-  await file.read((frame, linkType) => {
-    pipeline ??= new Pipeline(
-      pipelineOptions(linkType, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownProgram: null, onEvent: emit }),
-    );
+  const result = await file.read((frame, linkType) => {
+    firstLinkType ??= linkType;
+    linkTypes.add(linkType);
     firstUs ??= frame.timestampUs;
-    lastUs = frame.timestampUs;
-    pipeline.handleFrame(frame.bytes, frame.timestampUs);
+    lastUs = Math.max(lastUs, frame.timestampUs);
+    pipeline.handleFrame(frame.bytes, frame.timestampUs, linkType);
   });
-  const active: Pipeline =
-    pipeline ??
-    new Pipeline(pipelineOptions(1, endpoints, { finder: null, attributionTimeoutMs: 0, localAddresses: null, ownNetns: null, ownProgram: null, onEvent: emit }));
-  await active.flush(lastUs);
+  await pipeline.flush(lastUs);
+  const problems = fileProblems(options.path, result, pipeline, [...linkTypes]);
+  for (const warning of problems.warnings) emit({ event: 'warning', time: new Date().toISOString(), ...warning });
   const summary = summaryOf(
     aggregator,
-    active,
+    pipeline,
     {
       host: await options.hostFacts(null),
       interface: null,
@@ -253,7 +255,44 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
       attribution_method: 'none',
     },
     0,
+    problems.notEvidence,
   );
   emit(summary);
   return summary;
+}
+
+/**
+ * What was wrong with a capture file, as warnings, and whether what it held can
+ * stand as evidence: a file that is damaged part-way, or that yields no packet at
+ * all, cannot say that nobody used IMDSv1.
+ */
+function fileProblems(
+  path: string,
+  result: CaptureFileResult,
+  pipeline: Pipeline,
+  linkTypes: number[],
+): { warnings: Array<Pick<WarningEvent, 'code' | 'message'>>; notEvidence: string | null } {
+  const warnings: Array<Pick<WarningEvent, 'code' | 'message'>> = [];
+  let notEvidence: string | null = null;
+  if (result.damage !== null) {
+    const { offset, record, reason } = result.damage;
+    notEvidence = `${path} is damaged at byte ${offset} (${result.format === 'pcap' ? 'record' : 'block'} ${record}: ${reason}); the rest of it was not read`;
+    warnings.push({ code: 'PCAP_DAMAGED', message: notEvidence });
+  }
+  const skipped = Object.entries(result.skipped);
+  if (skipped.length > 0) {
+    warnings.push({ code: 'PCAP_RECORDS_SKIPPED', message: `${path}: skipped ${skipped.map(([reason, n]) => `${n} ${reason.replace(/_/g, ' ')}`).join(', ')}` });
+  }
+  if (result.truncated) {
+    warnings.push({ code: 'PCAP_TRUNCATED', message: `${path} ends inside a record (cut short?): the last packet is lost, requests in it may be missing` });
+  }
+  if (result.frames === 0) {
+    notEvidence ??= `${path} holds no packet: there is nothing to analyse`;
+    if (result.damage === null) warnings.push({ code: 'PCAP_EMPTY', message: notEvidence });
+  } else if (pipeline.stats.ipPackets === 0) {
+    const names = linkTypes.map((t) => `${linkTypeName(t)} (${t})`).join(', ');
+    notEvidence ??= `none of the ${result.frames} packets in ${path} could be decoded as ${names}: is the file's link type right?`;
+    if (result.damage === null) warnings.push({ code: 'PCAP_UNDECODABLE', message: notEvidence });
+  }
+  return { warnings, notEvidence };
 }

@@ -3,6 +3,7 @@
 import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
+import { jsonTerminalSafe, terminalSafe } from '../text/terminal-safe.js';
 
 /** One change, as written: `{"event":"metadata_options_change", …}`. */
 export type AuditEntry = Record<string, unknown> & { time: string; action: string; result: string };
@@ -33,7 +34,7 @@ export class AuditLog {
 
   /** Writes one line. An I/O failure here (after the change) is reported on stderr, never thrown. */
   write(entry: AuditEntry): void {
-    const line = `${JSON.stringify({ event: 'metadata_options_change', ...entry })}\n`;
+    const line = `${jsonTerminalSafe(JSON.stringify({ event: 'metadata_options_change', ...entry }))}\n`;
     if (this.path === null) {
       process.stderr.write(line);
       return;
@@ -41,7 +42,7 @@ export class AuditLog {
     try {
       appendFileSync(this.path, line, { mode: 0o640 });
     } catch (error) {
-      process.stderr.write(`imds-sniff: warning: audit line not written to ${this.path} (${(error as Error).message}): ${line}`);
+      process.stderr.write(`imds-sniff: warning: audit line not written to ${terminalSafe(this.path)} (${terminalSafe((error as Error).message)}): ${line}`);
     }
   }
 }

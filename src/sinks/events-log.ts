@@ -4,6 +4,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ImdsRequestEvent } from '../pipeline/events.js';
 import type { OutputEvent, Sink } from './sink.js';
 import { processName } from './metrics/process-name.js';
+import { jsonTerminalSafe } from '../text/terminal-safe.js';
 
 export type LogV2 = 'all' | 'summary' | 'none';
 
@@ -78,7 +79,7 @@ export class EventsLog implements Sink {
       return;
     }
     try {
-      const text = `${this.partial ? '\n' : ''}${JSON.stringify(object)}\n`;
+      const text = `${this.partial ? '\n' : ''}${jsonTerminalSafe(JSON.stringify(object))}\n`;
       const written = writeSync(this.fd as number, text);
       if (written < Buffer.byteLength(text)) {
         this.partial = true;

@@ -2,6 +2,7 @@
 
 import pino from 'pino';
 import type { OutputEvent, Sink } from './sink.js';
+import { jsonTerminalSafe } from '../text/terminal-safe.js';
 
 type Destination = ReturnType<typeof pino.destination>;
 
@@ -20,7 +21,7 @@ export class JsonLinesSink implements Sink {
   }
 
   write(event: OutputEvent): void {
-    this.destination.write(`${JSON.stringify(event)}\n`);
+    this.destination.write(`${jsonTerminalSafe(JSON.stringify(event))}\n`);
   }
 
   async close(): Promise<void> {

@@ -44,7 +44,14 @@ export interface SummaryEvent {
   own_requests: number;
   processes: ProcessSummary[];
   verdict: Verdict;
-  capture: { frames: number; connections: number; kernel_drops: number; dropped: Record<string, number> };
+  capture: {
+    frames: number;
+    connections: number;
+    kernel_drops: number;
+    dropped: Record<string, number>;
+    /** Why this capture cannot stand as evidence (a damaged or undecodable file), or null. */
+    not_evidence: string | null;
+  };
 }
 
 export type OutputEvent = ImdsRequestEvent | StartEvent | WarningEvent | SummaryEvent;

@@ -1,32 +1,38 @@
 // sinks/: renders the end-of-capture summary for people (a ticket-ready block of text).
 
 import type { SummaryEvent } from './sink.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-/** The summary as text: host facts, a per-process table, the verdict and the fixes. */
+/**
+ * The summary as text: host facts, a per-process table, the verdict and the fixes.
+ * Names, paths and messages come from the wire, /proc or the command line: each
+ * is escaped for the terminal where it is put in.
+ */
 export function renderSummary(s: SummaryEvent): string {
+  const t = terminalSafe;
   const lines: string[] = [];
   lines.push('== imds-sniff summary ==');
   const hostLabel = s.file ? 'analysed on:' : 'host:       ';
-  lines.push(`${hostLabel} ${s.host.hostname}${s.host.instance_id ? ` (${s.host.instance_id})` : ''}`);
-  lines.push(`os:          ${s.host.os}, kernel ${s.host.kernel}`);
-  lines.push(s.file ? `capture:     file ${s.file}` : `capture:     interface ${s.interface}, ${s.duration_s}s from ${s.started}`);
+  lines.push(`${hostLabel} ${t(s.host.hostname)}${s.host.instance_id ? ` (${t(s.host.instance_id)})` : ''}`);
+  lines.push(`os:          ${t(s.host.os)}, kernel ${t(s.host.kernel)}`);
+  lines.push(s.file ? `capture:     file ${t(s.file)}` : `capture:     interface ${t(s.interface ?? '')}, ${s.duration_s}s from ${s.started}`);
   lines.push(`attribution: ${s.attribution_method}`);
   lines.push(`requests:    ${s.requests}${s.own_requests ? ` (+${s.own_requests} by imds-sniff itself, not counted)` : ''}`);
   const drops = Object.entries(s.capture.dropped).filter(([reason]) => !reason.startsWith('tcp_not_imds'));
   if (s.capture.kernel_drops > 0 || drops.length > 0) {
     lines.push(
-      `dropped:     kernel ${s.capture.kernel_drops}${drops.length ? `; ${drops.map(([r, n]) => `${r}=${n}`).join(', ')}` : ''}`,
+      `dropped:     kernel ${s.capture.kernel_drops}${drops.length ? `; ${drops.map(([r, n]) => `${t(r)}=${n}`).join(', ')}` : ''}`,
     );
   }
   lines.push('');
   if (s.processes.length > 0) {
     const header = ['PROCESS', 'V1', 'V2-TOKEN', 'V2', 'ERRORS', 'FIRST SEEN', 'LAST SEEN', 'VERDICT'];
     const rows = s.processes.map((p) => [
-      p.name,
+      t(p.name),
       String(p.v1),
       String(p.v2_token),
       String(p.v2_get),
@@ -39,16 +45,16 @@ export function renderSummary(s: SummaryEvent): string {
     for (const row of [header, ...rows]) lines.push(row.map((c, i) => pad(c, widths[i] as number)).join('  ').trimEnd());
     for (const p of s.processes.filter((x) => x.v1 > 0)) {
       const facts = [
-        p.exe ? `exe ${p.exe}` : '',
+        p.exe ? `exe ${t(p.exe)}` : '',
         p.pids.length > 0 ? `pids ${p.pids.join(',')}${p.pid_count > p.pids.length ? ' …' : ''}` : '',
-        p.user ? `user ${p.user}` : '',
-        p.cmdline ? `cmdline ${p.cmdline.join(' ')}` : '',
+        p.user ? `user ${t(p.user)}` : '',
+        p.cmdline ? `cmdline ${p.cmdline.map(t).join(' ')}` : '',
       ].filter(Boolean);
-      if (facts.length > 0) lines.push(`  ${p.name}: ${facts.join('; ')}`);
+      if (facts.length > 0) lines.push(`  ${t(p.name)}: ${facts.join('; ')}`);
     }
     lines.push('');
   }
-  lines.push(`verdict: ${s.verdict.message}`);
-  for (const fix of s.verdict.fixes) lines.push(`  fix: ${fix}`);
+  lines.push(`verdict: ${t(s.verdict.message)}`);
+  for (const fix of s.verdict.fixes) lines.push(`  fix: ${t(fix)}`);
   return lines.join('\n');
 }

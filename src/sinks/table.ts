@@ -4,6 +4,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ImdsRequestEvent } from '../pipeline/events.js';
 import type { OutputEvent, Sink } from './sink.js';
 import { renderSummary } from './summary-text.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 const KIND_LABEL: Record<ImdsRequestEvent['kind'], string> = {
   v1: 'IMDSv1  ',
@@ -12,24 +13,25 @@ const KIND_LABEL: Record<ImdsRequestEvent['kind'], string> = {
   other: 'other   ',
 };
 
-/** One line for one request. */
+/** One line for one request. Every field from the wire or /proc is escaped for the terminal. */
 export function formatRequestLine(e: ImdsRequestEvent): string {
+  const t = terminalSafe;
   const time = e.time.slice(11, 23);
   const who =
     e.pid !== null
-      ? `${e.comm ?? '?'}[${e.pid}]${e.user ? ` ${e.user}` : e.uid !== null ? ` uid=${e.uid}` : ''}${e.attribution === 'exited' ? ' (exited)' : ''}`
+      ? `${t(e.comm ?? '?')}[${e.pid}]${e.user ? ` ${t(e.user)}` : e.uid !== null ? ` uid=${e.uid}` : ''}${e.attribution === 'exited' ? ' (exited)' : ''}`
       : e.comm !== null
-        ? `${e.comm}[?]`
+        ? `${t(e.comm)}[?]`
         : e.attribution === 'none'
           ? '-'
           : `unattributed (${e.attribution})`;
-  const where = e.container_id ? ` container=${e.container_id.slice(0, 12)}` : '';
+  const where = e.container_id ? ` container=${t(e.container_id.slice(0, 12))}` : '';
   const status = e.status === null ? '---' : String(e.status);
   const flags = [e.hop_limit_exceeded ? 'HOP-LIMIT: answer lost at container hop' : '', e.own ? '(imds-sniff itself)' : '']
     .filter(Boolean)
     .join(' ');
   const client = e.src_ip.includes(':') ? `[${e.src_ip}]:${e.src_port}` : `${e.src_ip}:${e.src_port}`;
-  return `${time}  ${KIND_LABEL[e.kind]}  ${status}  ${e.method.padEnd(4)} ${e.path}  ${who}${where}  ${client}${flags ? `  ${flags}` : ''}`;
+  return `${t(time)}  ${KIND_LABEL[e.kind]}  ${status}  ${t(e.method).padEnd(4)} ${t(e.path)}  ${who}${where}  ${t(client)}${flags ? `  ${flags}` : ''}`;
 }
 
 /** Writes the human format to stdout or to an open file. */
@@ -50,12 +52,12 @@ export class TableSink implements Sink {
         break;
       case 'start':
         this.out.write(
-          `imds-sniff ${event.version}: ${event.mode === 'live' ? `capturing on ${event.interface}` : `reading ${event.file}`}` +
-            `${event.duration_s ? ` for ${event.duration_s}s` : ''}; attribution: ${event.attribution_method} (${event.attribution_note})\n`,
+          `imds-sniff ${event.version}: ${event.mode === 'live' ? `capturing on ${terminalSafe(event.interface ?? '')}` : `reading ${terminalSafe(event.file ?? '')}`}` +
+            `${event.duration_s ? ` for ${event.duration_s}s` : ''}; attribution: ${event.attribution_method} (${terminalSafe(event.attribution_note)})\n`,
         );
         break;
       case 'warning':
-        this.out.write(`warning: ${event.message}\n`);
+        this.out.write(`warning: ${terminalSafe(event.message)}\n`);
         break;
       case 'summary':
         this.out.write(`\n${renderSummary(event)}\n`);

@@ -7,33 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveAgentScript } from '../../../src/testbed/agent-process.js';
+import { expectOneLineError, MAIN, runCli } from '../../helpers/run-cli.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 
-const MAIN = resolveAgentScript();
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 const PCAP = fileURLToPath(new URL('../../../fixtures/pcap/curl.pcap', import.meta.url));
 const isRoot = process.getuid?.() === 0;
-
-/**
- * Runs the CLI. `netns` runs it inside a testbed namespace: anything that may
- * talk to 169.254.169.254 (doctor, live capture) must, so it reaches the mock
- * and never this machine's own metadata service.
- */
-function cli(args: string[], opts: { asNobody?: boolean; netns?: string } = {}): { code: number | null; stdout: string; stderr: string } {
-  let argv = [process.execPath, MAIN, ...args];
-  if (opts.asNobody) argv = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', ...argv];
-  if (opts.netns) argv = ['ip', 'netns', 'exec', opts.netns, ...argv];
-  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectOneLineError(stderr: string, pattern: RegExp): void {
-  expect(stderr).toMatch(pattern);
-  expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
-  expect(stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
-}
+const cli = runCli;
 
 describe('imds-sniff CLI', () => {
   it.each([
@@ -69,8 +50,8 @@ describe('imds-sniff CLI', () => {
     writeFileSync(cut, readFileSync(PCAP).subarray(0, 3000));
     const r = cli(['--read', cut, '--format', 'json']);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; code?: string });
-    expect(events.map((e) => e.event)).toEqual(['start', 'warning', 'imds_request', 'imds_request', 'summary']);
-    expect(events[1]?.code).toBe('PCAP_TRUNCATED');
+    expect(events.map((e) => e.event)).toEqual(['start', 'imds_request', 'imds_request', 'warning', 'summary']);
+    expect(events[3]?.code).toBe('PCAP_TRUNCATED');
     expect(r.code).toBe(3);
   });
 
@@ -158,13 +139,17 @@ describe('imds-sniff CLI', () => {
     }
   });
 
-  it.skipIf(!isRoot)('says libpcap is missing when it cannot be loaded: exit 4', () => {
+  it.skipIf(!isRoot)('says libpcap is missing when live capture cannot load it: exit 4; --read needs no libpcap', () => {
     // A private mount namespace where the libpcap the binding links to is an empty file.
     const lib = spawnSync('sh', ['-c', "readlink -f \"$(ldconfig -p | awk '/libpcap[.]so[.]0[.]8 /{print $NF; exit}')\""], { encoding: 'utf8' }).stdout.trim();
     expect(lib).toMatch(/libpcap/);
-    const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind /dev/null "${lib}" && exec "${process.execPath}" "${MAIN}" --read "${PCAP}"`], { encoding: 'utf8' });
-    expect(r.status).toBe(4);
-    expectOneLineError(r.stderr, /^imds-sniff: cannot load libpcap/);
+    const without = (args: string) => spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind /dev/null "${lib}" && exec "${process.execPath}" "${MAIN}" ${args}`], { encoding: 'utf8' });
+    const live = without('--duration 1s --no-identity --attribution none');
+    expect(live.status).toBe(4);
+    expectOneLineError(live.stderr, /^imds-sniff: cannot load libpcap/);
+    const offline = without(`--read "${PCAP}" --format json`);
+    expect(offline.status).toBe(3);
+    expect(offline.stdout).toContain('"event":"summary"');
   });
 
   it.skipIf(!isRoot)('refuses an unknown interface: exit 4', () => {

@@ -58,16 +58,26 @@ describe('decodePacket', () => {
   });
 
   it.each([
-    ['not IP', (() => { const f = sllFrame(spec); f[14] = 0x08; f[15] = 0x06; return f; })(), 'not_ip'],
-    ['not TCP', (() => { const f = sllFrame(spec); f[16 + 9] = 17; return f; })(), 'not_tcp'],
-    ['bad IHL', (() => { const f = sllFrame(spec); f[16] = 0x41; return f; })(), 'bad_ip_header'],
-    ['bad TCP offset', (() => { const f = sllFrame(spec); f[16 + 20 + 12] = 0xf0; return f; })(), 'bad_tcp_header'],
-  ])('drops %s with a reason', (_name, frame, reason) => {
-    expect(decodePacket(LinkType.LINUX_SLL, frame, 1)).toEqual({ drop: reason });
+    ['not IP', (() => { const f = sllFrame(spec); f[14] = 0x08; f[15] = 0x06; return f; })(), 'not_ip', false],
+    ['not TCP', (() => { const f = sllFrame(spec); f[16 + 9] = 17; return f; })(), 'not_tcp', true],
+    ['bad IHL', (() => { const f = sllFrame(spec); f[16] = 0x41; return f; })(), 'bad_ip_header', false],
+    ['bad TCP offset', (() => { const f = sllFrame(spec); f[16 + 20 + 12] = 0xf0; return f; })(), 'bad_tcp_header', true],
+  ])('drops %s with a reason (and says whether it held an IP packet)', (_name, frame, reason, ip) => {
+    expect(decodePacket(LinkType.LINUX_SLL, frame, 1)).toEqual({ drop: reason, ip });
   });
 
   it('drops unsupported link types', () => {
-    expect(decodePacket(147, sllFrame(spec), 1)).toEqual({ drop: 'unsupported_link_type' });
+    expect(decodePacket(147, sllFrame(spec), 1)).toEqual({ drop: 'unsupported_link_type', ip: false });
+  });
+
+  it('keeps no view into the frame it was given (the capture reuses that buffer)', () => {
+    const frame = sllFrame(spec);
+    const result = decodePacket(LinkType.LINUX_SLL, frame, 1);
+    if (!('segment' in result)) throw new Error('expected a segment');
+    const before = Buffer.from(result.segment.payload).toString();
+    frame.fill(0x41);
+    expect(Buffer.from(result.segment.payload).toString()).toBe(before);
+    expect(result.segment.payload.buffer).not.toBe(frame.buffer);
   });
 });
 

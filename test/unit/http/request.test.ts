@@ -126,3 +126,33 @@ describe('pathOfTarget', () => {
     ['/' + 'a'.repeat(600), '/' + 'a'.repeat(511) + '…'],
   ])('%s → %s', (target, path) => expect(pathOfTarget(target)).toBe(path));
 });
+
+describe('RequestParser on hostile line ends: no secret reaches a printed field', () => {
+  const CANARY = 'AQAEAHostileCanary0123456789abcdefghijklmnopqrstuvwxyz==';
+  it.each([
+    ['a bare CR before the token header', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl', true],
+    ['bare CRs only inside the head', `GET /latest/meta-data/ HTTP/1.1\rHost: x\rUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl', true],
+    ['a NUL where the line break was', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\u0000\u0000X-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl', false],
+    ['printable junk where the line break was', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curlabX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curlabX-aws-ec2-metadata-token: [redacted]', false],
+    ['an obs-fold that glues the token header on', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\r\n X-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl X-aws-ec2-metadata-token: [redacted]', false],
+    ['an Authorization header glued on', 'GET / HTTP/1.1\r\nUser-Agent: curl\u0001Authorization: Basic dXNlcjpzZWNyZXRwYXNzd29yZA==\r\n\r\n', 'curl', false],
+    ['a cookie glued on with junk', 'GET / HTTP/1.1\r\nUser-Agent: curl zzCookie: session=s3cr3t-cookie-value\r\n\r\n', 'curl zzCookie: [redacted]', false],
+    ['the token in the path', `GET /latest/${CANARY} HTTP/1.1\r\nUser-Agent: curl\r\n\r\n`, 'curl', false],
+  ])('%s', (_name, request, userAgent, hasToken) => {
+    const { requests, errors } = parseAll([request]);
+    expect(errors).toEqual([]);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.userAgent).toBe(userAgent);
+    expect(requests[0]?.hasToken).toBe(hasToken);
+    const text = JSON.stringify(requests);
+    for (const secret of [CANARY.slice(4, 20), 'dXNlcjpzZWNyZXRwYXNzd29yZA', 's3cr3t-cookie-value']) expect(text).not.toContain(secret);
+  });
+
+  it('takes a bare CR as a line end wherever the head is split', () => {
+    const request = `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`;
+    for (let i = 1; i < request.length; i++) {
+      const { requests } = parseAll([request.slice(0, i), request.slice(i)]);
+      expect(requests.map((r) => [r.userAgent, r.hasToken])).toEqual([['curl', true]]);
+    }
+  });
+});

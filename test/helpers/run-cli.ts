@@ -1,0 +1,36 @@
+// Test helper: runs the built CLI (dist/src/main.js) as an operator would, and checks its one-line errors.
+
+import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
+import { resolveAgentScript } from '../../src/testbed/agent-process.js';
+
+export const MAIN = resolveAgentScript();
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Wall time of the run, ms. */
+  ms: number;
+}
+
+/**
+ * Runs the CLI. `netns` runs it inside a testbed namespace: anything that may
+ * talk to 169.254.169.254 (doctor, live capture) must, so it reaches the mock
+ * and never this machine's own metadata service.
+ */
+export function runCli(args: string[], opts: { asNobody?: boolean; netns?: string; timeoutMs?: number } = {}): CliResult {
+  let argv = [process.execPath, MAIN, ...args];
+  if (opts.asNobody) argv = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', ...argv];
+  if (opts.netns) argv = ['ip', 'netns', 'exec', opts.netns, ...argv];
+  const started = Date.now();
+  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
+}
+
+/** One error line (plus a hint), no stack trace. */
+export function expectOneLineError(stderr: string, pattern: RegExp): void {
+  expect(stderr).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  expect(stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+}

@@ -1,0 +1,126 @@
+// The capture-file reader on real and hand-built files: formats, chunk boundaries, and every kind of damage.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bpfFilterFor } from '../../../src/capture/bpf-filter.js';
+import { IMDS_ENDPOINTS } from '../../../src/capture/endpoints.js';
+import { openCaptureFile, type CaptureFileResult } from '../../../src/capture/pcap-file.js';
+import { concat, epb, idb, pcapFile, pcapngBlock, pcapRecords, shb, spb } from '../../helpers/capture-file-builder.js';
+
+const CURL = new Uint8Array(readFileSync(new URL('../../../fixtures/pcap/curl.pcap', import.meta.url)));
+const { linkType: CURL_LINK, records: CURL_RECORDS } = pcapRecords(CURL);
+const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-pcapfile-'));
+let n = 0;
+
+interface Read {
+  result: CaptureFileResult;
+  frames: Array<{ linkType: number; timestampUs: number; hex: string }>;
+}
+
+async function read(bytes: Uint8Array): Promise<Read> {
+  const path = join(dir, `f${n++}`);
+  writeFileSync(path, bytes);
+  const file = await openCaptureFile(path);
+  const frames: Read['frames'] = [];
+  const result = await file.read((frame, linkType) => frames.push({ linkType, timestampUs: frame.timestampUs, hex: Buffer.from(frame.bytes).toString('hex') }));
+  return { result, frames };
+}
+
+const expected = CURL_RECORDS.map((r) => ({ linkType: CURL_LINK, timestampUs: r.timestampUs, hex: Buffer.from(r.frame).toString('hex') }));
+
+describe('openCaptureFile', () => {
+  it('reads every record of a recorded capture', async () => {
+    const { result, frames } = await read(CURL);
+    expect(result).toEqual({ format: 'pcap', records: 30, frames: 30, skipped: {}, damage: null, truncated: false });
+    expect(frames).toEqual(expected);
+  });
+
+  it.each([
+    ['big-endian pcap', pcapFile(CURL_RECORDS, { linkType: CURL_LINK, bigEndian: true })],
+    ['nanosecond pcap', pcapFile(CURL_RECORDS, { linkType: CURL_LINK, nanoseconds: true })],
+    ['a snap length of 1 in the header (records longer than it are read whole)', pcapFile(CURL_RECORDS, { linkType: CURL_LINK, snapLength: 1 })],
+    ['pcapng', concat([shb(), idb(CURL_LINK), ...CURL_RECORDS.map((r) => epb(0, r.frame, r.timestampUs))])],
+    ['pcapng, nanosecond interface', concat([shb(), idb(CURL_LINK, { tsresol: 9 }), ...CURL_RECORDS.map((r) => epb(0, r.frame, BigInt(r.timestampUs) * 1000n))])],
+    ['pcapng, big-endian section', concat([shb({ bigEndian: true }), idb(CURL_LINK, { bigEndian: true }), ...CURL_RECORDS.map((r) => epb(0, r.frame, r.timestampUs, { bigEndian: true }))])],
+    [
+      'pcapng, a second section with its own interfaces',
+      concat([shb(), idb(1), idb(CURL_LINK), ...CURL_RECORDS.slice(0, 10).map((r) => epb(1, r.frame, r.timestampUs)), shb(), idb(CURL_LINK), ...CURL_RECORDS.slice(10).map((r) => epb(0, r.frame, r.timestampUs))]),
+    ],
+  ])('gives the same frames from a %s', async (_name, bytes) => {
+    const { result, frames } = await read(bytes);
+    expect(result.damage).toBeNull();
+    expect(frames).toEqual(expected);
+  });
+
+  it('gives simple packet blocks the interface-0 link type', async () => {
+    const { frames } = await read(concat([shb(), idb(CURL_LINK), spb(CURL_RECORDS[0]!.frame)]));
+    expect(frames).toEqual([{ linkType: CURL_LINK, timestampUs: 0, hex: expected[0]!.hex }]);
+  });
+
+  it('reads records that straddle its 1 MiB chunks, in a file of several MiB', async () => {
+    const many = Array.from({ length: 900 }, () => CURL_RECORDS).flat();
+    const bytes = pcapFile(many, { linkType: CURL_LINK });
+    expect(bytes.length).toBeGreaterThan(3 * 1024 * 1024);
+    const { result, frames } = await read(bytes);
+    expect(result).toMatchObject({ records: many.length, damage: null, truncated: false });
+    expect(frames.map((f) => f.hex)).toEqual(many.map((r) => Buffer.from(r.frame).toString('hex')));
+  });
+
+  it('says a capture cut inside a record is truncated, and keeps what came before', async () => {
+    for (const cut of [30, 40, 41, 1000, CURL.length - 1]) {
+      const { result, frames } = await read(CURL.subarray(0, cut));
+      expect(result).toMatchObject({ truncated: true, damage: null });
+      expect(frames).toEqual(expected.slice(0, frames.length));
+    }
+  });
+
+  const frame = CURL_RECORDS[3]!.frame;
+  it.each([
+    ['a captured length of 0xffffffff', pcapFile([{ frame, timestampUs: 1, capturedLength: 0xffffffff }]), { offset: 24, record: 1, reason: /captured length 4294967295 is larger/ }],
+    ['zeros where records should be (sparse file)', concat([pcapFile([]), new Uint8Array(4096)]), { offset: 24, record: 1, reason: /empty record/ }],
+    ['a damaged second record', pcapFile([{ frame, timestampUs: 1 }, { frame, timestampUs: 2, capturedLength: 300_000 }]), { offset: 24 + 16 + frame.length, record: 2, reason: /larger than any capture writes/ }],
+    ['a pcap version 3', (() => { const f = pcapFile([]); f[4] = 3; return f; })(), { offset: 0, record: 0, reason: /unsupported pcap version 3/ }],
+    ['a pcapng block of length 0', concat([shb(), pcapngBlock(6, new Uint8Array(20), { length: 0 })]), { record: 2, reason: /block length 0 is not a valid pcapng block length/ }],
+    ['a pcapng block of length 1', concat([shb(), pcapngBlock(6, new Uint8Array(20), { length: 1 })]), { record: 2, reason: /block length 1 is not a valid pcapng block length/ }],
+    ['a pcapng block of length 13', concat([shb(), pcapngBlock(6, new Uint8Array(20), { length: 13 })]), { record: 2, reason: /block length 13 is not a valid pcapng block length/ }],
+    ['a huge pcapng block', concat([shb(), pcapngBlock(6, new Uint8Array(20), { length: 0xfffffff0 })]), { record: 2, reason: /block length 4294967280 is larger/ }],
+    ['pcapng block lengths that differ', concat([shb(), idb(CURL_LINK), pcapngBlock(6, new Uint8Array(40), { trailingLength: 44 })]), { record: 3, reason: /lengths at its start and end differ/ }],
+    ['a pcapng file that does not start with a section header', concat([pcapngBlock(0x0a0d0d0a, new Uint8Array(16)), idb(1)]), { record: 1, reason: /without a byte-order magic/ }],
+  ])('stops at %s and says where', async (_name, bytes, damage) => {
+    const { result } = await read(bytes);
+    expect(result.damage).toMatchObject({ ...damage, reason: expect.stringMatching(damage.reason) });
+    expect(result.truncated).toBe(false);
+  });
+
+  it('skips a packet block naming an interface that does not exist, and reads on', async () => {
+    const { result, frames } = await read(concat([shb(), idb(CURL_LINK), epb(7, frame, 1), epb(0, frame, 2)]));
+    expect(result).toMatchObject({ skipped: { unknown_interface: 1 }, damage: null, frames: 1 });
+    expect(frames.map((f) => f.timestampUs)).toEqual([2]);
+  });
+
+  it('skips a packet block whose captured length overruns the block', async () => {
+    const { result } = await read(concat([shb(), idb(CURL_LINK), epb(0, frame, 1, { capturedLength: 5000 })]));
+    expect(result).toMatchObject({ skipped: { packet_longer_than_block: 1 }, frames: 0 });
+  });
+
+  it.each([
+    ['a text file', new TextEncoder().encode('# imds-sniff\n'), /is not a pcap capture file \(not a pcap or pcapng file\)/],
+    ['an empty file', new Uint8Array(0), /is not a pcap capture file \(too short to be a capture\)/],
+  ])('refuses %s before reading anything', async (_name, bytes, message) => {
+    const path = join(dir, `f${n++}`);
+    writeFileSync(path, bytes);
+    await expect(openCaptureFile(path)).rejects.toMatchObject({ code: 'ERR_PCAP_FILE', message: expect.stringMatching(message) });
+  });
+
+  it('refuses a directory without opening it for reading', async () => {
+    await expect(openCaptureFile(dir)).rejects.toMatchObject({ message: expect.stringMatching(/a directory, not a regular file/) });
+  });
+});
+
+describe('bpfFilterFor', () => {
+  it('keeps both directions of IMDS over IPv4 and IPv6', () => {
+    expect(bpfFilterFor(IMDS_ENDPOINTS)).toBe('(host 169.254.169.254 and tcp port 80) or (ip6 host fd00:ec2::254 and tcp port 80)');
+  });
+});

@@ -1,0 +1,74 @@
+// What people read (the table lines and the summary) when a process on the host chose hostile names:
+// every control character arrives escaped, and no secret-shaped value arrives at all.
+
+import { describe, expect, it } from 'vitest';
+import { unknownProcess, type ProcessInfo } from '../../../src/attribute/types.js';
+import type { HttpExchange } from '../../../src/http/exchange-tracker.js';
+import { buildRequestEvent } from '../../../src/pipeline/events.js';
+import { Aggregator } from '../../../src/sinks/aggregate.js';
+import { renderSummary } from '../../../src/sinks/summary-text.js';
+import { formatRequestLine } from '../../../src/sinks/table.js';
+import type { SummaryEvent } from '../../../src/sinks/sink.js';
+
+const TOKEN = 'AQAEAHostileProcToken0123456789abcdefghijklmnopqrstu==';
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+function exchange(userAgent: string | null, path: string): HttpExchange {
+  const conn = { id: 1, family: 4 as const, client: { ip: '10.0.0.2', port: 40000 }, server: { ip: '169.254.169.254', port: 80 }, views: [{ ip: '10.0.0.2', port: 40000 }], openedUs: 0, lastSeenUs: 0, clientIsn: 1 };
+  return {
+    conn,
+    index: 1,
+    request: { method: 'GET', path, httpVersion: '1.1', hasToken: false, tokenTtlSeconds: null, userAgent, forwarded: false },
+    requestUs: 1_700_000_000_000_000,
+    status: 200,
+    responseUs: 1_700_000_000_001_000,
+    responseTtl: 64,
+  };
+}
+
+const hostile: ProcessInfo = {
+  ...unknownProcess(),
+  pid: 4242,
+  ppid: 1,
+  comm: 'ev\u001b[31mil\u009b',
+  exe: '/tmp/\u001b]0;pwned\u0007/run\nverdict: safe',
+  cmdline: ['/tmp/run', '--header', `X-aws-ec2-metadata-token: ${TOKEN}`, 'x\u001b[2J\u202etxt.exe', `plain-${TOKEN}`],
+  uid: 1000,
+  user: 'us\u001b[1mer',
+  ancestors: [{ pid: 1, comm: 'init\u0007' }],
+  attribution: 'tracefs',
+};
+
+describe('human output of hostile names', () => {
+  const event = buildRequestEvent(exchange('curl\u001b[31m', '/latest/\u001b[31m'), hostile, { kind: 'v1', forwarded: false, hopLimitExceeded: false, own: false });
+  const aggregator = new Aggregator();
+  aggregator.add(event);
+  const summary: SummaryEvent = {
+    event: 'summary', time: event.time, host: { hostname: 'h\u001b[5m', os: 'Linux', kernel: '6.1', instance_id: null }, interface: 'any', file: null,
+    started: event.time, duration_s: 1, attribution_method: 'tracefs', requests: 1, own_requests: 0, processes: aggregator.processes(), verdict: aggregator.verdict(),
+    capture: { frames: 1, connections: 1, kernel_drops: 0, dropped: {}, not_evidence: null },
+  };
+  const line = formatRequestLine(event);
+  const text = renderSummary(summary);
+
+  it('puts no control character on the terminal', () => {
+    expect(line).not.toMatch(CONTROL);
+    expect(text.split('\n').every((l) => !CONTROL.test(l))).toBe(true);
+  });
+
+  it('shows where the controls were, so the operator sees what the process did', () => {
+    // Names from /proc are made printable ASCII in the event itself ('?'); what is left is escaped here.
+    expect(line).toContain('ev?[31mil?[4242]');
+    expect(text).toContain('/tmp/?]0;pwned?/run?verdict: safe');
+    expect(text).toContain('x?[2J\\u{202e}txt.exe');
+  });
+
+  it('lets no line be forged: the fake verdict stays inside its field', () => {
+    expect(text.split('\n').filter((l) => l.startsWith('verdict:'))).toEqual([expect.stringMatching(/^verdict: not safe/)]);
+  });
+
+  it('prints no token, whether argv framed it as a header or not', () => {
+    expect(JSON.stringify(event)).not.toContain(TOKEN.slice(4, 24));
+    expect(text).not.toContain(TOKEN.slice(4, 24));
+  });
+});
