@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Records the pcaps in fixtures/pcap/: real clients against the mock IMDS in a throw-away testbed,
 // captured with tcpdump -i any in the testbed's host namespace. Run as root after `npm run build`:
-//   node scripts/record-fixtures.mjs
+//   node scripts/record-fixtures.mjs                  (all of them)
+//   node scripts/record-fixtures.mjs split-head.pcap  (only the captures named)
 // then regenerate the golden files: UPDATE_GOLDEN=1 npx vitest run test/unit/fixtures
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createTestbed } from '../dist/src/testbed/testbed.js';
-import { curlToken, curlV1, curlWithToken, IMDS_V6, runClient, sdkCredentials } from '../dist/src/testbed/clients.js';
+import { curlToken, curlV1, curlWithToken, IMDS_V6, runClient, sdkCredentials, splitRequests } from '../dist/src/testbed/clients.js';
 
 const OUT = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
 const CANARY = {
@@ -33,7 +34,14 @@ async function startTcpdump(tb, file) {
   };
 }
 
+const CAPTURES = ['curl.pcap', 'wget.pcap', 'aws-sdk-js.pcap', 'container-hop-limit.pcap', 'ipv6.pcap', 'pipelined-keepalive.pcap', 'split-head.pcap', 'split-ipv6.pcap', 'required-mode.pcap'];
+/** Captures named on the command line; none: all. Re-recording a capture changes every byte of it (times, ports). */
+const ONLY = new Set(process.argv.slice(2));
+const unknown = [...ONLY].filter((file) => !CAPTURES.includes(file));
+if (unknown.length > 0) throw new Error(`no such capture: ${unknown.join(', ')} (known: ${CAPTURES.join(', ')})`);
+
 async function record(tb, file, work) {
+  if (ONLY.size > 0 && !ONLY.has(file)) return;
   const stop = await startTcpdump(tb, file);
   try {
     await work();
@@ -52,6 +60,30 @@ const s = net.connect(80, process.argv[1] || '169.254.169.254', () => {
 });
 s.resume();
 s.on('end', () => s.destroy());`;
+
+/**
+ * Requests written in pieces, one TCP segment each (split-client.js): an IMDSv1 GET whose head
+ * is cut inside the Host value; a token PUT cut between CR and LF, then a GET on the same connection
+ * cut inside the token value; a token PUT with a body cut inside it.
+ */
+async function splitWorkload(tb, host) {
+  const hostCut = { after: host.includes(':') ? 'Host: [fd00:' : 'Host: 169.' };
+  const runs = [
+    await splitRequests(tb, 'host', { host, requests: [{ method: 'GET', path: '/latest/meta-data/instance-id', splitAt: [hostCut] }] }),
+    await splitRequests(tb, 'host', {
+      host,
+      requests: [
+        { method: 'PUT', path: '/latest/api/token', tokenTtlSeconds: 21600, splitAt: [{ after: '21600\r' }] },
+        { method: 'GET', path: '/latest/meta-data/iam/security-credentials/imds-sniff-test-role', withToken: true, splitAt: [{ after: 'X-aws-ec2-metadata-token: ', plus: 16 }] },
+      ],
+    }),
+    await splitRequests(tb, 'host', {
+      host,
+      requests: [{ method: 'PUT', path: '/latest/api/token', tokenTtlSeconds: 21600, body: 'split-body-0123456789', splitAt: [{ after: '\r\n\r\n', plus: 5 }] }],
+    }),
+  ];
+  for (const run of runs) if (run.code !== 0 || run.statuses.some((s) => s !== 200)) throw new Error(`split client failed: ${run.stdout}`);
+}
 
 const tb = await createTestbed({ prefix: 'imdsrec', block: 50, mock: { fixedToken: CANARY.token, credentials: CANARY.credentials } });
 try {
@@ -79,6 +111,8 @@ try {
   await record(tb, 'pipelined-keepalive.pcap', async () => {
     await runClient(tb, 'host', [process.execPath, '-e', PIPELINE]);
   });
+  await record(tb, 'split-head.pcap', () => splitWorkload(tb, '169.254.169.254'));
+  await record(tb, 'split-ipv6.pcap', () => splitWorkload(tb, 'fd00:ec2::254'));
   await tb.mock.setOptions({ httpTokens: 'required' });
   await record(tb, 'required-mode.pcap', async () => {
     await curlV1(tb, 'host');

@@ -1,6 +1,7 @@
 // testbed/: the real IMDS clients the demo and e2e tests run (curl v1/v2, a shell script, the AWS SDK).
 
 import { fileURLToPath } from 'node:url';
+import type { SplitClientResult, SplitClientSpec } from './split-client.js';
 import type { Testbed } from './testbed.js';
 import type { TestbedNamespace } from './testbed-layout.js';
 
@@ -86,4 +87,28 @@ export function sdkCredentials(testbed: Testbed, ns: TestbedNamespace, options: 
     ...run,
     comm: 'node',
   }));
+}
+
+/** A split-client run: the answers' statuses, its source port, and what it printed. */
+export interface SplitRun extends ClientRun {
+  /** HTTP status of each request, in order (fewer than asked when the client failed). */
+  statuses: number[];
+  result: SplitClientResult;
+}
+
+/**
+ * A `node` process that opens one TCP connection (TCP_NODELAY) to `spec.host` and writes
+ * each request of `spec` in pieces cut at its split points, one segment apiece, waiting for
+ * each answer before the next request (keep-alive). A token PUT's answer is kept for the
+ * requests that ask for a token; the token never appears on its command line or output.
+ */
+export async function splitRequests(testbed: Testbed, ns: TestbedNamespace, spec: SplitClientSpec): Promise<SplitRun> {
+  const run = await runClient(testbed, ns, [process.execPath, testbedScript('split-client'), JSON.stringify(spec)]);
+  let result: SplitClientResult;
+  try {
+    result = JSON.parse(run.stdout) as SplitClientResult;
+  } catch {
+    result = { localAddress: null, localPort: null, statuses: [], pieces: [], tokenBytes: null, error: `unparsed output (exit ${run.code}): ${run.stdout.slice(0, 200)}` };
+  }
+  return { ...run, comm: 'node', statuses: result.statuses, result, ...(result.localPort === null ? {} : { localPort: result.localPort }) };
 }
