@@ -1,16 +1,18 @@
 // commands/: `imds-sniff config check` — validates a config file and prints the settings it gives.
 
 import { loadConfig } from '../config/load.js';
+import { showPath } from '../text/quote.js';
 import { DEFAULT_CONFIG_PATH } from '../config/schema.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 
 export const CONFIG_CHECK_HELP = `
 Prints "ok" and the effective settings (defaults filled in) as JSON, or one line naming the
-bad field and exits 2. Without --config it checks ${DEFAULT_CONFIG_PATH} (absent: the defaults).`;
+bad field and exits 2. Without --config it checks ${DEFAULT_CONFIG_PATH} (absent: the defaults); a file
+given with --config must be there and hold a JSON object ({} for the defaults).`;
 
 export async function runConfigCheck(flags: { config?: string }): Promise<ExitCodeValue> {
   const { config, source } = loadConfig(flags.config);
-  process.stderr.write(`imds-sniff: config ${source ?? `${DEFAULT_CONFIG_PATH} (absent: defaults)`}: ok\n`);
+  process.stderr.write(`imds-sniff: config ${source === null ? `${DEFAULT_CONFIG_PATH} (absent: defaults)` : showPath(source)}: ok\n`);
   process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
   return ExitCode.OK;
 }

@@ -2,6 +2,7 @@
 
 import { UsageError } from '../errors.js';
 import { parseDuration } from './duration.js';
+import { showKey } from '../text/quote.js';
 import { DEFAULT_CONFIG, type AgentConfig } from './schema.js';
 
 type Json = Record<string, unknown>;
@@ -33,13 +34,13 @@ function fail(field: string, what: string): never {
 }
 
 /** File key → [typed key, rule], per section. Keys not listed are rejected (a typo must not pass silently). */
-const TOP: Record<string, [keyof AgentConfig, Rule]> = {
+const TOP_RULES: Record<string, [keyof AgentConfig, Rule]> = {
   interface: ['interface', string],
   attribution: ['attribution', oneOf('auto', 'tracefs', 'procfs', 'none')],
   attributionTimeout: ['attributionTimeoutMs', duration('ms', 10, 10_000)],
   stateDir: ['stateDir', string],
 };
-const SECTIONS: Record<string, Record<string, [string, Rule]>> = {
+const SECTION_RULES: Record<string, Record<string, [string, Rule]>> = {
   logs: {
     eventsFile: ['eventsFile', nullableString],
     logV2: ['logV2', oneOf('all', 'summary', 'none')],
@@ -65,6 +66,10 @@ const SECTIONS: Record<string, Record<string, [string, Rule]>> = {
     maxAttempts: ['maxAttempts', integer(1, 20)],
   },
 };
+// Looked up through Maps, never by indexing the objects: a key from the file such as `constructor`
+// or `__proto__` would find Object.prototype's members there.
+const TOP = new Map(Object.entries(TOP_RULES));
+const SECTIONS = new Map(Object.entries(SECTION_RULES).map(([name, rules]) => [name, new Map(Object.entries(rules))]));
 
 /**
  * The typed config from parsed JSON, defaults filled in. Throws UsageError
@@ -74,18 +79,19 @@ export function validateConfig(json: unknown): AgentConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('the config', 'must be a JSON object');
   const config: AgentConfig = structuredClone(DEFAULT_CONFIG);
   for (const [key, value] of Object.entries(json as Json)) {
-    const top = TOP[key];
+    const top = TOP.get(key);
     if (top) {
       (config as unknown as Json)[top[0]] = top[1](value, key);
       continue;
     }
-    const section = SECTIONS[key];
-    if (!section) fail(key, `is not a setting (known: ${[...Object.keys(TOP), ...Object.keys(SECTIONS)].join(', ')})`);
+    const section = SECTIONS.get(key);
+    // The key comes from the file: shown escaped, so a newline or an ESC in it reaches no terminal.
+    if (!section) fail(showKey(key), `is not a setting (known: ${[...TOP.keys(), ...SECTIONS.keys()].join(', ')})`);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(key, 'must be an object');
     const target = (config as unknown as Record<string, Json>)[key] as Json;
     for (const [sub, subValue] of Object.entries(value as Json)) {
-      const rule = section[sub];
-      if (!rule) fail(`${key}.${sub}`, `is not a setting (known: ${Object.keys(section).join(', ')})`);
+      const rule = section.get(sub);
+      if (!rule) fail(`${key}.${showKey(sub)}`, `is not a setting (known: ${[...section.keys()].join(', ')})`);
       target[rule[0]] = rule[1](subValue, `${key}.${sub}`);
     }
   }

@@ -1,31 +1,36 @@
 // text/: makes untrusted text safe to show to a person: no terminal control, no forged line.
 
 /**
- * C0 controls (newline and tab included), DEL, C1 controls, and the Unicode
- * format characters that reorder or hide text (bidi overrides and isolates,
- * zero-width marks, the BOM, line/paragraph separators).
+ * What a terminal may act on, or what would break or reorder a line: C0 controls
+ * (newline and tab included), DEL, C1 controls (U+009B is CSI on some terminals),
+ * zero-width and bidi marks, line/paragraph separators, the BOM, lone surrogates.
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** The same set without C0, which `JSON.stringify` escapes itself. */
+const UNSAFE_IN_JSON =
+  /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
+function escapeOne(c: string): string {
+  const short = SHORT[c];
+  if (short !== undefined) return short;
+  const code = c.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
 
 /**
  * Text from the wire, /proc, a file name or a config file, escaped for a
  * terminal: every control or invisible format character becomes a visible
- * escape (`\e`, `\n`, `\x07`, `\u{202e}`), so a User-Agent, argv or file name
+ * escape (`\x1b`, `\n`, `\x07`, `\u202e`), so a User-Agent, argv or file name
  * chosen by any process on the host can neither move the cursor, change
- * colours, nor start a line of its own.
+ * colours, reorder text, nor start a line of its own.
  */
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE, (c) => {
-    const named = NAMED[c];
-    if (named !== undefined) return named;
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
-  });
+  return text.replace(UNSAFE, escapeOne);
 }
 
 /** Escapes the characters `JSON.stringify` leaves raw but a terminal acts on (DEL, C1, bidi), keeping the JSON valid and equal. */
 export function jsonTerminalSafe(json: string): string {
-  return json.replace(/[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

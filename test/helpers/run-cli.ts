@@ -8,6 +8,8 @@ export const MAIN = resolveAgentScript();
 
 export interface CliResult {
   code: number | null;
+  /** The signal that ended it (the timeout kills with SIGTERM), or null. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   /** Wall time of the run, ms. */
@@ -25,7 +27,7 @@ export function runCli(args: string[], opts: { asNobody?: boolean; netns?: strin
   if (opts.netns) argv = ['ip', 'netns', 'exec', opts.netns, ...argv];
   const started = Date.now();
   const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
 }
 
 /** One error line (plus a hint), no stack trace. */

@@ -107,10 +107,10 @@ describe('imds-sniff --read on files it can read, in part or with quirks', () =>
     const table = runCli(['--read', evil]);
     expect(table.code).toBe(3);
     expect(table.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
-    expect(table.stdout).toContain('evil-\\e[31mred\\x07.pcap');
+    expect(table.stdout).toContain('evil-\\x1b[31mred\\x07.pcap');
     const missing = runCli(['--read', join(dir, 'gone-\u001b]0;title\u0007.pcap')]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
-    expect(missing.stderr).toContain('gone-\\e]0;title\\x07.pcap');
+    expect(missing.stderr).toContain('gone-\\x1b]0;title\\x07.pcap');
   });
 });

@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load.js';
+import { describe, expect, it, vi } from 'vitest';
+import { loadConfig, MAX_CONFIG_BYTES } from '../../../src/config/load.js';
 import { DEFAULT_CONFIG } from '../../../src/config/schema.js';
 import { validateConfig } from '../../../src/config/validate.js';
+import { UsageError } from '../../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-config-'));
 function file(name: string, text: string): string {
@@ -87,5 +88,140 @@ describe('loadConfig', () => {
 
   it('names a bad flag value as a flag', () => {
     expect(() => loadConfig(file('empty.json', '{}'), { metrics: { endpointUrl: 'ftp://x' } })).toThrowError(/^--endpoint-url \/ --cloudwatch-endpoint-url \(metrics\.endpointUrl\) must be an http\(s\) URL/);
+  });
+});
+
+/** Any C0 or C1 control character, DEL, or a line/paragraph separator: none may reach the terminal from a file. */
+const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).exitCode).toBe(2);
+    return (error as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('keys that name Object.prototype members', () => {
+  const keys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__'];
+
+  it.each(keys)('rejects %s at the top level like any unknown key', (key) => {
+    // JSON.parse, as loadConfig does: `__proto__` becomes an own key, not the prototype.
+    expect(messageOf(() => validateConfig(JSON.parse(`{${JSON.stringify(key)}: 1}`)))).toBe(
+      `${key} is not a setting (known: interface, attribution, attributionTimeout, stateDir, logs, identity, metrics)`,
+    );
+  });
+
+  it.each(keys.flatMap((key) => ['logs', 'identity', 'metrics'].map((section) => [section, key])))('rejects %s.%s like any unknown key', (section, key) => {
+    expect(messageOf(() => validateConfig(JSON.parse(`{"${section}": {${JSON.stringify(key)}: {"sink": "emf"}}}`)))).toMatch(
+      new RegExp(`^${section}\\.${key} is not a setting \\(known: [A-Za-z0-9, ]+\\)$`),
+    );
+  });
+
+  it.each([
+    '{"__proto__": {"someInjectedKey": 1}}',
+    '{"metrics": {"__proto__": {"someInjectedKey": 1}}}',
+    '{"constructor": {"prototype": {"someInjectedKey": 1}}}',
+    '{"logs": {"constructor": {"prototype": {"someInjectedKey": 1}}}}',
+  ])('a file %s pollutes no prototype', (text) => {
+    expect(messageOf(() => loadConfig(file('proto.json', text)))).toMatch(/is not a setting/);
+    expect(messageOf(() => loadConfig(file('empty.json', '{}'), JSON.parse(text) as Record<string, unknown>))).toMatch(/is not a setting/);
+    expect(({} as Record<string, unknown>)['someInjectedKey']).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('someInjectedKey');
+  });
+});
+
+describe('loadConfig: what an explicit file must hold', () => {
+  it.each(['null', '[]', '"x"', '1', 'true', ' null \n'])('refuses %j: the config must be a JSON object', (text) => {
+    const path = file('not-object.json', text);
+    expect(messageOf(() => loadConfig(path))).toBe(`config ${path}: the config must be a JSON object`);
+  });
+
+  it.each(['', ' ', '\n', ' \t\r\n '])('refuses a file of only whitespace %j as empty', (text) => {
+    const path = file('blank.json', text);
+    expect(messageOf(() => loadConfig(path))).toBe(`config ${path}: the file is empty (a config of only the defaults is {})`);
+  });
+
+  it('refuses bytes that are not UTF-8 rather than reading them as U+FFFD', () => {
+    const path = join(dir, 'latin1.json');
+    writeFileSync(path, Buffer.concat([Buffer.from('{"interface": "'), Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from('"}')]));
+    expect(messageOf(() => loadConfig(path))).toBe(`config ${path}: not valid UTF-8 text`);
+  });
+
+  it.each([
+    ['a directory', () => mkdtempSync(join(dir, 'adir-')), /: cannot read it \(it is a directory\)$/],
+    ['a character device', () => '/dev/null', /: cannot read it \(it is a device, not a regular file\)$/],
+  ])('refuses %s in one line', (_what, make, message) => {
+    expect(messageOf(() => loadConfig(make()))).toMatch(message);
+  });
+
+  it('refuses a file over 1 MiB before parsing it', () => {
+    const path = file('big.json', JSON.stringify({ interface: 'x'.repeat(MAX_CONFIG_BYTES) }));
+    expect(messageOf(() => loadConfig(path))).toBe(`config ${path}: too large (${MAX_CONFIG_BYTES + 16} bytes; a config is at most 1 MiB)`);
+  });
+
+  const deep = (n: number, inner = ''): string => '['.repeat(n) + inner + ']'.repeat(n);
+  it.each([
+    [deep(100_000), /: the config must be a JSON object$/],
+    [`{"metrics": {"sink": ${deep(100_000)}}}`, /: metrics\.sink must be one of cloudwatch, emf, none$/],
+    [`{"nested": ${deep(100_000)}}`, /: nested is not a setting/],
+    [`{"a":`.repeat(100_000) + '1' + '}'.repeat(100_000), /: a is not a setting/],
+  ])('answers a deeply nested config in one line (%#)', (text, message) => {
+    expect(messageOf(() => loadConfig(file('deep.json', text)))).toMatch(message);
+  });
+
+  it('turns a RangeError from JSON.parse (too deep for the stack) into the usage error', () => {
+    const spy = vi.spyOn(JSON, 'parse').mockImplementationOnce(() => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    try {
+      const path = file('deep.json', '[[[]]]');
+      expect(messageOf(() => loadConfig(path))).toBe(`config ${path}: not valid JSON (nested too deeply)`);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('untrusted text in errors is escaped, one line, bounded', () => {
+  it.each(([
+    ['{"a\\nb": 1}', '"a\\nb" is not a setting (known: interface,'],
+    ['{"\\u001b[31mred": 1}', '"\\u001b[31mred" is not a setting (known: interface,'],
+    ['{"\\r\\u001b[2K": 1}', '"\\r\\u001b[2K" is not a setting'],
+    ['{"\\u009b31m": 1}', '"\\u009b31m" is not a setting'],
+    ['{"\\u202eevil": 1}', '"\\u202eevil" is not a setting'],
+    ['{"a\\u2028b": 1}', '"a\\u2028b" is not a setting'],
+    ['{"metrics.sink": 1}', '"metrics.sink" is not a setting'],
+    ['{"metrics": {"a\\nb": 1}}', 'metrics."a\\nb" is not a setting (known: sink,'],
+    ['{"logs": {"\\u001b]0;title\\u0007": 1}}', 'logs."\\u001b]0;title\\u0007" is not a setting'],
+    ['{"metrics": {"interval": "\\u001b[2J5s"}}', 'metrics.interval: "\\u001b[2J5s" is not a duration'],
+    [`{"${'k'.repeat(10_000)}": 1}`, `"${'k'.repeat(64)}"… (10000 characters) is not a setting (known: interface,`],
+    [`{"metrics": {"interval": "${'9'.repeat(5000)}x"}}`, `metrics.interval: "${'9'.repeat(64)}"… (5001 characters) is not a duration`],
+    ['{"\ud83d\ude00\\n": 1}', '"\ud83d\ude00\\n" is not a setting'],
+    ['{"\\ud800x": 1}', '"\\ud800x" is not a setting'],
+  ] satisfies [string, string][]).map(([text, shown]) => ({ text, shown, name: text.length > 80 ? `${text.slice(0, 40)}… (${text.length} chars)` : text })))('$name', ({ text, shown }) => {
+    const path = file('escape.json', text);
+    const message = messageOf(() => loadConfig(path));
+    expect(message.startsWith(`config ${path}: ${shown}`)).toBe(true);
+    expect(message).not.toMatch(RAW_CONTROL);
+    expect(message.length).toBeLessThan(300);
+  });
+
+  it('escapes what JSON.parse quotes back from the file', () => {
+    const path = file('c1.json', '\u009b31m');
+    const message = messageOf(() => loadConfig(path));
+    expect(message).toMatch(/^config .*c1\.json: not valid JSON \(.*\\x9b/);
+    expect(message).not.toMatch(RAW_CONTROL);
+  });
+
+  it('escapes a path that holds a control character', () => {
+    const path = join(dir, 'a\nb\u001b[31m.json');
+    const shown = JSON.stringify(path); // "/tmp/…/a\nb\u001b[31m.json"
+    expect(messageOf(() => loadConfig(path))).toBe(`config ${shown}: cannot read it (no such file)`);
+    writeFileSync(path, '{"bogus": 1}');
+    expect(messageOf(() => loadConfig(path))).toBe(`config ${shown}: bogus is not a setting (known: interface, attribution, attributionTimeout, stateDir, logs, identity, metrics)`);
   });
 });
