@@ -2,13 +2,18 @@
 
 const REDACTED = '[redacted]';
 /** Names whose value is a secret (the token TTL header is not one). */
-const SECRET = '(?:x-aws-ec2-metadata-token(?!-ttl)|authorization|[a-z0-9_-]*(?:token|secret|password|passwd|credential|session[-_]?key|access[-_]?key)[a-z0-9_-]*)';
+const SECRET = '(?:x-aws-ec2-metadata-token(?!-ttl)|authorization|proxy-authorization|[a-z0-9_-]*(?:token|secret|password|passwd|credential|cookie|bearer|session[-_]?key|access[-_]?key|api[-_]?key)[a-z0-9_-]*)';
 /** `Name: value` anywhere in an argument (a header given to curl/wget, or inside `sh -c '…'`). */
 const HEADER_ANYWHERE = new RegExp(`(${SECRET}\\s*:\\s*)(?:bearer\\s+|basic\\s+)?[^\\s'"]+`, 'gi');
 /** `name=value` anywhere in an argument (flags, env assignments). */
 const ASSIGNMENT_ANYWHERE = new RegExp(`(${SECRET}=)[^\\s'"&]+`, 'gi');
 /** `--name` whose next argument is the secret. */
 const SECRET_FLAG = new RegExp(`^--?${SECRET}$`, 'i');
+/** curl's and wget's short and long flags whose next argument is a secret: `-b cookie`, `-u user:password`, `-E cert:pass`. */
+const CLIENT_SECRET_FLAGS: Record<string, ReadonlySet<string>> = {
+  curl: new Set(['-b', '-u', '--user', '-U', '--proxy-user', '-E', '--cert', '--oauth2-bearer', '--pass']),
+  wget: new Set(['--user', '--http-user', '--proxy-user']),
+};
 const MAX_ARG_LENGTH = 1024;
 
 function isTtl(name: string): boolean {
@@ -17,12 +22,14 @@ function isTtl(name: string): boolean {
 
 /**
  * Redacts secret values in argv: `X-aws-ec2-metadata-token: v` headers,
- * `name=v` and `--name v` where the name says token/secret/password/credential.
+ * `name=v` and `--name v` where the name says token/secret/password/credential/cookie,
+ * curl's `-b`/`-u` and wget's `--user` values.
  * Scripts put IMDS tokens on curl's command line; none of it may reach a log.
  * Also bounds each argument and replaces control characters.
  */
 export function redactCmdline(argv: readonly string[]): string[] {
   const out: string[] = [];
+  const clientFlags = CLIENT_SECRET_FLAGS[(argv[0] ?? '').split('/').pop() ?? ''];
   let redactNext = false;
   for (const raw of argv) {
     if (redactNext) {
@@ -34,7 +41,7 @@ export function redactCmdline(argv: readonly string[]): string[] {
       .replace(/[\x00-\x1f\x7f]/g, '?')
       .replace(HEADER_ANYWHERE, (whole, name: string) => (isTtl(name) ? whole : `${name.replace(/\s*$/, '').replace(/:$/, ': ')}${REDACTED}`.replace(/:\s+:/, ':')))
       .replace(ASSIGNMENT_ANYWHERE, (whole, name: string) => (isTtl(name) ? whole : `${name}${REDACTED}`));
-    if (SECRET_FLAG.test(arg) && !isTtl(arg)) redactNext = true;
+    if ((SECRET_FLAG.test(arg) && !isTtl(arg)) || clientFlags?.has(arg)) redactNext = true;
     if (arg.length > MAX_ARG_LENGTH) arg = `${arg.slice(0, MAX_ARG_LENGTH)}…`;
     out.push(arg);
   }

@@ -51,7 +51,16 @@ export async function openCaptureFile(path: string): Promise<CaptureFile> {
     const { bytesRead } = await handle.read(head, 0, 4, 0);
     const format = captureFormatOf(head.subarray(0, bytesRead));
     if (format !== 'pcap' && format !== 'pcapng') throw new PcapFileError(`${path} is not a pcap capture file (${format})`, { hint: HINT });
-    return { format, read: (onFrame) => readAll(handle, format, onFrame) };
+    return {
+      format,
+      read: async (onFrame) => {
+        try {
+          return await readCaptureFile(async (into, at, length, position) => (await handle.read(into, at, length, position)).bytesRead, format, onFrame);
+        } finally {
+          await handle.close();
+        }
+      },
+    };
   } catch (error) {
     await handle.close();
     if (error instanceof PcapFileError) throw error;
@@ -59,47 +68,56 @@ export async function openCaptureFile(path: string): Promise<CaptureFile> {
   }
 }
 
-async function readAll(handle: FileHandle, format: CaptureFormat, onFrame: (frame: RawFrame, linkType: number) => void): Promise<CaptureFileResult> {
+/** Reads up to `length` bytes at file `position` into `into[at…]`; resolves with how many (0 at the end). */
+export type ReadAt = (into: Uint8Array, at: number, length: number, position: number) => Promise<number>;
+
+/**
+ * Reads a whole capture through `readAt` in chunks of `chunkBytes`, into one
+ * reused buffer (grown only for a record longer than it, within the parser's
+ * limits), and hands every frame to `onFrame` as a view into that buffer.
+ */
+export async function readCaptureFile(
+  readAt: ReadAt,
+  format: CaptureFormat,
+  onFrame: (frame: RawFrame, linkType: number) => void,
+  chunkBytes = CHUNK_BYTES,
+): Promise<CaptureFileResult> {
   const parser = new CaptureFileParser();
   let frames = 0;
   const deliver = (record: { linkType: number; timestampUs: number; bytes: Uint8Array }): void => {
     frames += 1;
     onFrame({ bytes: record.bytes, timestampUs: record.timestampUs }, record.linkType);
   };
-  let buffer = new Uint8Array(CHUNK_BYTES);
+  let buffer = new Uint8Array(chunkBytes);
   /** File offset of buffer[0]; the unconsumed bytes are buffer[start, end). */
   let base = 0;
   let start = 0;
   let end = 0;
   let eof = false;
   let damage: CaptureFileDamage | null = null;
-  try {
-    while (true) {
-      const step = parser.parse(buffer.subarray(start, end), base + start, deliver);
-      start += step.consumed;
-      if (step.kind === 'damaged') {
-        damage = step.damage;
-        break;
-      }
-      if (eof) break;
-      // Keep the unconsumed tail, then fill the rest of the buffer from the file.
-      if (start > 0) {
-        buffer.copyWithin(0, start, end);
-        base += start;
-        end -= start;
-        start = 0;
-      }
-      if (step.needBytes > buffer.length) {
-        const grown = new Uint8Array(Math.min(Math.max(step.needBytes, buffer.length * 2), MAX_BLOCK_LENGTH + 64));
-        grown.set(buffer.subarray(0, end));
-        buffer = grown;
-      }
-      const { bytesRead } = await handle.read(buffer, end, buffer.length - end, base + end);
-      if (bytesRead === 0) eof = true;
-      end += bytesRead;
+  while (true) {
+    const step = parser.parse(buffer.subarray(start, end), base + start, deliver);
+    start += step.consumed;
+    if (step.kind === 'damaged') {
+      damage = step.damage;
+      break;
     }
-  } finally {
-    await handle.close();
+    if (eof) break;
+    // Keep the unconsumed tail, then fill the rest of the buffer from the file.
+    if (start > 0) {
+      buffer.copyWithin(0, start, end);
+      base += start;
+      end -= start;
+      start = 0;
+    }
+    if (step.needBytes > buffer.length) {
+      const grown = new Uint8Array(Math.min(Math.max(step.needBytes, buffer.length * 2), MAX_BLOCK_LENGTH + 64));
+      grown.set(buffer.subarray(0, end));
+      buffer = grown;
+    }
+    const bytesRead = await readAt(buffer, end, buffer.length - end, base + end);
+    if (bytesRead === 0) eof = true;
+    end += bytesRead;
   }
   return {
     format,

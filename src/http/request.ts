@@ -35,17 +35,23 @@ export function sanitizeText(text: string, maxLength: number): string {
   return clean.length > maxLength ? `${clean.slice(0, maxLength)}…` : clean;
 }
 
-/** A header value up to its first control character: where a server ends (or rejects) the line, and nothing after it is the value. */
+/**
+ * A header value up to its first byte outside printable ASCII: where a server ends
+ * (or rejects) the line; what follows, in a damaged or hostile head, may be the
+ * next header, token included.
+ */
 function headerText(value: string): string {
-  const cut = value.search(/[\x00-\x08\x0a-\x1f\x7f]/);
+  const cut = value.search(/[^\x20-\x7e\t]/);
   return cut < 0 ? value : value.slice(0, cut);
 }
 
 /** The path of a request-target in origin or absolute form (RFC 9112 §3.2). */
 export function pathOfTarget(target: string): string {
   let path = target;
-  const absolute = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*(.*)$/.exec(target);
-  if (absolute) path = absolute[1] || '/';
+  // Absolute form, or anything with an authority (`//user:pass@host`) even when its scheme is
+  // damaged: the authority, which may carry credentials, is never part of the path shown.
+  const authority = /^[^/]*\/\/[^/]*(.*)$/.exec(target);
+  if (!target.startsWith('/') && authority) path = authority[1] || '/';
   const cut = path.search(/[?#]/);
   if (cut >= 0) path = path.slice(0, cut);
   return sanitizeText(path, MAX_PATH_LENGTH);

@@ -97,6 +97,7 @@ export function spb(frame: Uint8Array, opts: { bigEndian?: boolean } = {}): Uint
 export function pcapRecords(file: Uint8Array): { linkType: number; records: PcapRecordSpec[] } {
   const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const le = v.getUint32(0, true) === 0xa1b2c3d4;
+  if (!le && v.getUint32(0, false) !== 0xa1b2c3d4) throw new Error('pcapRecords reads microsecond classic pcap only');
   const records: PcapRecordSpec[] = [];
   for (let pos = 24; pos + 16 <= file.length; ) {
     const captured = v.getUint32(pos + 8, le);

@@ -29,3 +29,16 @@ describe('redactCmdline inside scripts', () => {
     expect(redactCmdline(['x'.repeat(5000)])[0]).toHaveLength(1025);
   });
 });
+
+describe('redactCmdline: cookies and client credentials', () => {
+  it.each([
+    [['curl', '--cookie', 'sid=s3cr3tC00kie', 'http://x/'], ['curl', '--cookie', '[redacted]', 'http://x/']],
+    [['curl', '-b', 'sid=s3cr3tC00kie', 'http://x/'], ['curl', '-b', '[redacted]', 'http://x/']],
+    [['/usr/bin/curl', '-u', 'admin:s3cr3tPw', 'http://x/'], ['/usr/bin/curl', '-u', '[redacted]', 'http://x/']],
+    [['curl', '-H', 'Cookie: sid=s3cr3tC00kie'], ['curl', '-H', 'Cookie: [redacted]']],
+    [['wget', '--user', 'admin', '--password=s3cr3tPw'], ['wget', '--user', '[redacted]', '--password=[redacted]']],
+    [['sudo', '-u', 'root', 'id'], ['sudo', '-u', 'root', 'id']],
+  ])('%j', (argv, expected) => {
+    expect(redactCmdline(argv)).toEqual(expected);
+  });
+});

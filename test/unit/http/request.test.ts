@@ -124,6 +124,10 @@ describe('pathOfTarget', () => {
     ['http://169.254.169.254', '/'],
     ['http://[fd00:ec2::254]/latest/api/token', '/latest/api/token'],
     ['/' + 'a'.repeat(600), '/' + 'a'.repeat(511) + '…'],
+    ['http://user:pw0rd@169.254.169.254/latest/meta-data/', '/latest/meta-data/'],
+    ['http?//fuzz:FuzzCanaryBasic:pw@169.254.169.254/latest/', '/latest/'],
+    ['ht\u0000p://user:pw@host', '/'],
+    ['//user:pw@host/x', '//user:[redacted]'],
   ])('%s → %s', (target, path) => expect(pathOfTarget(target)).toBe(path));
 });
 

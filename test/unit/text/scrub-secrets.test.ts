@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { scrubSecrets } from '../../../src/text/scrub-secrets.js';
 
-describe('scrubSecrets', () => {
+describe('scrubSecrets (what follows the first secret found goes too)', () => {
   it.each([
-    ['an IMDSv2 token anywhere', 'curl AQAEAGeQ3vJx0123456789abcdefABCDEF== x', 'curl [redacted] x'],
+    ['an IMDSv2 token anywhere', 'curl AQAEAGeQ3vJx0123456789abcdefABCDEF== x', 'curl [redacted]'],
     ['a token header glued onto a value', 'curl?X-aws-ec2-metadata-token: whatever value here', 'curl?X-aws-ec2-metadata-token: [redacted]'],
     ['Authorization with its scheme', 'ua Authorization: Basic dXNlcjpwYXNz', 'ua Authorization: [redacted]'],
     ['a cookie', 'ua Cookie: a=b; c=d', 'ua Cookie: [redacted]'],
     ['a name=value secret', 'x Authorization=abc def', 'x Authorization=[redacted]'],
     ['an STS session token', 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVz', '[redacted]'],
-    ['an access key id', 'key ASIAFIXTURECANARY000 end', 'key [redacted] end'],
+    ['an access key id', 'key ASIAFIXTURECANARY000 end', 'key [redacted]'],
     ['a secret access key shape', 'k=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'k=[redacted]'],
   ])('removes %s', (_name, input, expected) => {
     expect(scrubSecrets(input)).toBe(expected);
@@ -22,6 +22,29 @@ describe('scrubSecrets', () => {
     '/usr/lib/jvm/java-17-openjdk-amd64/bin/java',
     '/latest/dynamic/instance-identity/document',
     'token-client',
+  ])('leaves %s alone', (text) => {
+    expect(scrubSecrets(text)).toBe(text);
+  });
+});
+
+describe('scrubSecrets on fields a damaged request polluted (found by the fuzz harness)', () => {
+  it.each([
+    ['a tab before the colon (shown as ?)', 'curl Authorization?: Bearer FuzzCanaryBearer9d8s7f6g', 'curl Authorization?: [redacted]'],
+    ['a damaged name', 'x SecretAccessK?y=FuzzCa?e?/k9Jx2Lq7Wm4Rt8', 'x SecretAccessK?y=[redacted]'],
+    ['a damaged token prefix', 'X-aws-ec2-metadata-token?: EQAEAFUZZCANARYTOKENq8Wz3Lr7', 'X-aws-ec2-metadata-token?: [redacted]'],
+    ['a damaged separator', 'token?$AQAEAF\n4Vb&Hc1Jm5Ds0GyEaQuRi', 'token?$[redacted]'],
+    ['userinfo of a target whose scheme was damaged', 'http?//fuzz:FuzzCanaryBasicPw@169.254.169.254/latest/meta-data/', 'http?//fuzz:[redacted]'],
+    ['a random-looking key on its own', 'ua FuzzCanaryCookie3m4n5b6v7c8x9zAqWsEdRf end', 'ua [redacted]'],
+  ])('%s', (_name, input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+  });
+
+  it.each([
+    '/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope',
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+    '/latest/meta-data/public-keys/0/openssh-key',
+    'Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.2 cfg/retry-mode#legacy Botocore/1.34.0',
+    '/usr/local/bin/token-refresher',
   ])('leaves %s alone', (text) => {
     expect(scrubSecrets(text)).toBe(text);
   });
