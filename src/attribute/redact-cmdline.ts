@@ -1,5 +1,7 @@
 // attribute/: removes secrets from a command line before it leaves the agent (tokens in curl -H …).
 
+import { withoutControls } from '../text/terminal-safe.js';
+
 const REDACTED = '[redacted]';
 /** Names whose value is a secret (the token TTL header is not one). */
 const SECRET = '(?:x-aws-ec2-metadata-token(?!-ttl)|authorization|proxy-authorization|[a-z0-9_-]*(?:token|secret|password|passwd|credential|cookie|bearer|session[-_]?key|access[-_]?key|api[-_]?key)[a-z0-9_-]*)';
@@ -37,8 +39,7 @@ export function redactCmdline(argv: readonly string[]): string[] {
       redactNext = false;
       continue;
     }
-    let arg = raw
-      .replace(/[\x00-\x1f\x7f]/g, '?')
+    let arg = withoutControls(raw)
       .replace(HEADER_ANYWHERE, (whole, name: string) => (isTtl(name) ? whole : `${name.replace(/\s*$/, '').replace(/:$/, ': ')}${REDACTED}`.replace(/:\s+:/, ':')))
       .replace(ASSIGNMENT_ANYWHERE, (whole, name: string) => (isTtl(name) ? whole : `${name}${REDACTED}`));
     if ((SECRET_FLAG.test(arg) && !isTtl(arg)) || clientFlags?.has(arg)) redactNext = true;

@@ -30,6 +30,11 @@ export function terminalSafe(text: string): string {
   return text.replace(UNSAFE, escapeOne);
 }
 
+/** `text` with every character a terminal may act on replaced by `?`: for values stored in the event contract. */
+export function withoutControls(text: string): string {
+  return text.replace(UNSAFE, '?');
+}
+
 /** Escapes the characters `JSON.stringify` leaves raw but a terminal acts on (DEL, C1, bidi), keeping the JSON valid and equal. */
 export function jsonTerminalSafe(json: string): string {
   return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -42,3 +42,9 @@ describe('redactCmdline: cookies and client credentials', () => {
     expect(redactCmdline(argv)).toEqual(expected);
   });
 });
+
+describe('redactCmdline: terminal controls', () => {
+  it('replaces C0, DEL, C1 and bidi controls, and keeps other non-ASCII letters', () => {
+    expect(redactCmdline(['a\u001b[31m', 'b\u009bc', 'x\u202etxt', 'Zürich'])).toEqual(['a?[31m', 'b?c', 'x?txt', 'Zürich']);
+  });
+});
