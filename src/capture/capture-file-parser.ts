@@ -33,6 +33,9 @@ export type ParseStep =
   /** The file is damaged; `consumed` bytes before it were good. */
   | { kind: 'damaged'; consumed: number; damage: CaptureFileDamage };
 
+/** Timestamps after the year 9999 cannot be written as dates: such a packet block is damaged. */
+const MAX_TIMESTAMP_US = 253_402_300_799_999_999;
+
 /** The largest packet libpcap accepts for any link type we decode (MAXIMUM_SNAPLEN). */
 export const MAX_CAPTURED_LENGTH = 262_144;
 /** The largest pcapng block accepted: a maximal packet with generous room for options. */
@@ -207,12 +210,9 @@ export class CaptureFileParser {
         if (iface === undefined) return 'unknown_interface';
         const captured = view.getUint32(12, le);
         if (captured > body.length - 20) return 'packet_longer_than_block';
-        onRecord({
-          linkType: iface.linkType,
-          timestampUs: timestampUs(view.getUint32(4, le), view.getUint32(8, le), iface),
-          bytes: body.subarray(20, 20 + captured),
-          originalLength: view.getUint32(16, le),
-        });
+        const time = timestampUs(view.getUint32(4, le), view.getUint32(8, le), iface);
+        if (!(time >= 0 && time <= MAX_TIMESTAMP_US)) return 'timestamp_out_of_range';
+        onRecord({ linkType: iface.linkType, timestampUs: time, bytes: body.subarray(20, 20 + captured), originalLength: view.getUint32(16, le) });
         return null;
       }
       case BLOCK_SPB: {
@@ -245,6 +245,7 @@ function timestampOptions(options: Uint8Array, le: boolean): Pick<Interface, 'un
       // Beyond 10^-15 / 2^-50 a timestamp cannot be held in a double usefully: keep the default.
       if ((v & 0x80) === 0 ? exponent <= 15 : exponent <= 50) unitsPerSecond = (v & 0x80) === 0 ? 10 ** exponent : 2 ** exponent;
     } else if (code === OPTION_TSOFFSET && length >= 8) {
+      // No bound here: a packet whose time comes out beyond year 9999 is skipped as damaged.
       offsetSeconds = Number(view.getBigInt64(pos + 4, le));
     }
     pos += 4 + length + ((4 - (length % 4)) % 4);

@@ -2,6 +2,7 @@
 
 import { loadConfig } from '../config/load.js';
 import { showPath } from '../text/quote.js';
+import { jsonTerminalSafe } from '../text/terminal-safe.js';
 import { DEFAULT_CONFIG_PATH } from '../config/schema.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 
@@ -13,6 +14,6 @@ given with --config must be there and hold a JSON object ({} for the defaults).`
 export async function runConfigCheck(flags: { config?: string }): Promise<ExitCodeValue> {
   const { config, source } = loadConfig(flags.config);
   process.stderr.write(`imds-sniff: config ${source === null ? `${DEFAULT_CONFIG_PATH} (absent: defaults)` : showPath(source)}: ok\n`);
-  process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  process.stdout.write(`${jsonTerminalSafe(JSON.stringify(config, null, 2))}\n`);
   return ExitCode.OK;
 }

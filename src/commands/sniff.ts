@@ -45,6 +45,14 @@ export function exitCodeFor(summary: SummaryEvent): ExitCodeValue {
   return verdict.safe_to_require_imdsv2 ? ExitCode.OK : ExitCode.IMDSV1_SEEN;
 }
 
+/** The exit code; a capture that cannot stand as evidence says why on stderr too, for whoever scripts the run. */
+function finish(summary: SummaryEvent): ExitCodeValue {
+  if (summary.capture.not_evidence !== null) {
+    process.stderr.write(`imds-sniff: ${terminalSafe(summary.capture.not_evidence)}\n  hint: this capture is no evidence that IMDSv2 can be required\n`);
+  }
+  return exitCodeFor(summary);
+}
+
 export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
   const { format, attribution } = flags; // commander checked both against their choices
   const durationMs = flags.duration === undefined ? null : parseDuration(flags.duration, '--duration');
@@ -54,12 +62,7 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
     const sink = openOutput(format, flags.output);
     if (flags.output !== undefined) process.stderr.write(`imds-sniff: reading ${terminalSafe(flags.read)}, writing ${format} to ${terminalSafe(flags.output)}\n`);
     try {
-      const summary = await runOfflineSession({ path: flags.read, sinks: [sink], hostFacts: collectHostFacts });
-      // Said on stderr too: whoever scripts `--read` must not take an unreadable file for a clean one.
-      if (summary.capture.not_evidence !== null) {
-        process.stderr.write(`imds-sniff: ${terminalSafe(summary.capture.not_evidence)}\n  hint: this file is no evidence that IMDSv2 can be required\n`);
-      }
-      return exitCodeFor(summary);
+      return finish(await runOfflineSession({ path: flags.read, sinks: [sink], hostFacts: collectHostFacts }));
     } finally {
       await sink.close();
     }
@@ -89,7 +92,7 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
       },
       hostFacts: collectHostFacts,
     });
-    return exitCodeFor(summary);
+    return finish(summary);
   } finally {
     signals.dispose();
     await selected.finder?.close();

@@ -72,6 +72,8 @@ export class ExchangeTracker {
       case 'close': {
         const state = this.conns.get(event.conn.id);
         if (state) out.exchanges.push(...state.waiting);
+        // A head cut off by the close (or by the snap length, zero-filled) is a request that was made and is lost.
+        if (state && !state.requestsLost && state.requests.inHead) out.drops.push('request_incomplete_head');
         this.conns.delete(event.conn.id);
         break;
       }

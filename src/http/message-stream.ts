@@ -43,7 +43,7 @@ type State =
 
 /**
  * Incremental HTTP/1.x framer for one direction of one connection. Accepts
- * bytes split anywhere; tolerates bare LF line ends, bare CR inside a head and
+ * bytes split anywhere; tolerates bare LF line ends, bare CRs inside a head and
  * blank lines between messages. Body bytes are skipped, never kept. Values of `secretHeaders` are
  * replaced by `[redacted:<length>]` before anything else sees them.
  */
@@ -60,6 +60,11 @@ export class HttpMessageStream {
 
   get broken(): boolean {
     return this.state.at === 'broken';
+  }
+
+  /** Part of a head is held: a message began and has not ended (at a close, it is lost). */
+  get inHead(): boolean {
+    return this.state.at === 'head' && this.pending.some((byte) => byte !== 0x0d && byte !== 0x0a);
   }
 
   push(bytes: Uint8Array): PushResult {
@@ -134,14 +139,21 @@ export class HttpMessageStream {
 
   /**
    * Parses one head (without its final blank line); null when it held only blank lines.
-   * A bare CR ends a line here as it does for HTTP servers that take it as a line
-   * break (RFC 9112 §2.2 lets a recipient treat it as invalid or as SP; either way it
-   * must not glue the next header onto a printed value such as the User-Agent).
+   * Lines end at LF (CRLF or bare LF). What follows a bare CR inside a line is not
+   * read: RFC 9112 §2.2 lets a recipient take a bare CR as invalid or as SP, so a
+   * header behind one (`User-Agent: curl\rX-aws-ec2-metadata-token: …`) is not one the
+   * server is bound to see. It is neither printed (it cannot glue a token onto the
+   * User-Agent) nor counted (a token behind it does not make the request IMDSv2:
+   * the conservative reading for a verdict that must never wrongly say "safe"),
+   * and the request is kept, not rejected.
    */
   private parseHead(bytes: Uint8Array): RawHead | string | null {
     const lines = latin1(bytes)
-      .split(/\r\n|\r|\n/)
-      .filter((line, i, all) => line !== '' || i === 0 || i === all.length - 1);
+      .split(/\r?\n/)
+      .map((line) => {
+        const cr = line.indexOf('\r');
+        return cr < 0 ? line : line.slice(0, cr);
+      });
     while (lines.length > 0 && lines[0] === '') lines.shift();
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     if (lines.length === 0) return null;
@@ -149,6 +161,7 @@ export class HttpMessageStream {
     if (lines.length > this.limits.maxHeaders) return 'too_many_headers';
     const headers: Array<[string, string]> = [];
     for (const line of lines) {
+      if (line === '') continue; // a line that held only what followed a bare CR
       if (/^[ \t]/.test(line) && headers.length > 0) {
         // obs-fold (RFC 9112 §5.2): a continuation of the previous value.
         const last = headers[headers.length - 1] as [string, string];

@@ -26,13 +26,10 @@ export interface HttpRequest {
   forwarded: boolean;
 }
 
-/**
- * Printable ASCII only, bounded, secret-shaped values removed: request fields end
- * up in logs and terminals.
- */
+/** Printable ASCII only, bounded: request fields and names from /proc end up in logs and terminals. */
 export function sanitizeText(text: string, maxLength: number): string {
-  const clean = scrubSecrets(text.replace(/[^\x20-\x7e]/g, '?'));
-  return clean.length > maxLength ? `${clean.slice(0, maxLength)}…` : clean;
+  const clean = (text.length > maxLength ? text.slice(0, maxLength) : text).replace(/[^\x20-\x7e]/g, '?');
+  return text.length > maxLength ? `${clean}…` : clean;
 }
 
 /**
@@ -54,7 +51,7 @@ export function pathOfTarget(target: string): string {
   if (!target.startsWith('/') && authority) path = authority[1] || '/';
   const cut = path.search(/[?#]/);
   if (cut >= 0) path = path.slice(0, cut);
-  return sanitizeText(path, MAX_PATH_LENGTH);
+  return scrubSecrets(sanitizeText(path, MAX_PATH_LENGTH));
 }
 
 function toRequest(head: RawHead): HttpRequest | string {
@@ -73,7 +70,7 @@ function toRequest(head: RawHead): HttpRequest | string {
     httpVersion: versionMatch[1] as string,
     hasToken: token !== undefined && token !== '[redacted:0]',
     tokenTtlSeconds: ttl === undefined ? null : sanitizeText(ttl, 16),
-    userAgent: userAgent === undefined ? null : sanitizeText(headerText(userAgent), MAX_USER_AGENT_LENGTH),
+    userAgent: userAgent === undefined ? null : scrubSecrets(sanitizeText(headerText(userAgent), MAX_USER_AGENT_LENGTH)),
     forwarded: headerValue(head, 'x-forwarded-for') !== undefined,
   };
 }
@@ -96,6 +93,11 @@ export class RequestParser {
       },
       new Set([TOKEN_HEADER, 'authorization', 'cookie', 'proxy-authorization']),
     );
+  }
+
+  /** A request head has begun and not ended: when the connection closes now, that request is lost. */
+  get inHead(): boolean {
+    return this.stream.inHead;
   }
 
   /** Feeds bytes; returns the requests whose heads completed, and an error once the stream is not HTTP. */

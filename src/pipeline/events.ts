@@ -88,7 +88,7 @@ export function buildRequestEvent(
     ppid: process.ppid,
     comm: text(process.comm, 64),
     exe: text(process.exe, 1024),
-    cmdline: process.cmdline === null ? null : redactCmdline(process.cmdline).map(scrubSecrets),
+    cmdline: process.cmdline === null ? null : redactCmdline(process.cmdline).map((arg) => scrubSecrets(arg, 'word')),
     uid: process.uid,
     user: text(process.user, 64),
     ancestors: process.ancestors.map((a) => ({ pid: a.pid, comm: sanitizeText(a.comm, 64) })),

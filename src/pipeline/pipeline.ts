@@ -2,7 +2,7 @@
 
 import type { OwnProgram } from '../attribute/own-program.js';
 import { unknownProcess, type ProcessInfo, type SocketOwnerFinder } from '../attribute/types.js';
-import { classifyRequest } from '../classify/classify.js';
+import { classifyRequest, type RequestKind } from '../classify/classify.js';
 import { exceedsHopLimit, isForwardedClient } from '../classify/hop-limit.js';
 import { hasOwnUserAgent } from '../classify/own-request.js';
 import type { HttpRequest } from '../http/request.js';
@@ -139,21 +139,30 @@ export class Pipeline {
     const owner = this.owners.get(exchange.conn.id) ?? Promise.resolve(this.options.finder ? unknownProcess() : offlineProcess());
     const kind = classifyRequest(exchange.request);
     this.emitting = this.emitting.then(async () => {
-      const process = await owner;
-      const forwarded = isForwardedClient(exchange.conn, {
-        clientNetns: process.netns,
-        ownNetns: this.options.ownNetns,
-        localAddresses: this.options.localAddresses,
-      });
-      this.deliver(
-        buildRequestEvent(exchange, process, {
-          kind,
-          forwarded,
-          hopLimitExceeded: exceedsHopLimit(kind, forwarded, exchange.responseTtl),
-          own: this.isOwn(exchange.conn, process) || this.isFromOwnProgram(exchange.request, process),
-        }),
-      );
+      try {
+        await this.emitOne(exchange, owner, kind);
+      } catch {
+        // One request that cannot be turned into an event must not stop every later one.
+        this.drop('event_error');
+      }
     });
+  }
+
+  private async emitOne(exchange: HttpExchange, owner: Promise<ProcessInfo>, kind: RequestKind): Promise<void> {
+    const process = await owner;
+    const forwarded = isForwardedClient(exchange.conn, {
+      clientNetns: process.netns,
+      ownNetns: this.options.ownNetns,
+      localAddresses: this.options.localAddresses,
+    });
+    this.deliver(
+      buildRequestEvent(exchange, process, {
+        kind,
+        forwarded,
+        hopLimitExceeded: exceedsHopLimit(kind, forwarded, exchange.responseTtl),
+        own: this.isOwn(exchange.conn, process) || this.isFromOwnProgram(exchange.request, process),
+      }),
+    );
   }
 
   private isOwn(conn: Connection, process: ProcessInfo): boolean {

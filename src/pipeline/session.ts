@@ -3,10 +3,11 @@
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { Aggregator } from '../sinks/aggregate.js';
 import { isoTime, type ImdsRequestEvent } from './events.js';
-import type { HostFacts, OutputEvent, Sink, SummaryEvent, WarningEvent } from '../sinks/sink.js';
+import type { HostFacts, OutputEvent, Sink, SummaryEvent } from '../sinks/sink.js';
 import { LiveCapture } from '../capture/live.js';
-import { openCaptureFile, type CaptureFileResult } from '../capture/pcap-file.js';
-import { LinkType, linkTypeName } from '../decode/link.js';
+import { openCaptureFile } from '../capture/pcap-file.js';
+import { LinkType } from '../decode/link.js';
+import { captureLosses, fileProblems } from './evidence.js';
 import { bpfFilterFor } from '../capture/bpf-filter.js';
 import { IMDS_ENDPOINTS } from '../capture/endpoints.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
@@ -76,9 +77,10 @@ function summaryOf(
   pipeline: Pipeline,
   extra: Pick<SummaryEvent, 'host' | 'interface' | 'file' | 'started' | 'duration_s' | 'attribution_method'>,
   kernelDrops: number,
-  notEvidence: string | null = null,
+  fileProblem: string | null = null,
 ): SummaryEvent {
   const verdict = aggregator.verdict();
+  const notEvidence = fileProblem ?? captureLosses(pipeline.stats, kernelDrops);
   return {
     event: 'summary',
     time: new Date().toISOString(),
@@ -241,7 +243,7 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
     pipeline.handleFrame(frame.bytes, frame.timestampUs, linkType);
   });
   await pipeline.flush(lastUs);
-  const problems = fileProblems(options.path, result, pipeline, [...linkTypes]);
+  const problems = fileProblems(options.path, result, pipeline.stats, [...linkTypes]);
   for (const warning of problems.warnings) emit({ event: 'warning', time: new Date().toISOString(), ...warning });
   const summary = summaryOf(
     aggregator,
@@ -259,40 +261,4 @@ export async function runOfflineSession(options: OfflineSessionOptions): Promise
   );
   emit(summary);
   return summary;
-}
-
-/**
- * What was wrong with a capture file, as warnings, and whether what it held can
- * stand as evidence: a file that is damaged part-way, or that yields no packet at
- * all, cannot say that nobody used IMDSv1.
- */
-function fileProblems(
-  path: string,
-  result: CaptureFileResult,
-  pipeline: Pipeline,
-  linkTypes: number[],
-): { warnings: Array<Pick<WarningEvent, 'code' | 'message'>>; notEvidence: string | null } {
-  const warnings: Array<Pick<WarningEvent, 'code' | 'message'>> = [];
-  let notEvidence: string | null = null;
-  if (result.damage !== null) {
-    const { offset, record, reason } = result.damage;
-    notEvidence = `${path} is damaged at byte ${offset} (${result.format === 'pcap' ? 'record' : 'block'} ${record}: ${reason}); the rest of it was not read`;
-    warnings.push({ code: 'PCAP_DAMAGED', message: notEvidence });
-  }
-  const skipped = Object.entries(result.skipped);
-  if (skipped.length > 0) {
-    warnings.push({ code: 'PCAP_RECORDS_SKIPPED', message: `${path}: skipped ${skipped.map(([reason, n]) => `${n} ${reason.replace(/_/g, ' ')}`).join(', ')}` });
-  }
-  if (result.truncated) {
-    warnings.push({ code: 'PCAP_TRUNCATED', message: `${path} ends inside a record (cut short?): the last packet is lost, requests in it may be missing` });
-  }
-  if (result.frames === 0) {
-    notEvidence ??= `${path} holds no packet: there is nothing to analyse`;
-    if (result.damage === null) warnings.push({ code: 'PCAP_EMPTY', message: notEvidence });
-  } else if (pipeline.stats.ipPackets === 0) {
-    const names = linkTypes.map((t) => `${linkTypeName(t)} (${t})`).join(', ');
-    notEvidence ??= `none of the ${result.frames} packets in ${path} could be decoded as ${names}: is the file's link type right?`;
-    if (result.damage === null) warnings.push({ code: 'PCAP_UNDECODABLE', message: notEvidence });
-  }
-  return { warnings, notEvidence };
 }

@@ -1,55 +1,101 @@
-// text/: removes secret-shaped values from any text before it is printed (the second line of defence).
+// text/: removes secret-shaped values from text before it is printed (the second line of defence).
+//
+// Every rule runs in time linear in the text (the text is bounded by its callers, and at most
+// MAX_SCRUB_CHARS are looked at): the agent scrubs inside the capture callback, and any local
+// process chooses the User-Agent and path it is fed.
 
 const REDACTED = '[redacted]';
+/** Longer text is cut before scrubbing; every field scrubbed is shorter than this anyway. */
+const MAX_SCRUB_CHARS = 4096;
 
 /**
- * Names that say a secret follows (not a token's TTL, which is no secret). Kept loose on purpose: in a field that a
- * damaged or hostile request polluted, `Authorization?: `, `SecretAccessK?y=` and
+ * Words that say a secret follows. Kept loose on purpose: in a field that a damaged
+ * or hostile request polluted, `Authorization?: `, `SecretAccessK?y=` and
  * `x-aws-ec2-metadata-token$ ` must all still count.
  */
-const SECRET_NAME = String.raw`(?![A-Za-z0-9_?-]*ttl)[A-Za-z0-9_?-]*?(?:token|secret|passw|credential|auth|cookie|bearer|signature|session[-_?]?key|access[-_?]?key|api[-_?]?key)[A-Za-z0-9_?-]*`;
-/**
- * A secret name, then a separator holding `:`, `=` or `?` (a control character
- * as sanitizeText shows it), then the value: everything after the name goes.
- */
-const SECRET_HEADER = new RegExp(`(${SECRET_NAME})([^A-Za-z0-9/._-]{0,2}[:=?][^A-Za-z0-9/._-]{0,2})(?!\\[redacted\\])\\S[\\s\\S]*$`, 'i');
-/**
- * Values that look like AWS secrets whatever surrounds them: IMDSv2 tokens
- * (base64 starting AQAE), STS session tokens (IQoJ…, FwoG…, AgoJ…) and access key ids.
- */
+const SECRET_WORD = /token|secret|passw|credential|auth|cookie|bearer|signature|(?:session|access|api)[-_?]?key/gi;
+/** Characters of a header or variable name around a secret word (`?` is how sanitizing shows a control byte). */
+const NAME_CHAR = /[A-Za-z0-9_?-]/;
+/** A name that ends in one of these describes a setting, not a secret: `--authorization-mode=Webhook`, `--token-file=…`. */
+const DESCRIPTIVE_NAME = /[-_](?:mode|type|version|method|file|path|dir|url|uri|endpoint|region|ttl(?:-seconds)?|expiry|timeout|provider|scheme|plugin|header|name|id|len|length|size|count)$/i;
+/** Longest stretch of name looked at on either side of a secret word. */
+const MAX_NAME_CHARS = 64;
+/** After a name: `:`, `=` or `?` with at most two odd characters either side (`: `, `?: `, `?$`). Sticky: bounded work. */
+const SEPARATOR = /[^A-Za-z0-9/._[-]{0,2}[:=?][^A-Za-z0-9/._[-]{0,2}/y;
+/** IMDSv2 tokens (base64 starting AQAE), STS session tokens (IQoJ…, FwoG…, AgoJ…), access key ids. */
 const SECRET_VALUE = /(?:AQAE|IQoJ|FwoG|AgoJ)[A-Za-z0-9+/=_-]{8,}|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
-/** `user:password@` in a URL (also one whose scheme was damaged). */
-const USERINFO = /([^\s/:@?#]*):[^\s/@]+@/g;
-/** 40+ base64 characters with '/' or '+': the shape of a secret access key. */
-const SECRET_KEY_RUN = /[A-Za-z0-9+/]{40,}/g;
-/** 28+ characters of base64 that mix upper and lower case and digits: a random key, not a word or a path. */
-const RANDOM_RUN = /[A-Za-z0-9+=]{28,}/g;
-/** Cheap gate: most text holds none of the shapes above. */
-const MAYBE = /AQAE|IQoJ|FwoG|AgoJ|AKIA|ASIA|tok|secr|pass|cred|auth|cook|bear|sign|key|:[^\s/@]+@|[A-Za-z0-9+/=]{28}/i;
+/** `//user:password@` in a URL (also one whose scheme was damaged); bounded quantifiers keep it linear. */
+const USERINFO = /\/\/[^\s/:@?#]{0,64}:([^\s/@]{1,256})@/g;
+/** Exactly 40 base64 characters on their own: the shape of a secret access key. */
+const SECRET_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/g;
+/** 32+ characters of base64 mixing upper and lower case and digits throughout: a random key, not a word. */
+const RANDOM_RUN = /[A-Za-z0-9+=]{32,}/g;
 
-function mixed(run: string): boolean {
-  return /[0-9]/.test(run) && /[a-z]/.test(run) && /[A-Z]/.test(run);
+/** Where the rest of a field goes (`rest`: a User-Agent or path), or only the rest of the word (`word`: one argument of a command line). */
+export type ScrubScope = 'rest' | 'word';
+
+function count(text: string, pattern: RegExp): number {
+  return text.match(pattern)?.length ?? 0;
+}
+
+function randomLooking(run: string, minEach: number): boolean {
+  return count(run, /[0-9]/g) >= minEach && count(run, /[a-z]/g) >= 4 && count(run, /[A-Z]/g) >= 4;
+}
+
+/** Start of the value after each secret name with a separator: the spans to redact. */
+function afterSecretNames(text: string, spans: Array<[number, number]>): void {
+  SECRET_WORD.lastIndex = 0;
+  for (let m = SECRET_WORD.exec(text); m !== null; m = SECRET_WORD.exec(text)) {
+    let start = m.index;
+    while (start > 0 && m.index - start < MAX_NAME_CHARS && NAME_CHAR.test(text[start - 1] as string)) start -= 1;
+    let end = m.index + m[0].length;
+    while (end < text.length && end - m.index < MAX_NAME_CHARS && NAME_CHAR.test(text[end] as string)) end += 1;
+    while (end > m.index + m[0].length && text[end - 1] === '?') end -= 1; // a trailing `?` may be the separator's
+    const name = text.slice(start, end);
+    if (/ttl/i.test(name) || DESCRIPTIVE_NAME.test(name)) continue; // a token's lifetime, a setting's name: no secret follows
+    SEPARATOR.lastIndex = end;
+    if (!SEPARATOR.test(text)) continue;
+    const value = SEPARATOR.lastIndex;
+    if (value < text.length && !/\s/.test(text[value] as string) && !text.startsWith(REDACTED, value)) spans.push([value, value + 1]);
+  }
+}
+
+function matches(text: string, pattern: RegExp, keep: (match: RegExpExecArray) => [number, number] | null, spans: Array<[number, number]>): void {
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    const span = keep(m);
+    if (span !== null) spans.push(span);
+  }
 }
 
 /**
- * `text` with every secret-shaped value replaced by `[redacted]`, and nothing
- * after the first one it found: where one secret leaked into a field, what follows
- * is the rest of it or of another, damaged past recognition. Token values are
- * redacted where headers are parsed, and command lines where they are read (those
- * `[redacted]` marks are left as they are); this catches what hostile or damaged
- * framing pushes into another field (a User-Agent, a path, an argv).
+ * `text` with secret-shaped values replaced by `[redacted]`: a value after a
+ * secret-looking name and a separator, AWS tokens and keys, URL passwords,
+ * random-looking keys. With scope `rest` nothing after the first one found is
+ * kept (in a field a secret leaked into, what follows is the rest of it, or of
+ * another one damaged past recognition); with `word`, the rest of its word.
+ * Token values are redacted where headers are parsed and command lines where
+ * they are read (those `[redacted]` marks stay as they are); this catches what
+ * hostile or damaged framing pushes into another field.
  */
-export function scrubSecrets(text: string): string {
-  if (!MAYBE.test(text)) return text;
-  const out = text
-    .replace(SECRET_HEADER, (_whole, name: string, separator: string) => `${name}${separator}${REDACTED}`)
-    .replace(SECRET_VALUE, REDACTED)
-    .replace(USERINFO, (_whole, user: string) => `${user}:${REDACTED}@`)
-    .replace(SECRET_KEY_RUN, (run) => (/[/+]/.test(run) && mixed(run) ? REDACTED : run))
-    .replace(RANDOM_RUN, (run) => (mixed(run) ? REDACTED : run));
-  if (out === text) return text;
-  let same = 0;
-  while (same < out.length && out[same] === text[same]) same += 1;
-  const first = out.indexOf(REDACTED, Math.max(0, same - REDACTED.length + 1));
-  return first < 0 ? out : out.slice(0, first + REDACTED.length);
+export function scrubSecrets(input: string, scope: ScrubScope = 'rest'): string {
+  const text = input.length > MAX_SCRUB_CHARS ? input.slice(0, MAX_SCRUB_CHARS) : input;
+  const spans: Array<[number, number]> = [];
+  afterSecretNames(text, spans);
+  matches(text, SECRET_VALUE, (m) => [m.index, m.index + m[0].length], spans);
+  matches(text, USERINFO, (m) => [m.index + m[0].length - (m[1] as string).length - 1, m.index + m[0].length - 1], spans);
+  matches(text, SECRET_KEY, (m) => (/[/+]/.test(m[0]) && randomLooking(m[0], 1) ? [m.index, m.index + 40] : null), spans);
+  matches(text, RANDOM_RUN, (m) => (randomLooking(m[0], 4) ? [m.index, m.index + m[0].length] : null), spans);
+  if (spans.length === 0) return input;
+  spans.sort((a, b) => a[0] - b[0]);
+  if (scope === 'rest') return `${text.slice(0, (spans[0] as [number, number])[0])}${REDACTED}`;
+  let out = '';
+  let at = 0;
+  for (const [start] of spans) {
+    if (start < at) continue;
+    const wordEnd = text.slice(start).search(/[\s'"]/);
+    out += `${text.slice(at, start)}${REDACTED}`;
+    at = wordEnd < 0 ? text.length : start + wordEnd;
+  }
+  return out + text.slice(at);
 }

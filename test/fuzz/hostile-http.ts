@@ -224,6 +224,17 @@ export const HOSTILE_GENERATORS: readonly HostileGenerator[] = [
     },
   },
   {
+    // Long runs of secret-looking words and base64 in the fields that are printed: the scrubber must stay linear.
+    name: 'scrubber_workout',
+    make: (rng) => {
+      const word = rng.pick(['token', 'Authorization', 'secret=', 'AQAE', 'aB3+', 'x:y@', 'Token?']);
+      const long = word.repeat(Math.ceil(rng.pick([200, 2000, 8000, 15_000]) / word.length));
+      return [
+        { request: request('GET', `/latest/${long.slice(0, 4000)}`, [['User-Agent', long], tokenHeader()]), response: credentialsAnswer() },
+      ];
+    },
+  },
+  {
     name: 'many_headers',
     make: (rng) => {
       const count = rng.pick([20, 60, 99, 100, 101, 150, 400]);

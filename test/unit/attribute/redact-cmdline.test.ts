@@ -48,3 +48,25 @@ describe('redactCmdline: terminal controls', () => {
     expect(redactCmdline(['a\u001b[31m', 'b\u009bc', 'x\u202etxt', 'Zürich'])).toEqual(['a?[31m', 'b?c', 'x?txt', 'Zürich']);
   });
 });
+
+describe('redactCmdline: values attached to client flags', () => {
+  it.each([
+    [['curl', '-uadmin:s3cr3tPw', 'http://x/'], ['curl', '-u[redacted]', 'http://x/']],
+    [['curl', '-bsid=s3cr3tC00kie', 'http://x/'], ['curl', '-b[redacted]', 'http://x/']],
+    [['curl', '--user=admin:s3cr3tPw', 'http://x/'], ['curl', '--user=[redacted]', 'http://x/']],
+    [['wget', '--http-user=admin', 'http://x/'], ['wget', '--http-user=[redacted]', 'http://x/']],
+    [['curl', '-sS', 'http://x/'], ['curl', '-sS', 'http://x/']],
+  ])('%j', (argv, expected) => {
+    expect(redactCmdline(argv)).toEqual(expected);
+  });
+});
+
+describe('redactCmdline: a secret named by the argument before it', () => {
+  it.each([
+    [['aws', 'configure', 'set', 'aws_secret_access_key', 'wJalrXUtnFEMI/K7MDENG'], ['aws', 'configure', 'set', 'aws_secret_access_key', '[redacted]']],
+    [['aws', 'configure', 'set', 'aws_session_token', 'IQoJb3JpZ2lu'], ['aws', 'configure', 'set', 'aws_session_token', '[redacted]']],
+    [['aws', 'configure', 'set', 'region', 'us-east-1'], ['aws', 'configure', 'set', 'region', 'us-east-1']],
+  ])('%j', (argv, expected) => {
+    expect(redactCmdline(argv)).toEqual(expected);
+  });
+});

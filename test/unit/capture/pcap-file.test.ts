@@ -1,18 +1,48 @@
 // The capture-file reader on real and hand-built files: formats, chunk boundaries, and every kind of damage.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { bpfFilterFor } from '../../../src/capture/bpf-filter.js';
 import { IMDS_ENDPOINTS } from '../../../src/capture/endpoints.js';
 import { openCaptureFile, type CaptureFileResult } from '../../../src/capture/pcap-file.js';
 import { concat, epb, idb, pcapFile, pcapngBlock, pcapRecords, shb, spb } from '../../helpers/capture-file-builder.js';
 
+/** An obsolete packet block (type 2): 16-bit interface id and drops count, then as an EPB. */
+function opb(interfaceId: number, frame: Uint8Array, units: number): Uint8Array {
+  const body = new Uint8Array(20 + ((frame.length + 3) & ~3));
+  const v = new DataView(body.buffer);
+  v.setUint16(0, interfaceId, true);
+  v.setUint32(4, Math.floor(units / 2 ** 32), true);
+  v.setUint32(8, units % 2 ** 32, true);
+  v.setUint32(12, frame.length, true);
+  v.setUint32(16, frame.length, true);
+  body.set(frame, 20);
+  return pcapngBlock(2, body);
+}
+
+/** An interface block with raw option bytes (code, length, value, padded). */
+function idbWithOption(linkType: number, code: number, value: Uint8Array): Uint8Array {
+  const options = new Uint8Array(4 + ((value.length + 3) & ~3) + 4);
+  const v = new DataView(options.buffer);
+  v.setUint16(0, code, true);
+  v.setUint16(2, value.length, true);
+  options.set(value, 4);
+  const body = new Uint8Array(8 + options.length);
+  const bv = new DataView(body.buffer);
+  bv.setUint16(0, linkType, true);
+  bv.setUint32(4, 262144, true);
+  body.set(options, 8);
+  return pcapngBlock(1, body);
+}
+
+
 const CURL = new Uint8Array(readFileSync(new URL('../../../fixtures/pcap/curl.pcap', import.meta.url)));
 const { linkType: CURL_LINK, records: CURL_RECORDS } = pcapRecords(CURL);
 const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-pcapfile-'));
 let n = 0;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Read {
   result: CaptureFileResult;
@@ -52,6 +82,31 @@ describe('openCaptureFile', () => {
     const { result, frames } = await read(bytes);
     expect(result.damage).toBeNull();
     expect(frames).toEqual(expected);
+  });
+
+  it('reads obsolete packet blocks', async () => {
+    const { frames } = await read(concat([shb(), idb(CURL_LINK), ...CURL_RECORDS.map((r) => opb(0, r.frame, r.timestampUs))]));
+    expect(frames).toEqual(expected);
+  });
+
+  it('applies if_tsresol in powers of two and if_tsoffset', async () => {
+    const offset = new Uint8Array(8);
+    new DataView(offset.buffer).setBigInt64(0, 1_000_000_000n, true);
+    const r = CURL_RECORDS[0]!;
+    const { frames } = await read(
+      concat([shb(), idbWithOption(CURL_LINK, 9, new Uint8Array([0x80 | 10])), idbWithOption(CURL_LINK, 14, offset), epb(0, r.frame, 2048), epb(1, r.frame, 5)]),
+    );
+    // 2048 units of 2^-10 s = 2 s; 5 µs after an offset of 10^9 s.
+    expect(frames.map((f) => f.timestampUs)).toEqual([2_000_000, 1_000_000_000_000_005]);
+  });
+
+  it('skips packet blocks whose time cannot be a date (a hostile if_tsoffset or timestamp), and reads on', async () => {
+    const huge = new Uint8Array(8);
+    new DataView(huge.buffer).setBigInt64(0, 2n ** 62n, true);
+    const r = CURL_RECORDS[0]!;
+    const { result, frames } = await read(concat([shb(), idbWithOption(CURL_LINK, 14, huge), idb(CURL_LINK), epb(0, r.frame, 1), epb(1, r.frame, 2n ** 63n), epb(1, r.frame, 7)]));
+    expect(result.skipped).toEqual({ timestamp_out_of_range: 2 });
+    expect(frames.map((f) => f.timestampUs)).toEqual([7]);
   });
 
   it('gives simple packet blocks the interface-0 link type', async () => {

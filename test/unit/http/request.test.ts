@@ -134,8 +134,11 @@ describe('pathOfTarget', () => {
 describe('RequestParser on hostile line ends: no secret reaches a printed field', () => {
   const CANARY = 'AQAEAHostileCanary0123456789abcdefghijklmnopqrstuvwxyz==';
   it.each([
-    ['a bare CR before the token header', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl', true],
-    ['bare CRs only inside the head', `GET /latest/meta-data/ HTTP/1.1\rHost: x\rUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl', true],
+    // What follows a bare CR is not read: not printed, and a token there does not make the request IMDSv2.
+    ['a bare CR before the token header', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl', false],
+    ['bare CRs only inside the head', `GET /latest/meta-data/ HTTP/1.1\rHost: x\rUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, null, false],
+    ['a bare CR inside a header value (the request is kept)', 'GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: foo\rbar\r\nAccept: */*\r\n\r\n', 'foo', false],
+    ['a line that is only what follows a bare CR', `GET / HTTP/1.1\r\n\rX-aws-ec2-metadata-token: ${CANARY}\r\nUser-Agent: curl\r\n\r\n`, 'curl', false],
     ['a NUL where the line break was', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\u0000\u0000X-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl', false],
     ['printable junk where the line break was', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curlabX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curlabX-aws-ec2-metadata-token: [redacted]', false],
     ['an obs-fold that glues the token header on', `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\r\n X-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`, 'curl X-aws-ec2-metadata-token: [redacted]', false],
@@ -152,11 +155,12 @@ describe('RequestParser on hostile line ends: no secret reaches a printed field'
     for (const secret of [CANARY.slice(4, 20), 'dXNlcjpzZWNyZXRwYXNzd29yZA', 's3cr3t-cookie-value']) expect(text).not.toContain(secret);
   });
 
-  it('takes a bare CR as a line end wherever the head is split', () => {
-    const request = `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\n`;
+  it('reads a bare CR the same wherever the head is split, and keeps the requests after it', () => {
+    const request = `GET /latest/meta-data/ HTTP/1.1\r\nUser-Agent: curl\rX-aws-ec2-metadata-token: ${CANARY}\r\n\r\nGET /x HTTP/1.1\r\n\r\n`;
     for (let i = 1; i < request.length; i++) {
-      const { requests } = parseAll([request.slice(0, i), request.slice(i)]);
-      expect(requests.map((r) => [r.userAgent, r.hasToken])).toEqual([['curl', true]]);
+      const { requests, errors } = parseAll([request.slice(0, i), request.slice(i)]);
+      expect(errors).toEqual([]);
+      expect(requests.map((r) => [r.path, r.userAgent, r.hasToken])).toEqual([['/latest/meta-data/', 'curl', false], ['/x', null, false]]);
     }
   });
 });

@@ -39,7 +39,7 @@ function splitConversation(pieces: string[], response: string): Uint8Array[] {
 }
 
 /** Feeds frames the way pcap does: copied one after the other into the same Buffer. */
-async function throughReusedBuffer(frames: Uint8Array[]): Promise<ImdsRequestEvent[]> {
+async function throughReusedBuffer(frames: Uint8Array[]): Promise<ImdsRequestEvent[] & { dropped?: Record<string, number> }> {
   const events: ImdsRequestEvent[] = [];
   const pipeline = new Pipeline({
     linkType: SLL,
@@ -71,7 +71,7 @@ async function throughReusedBuffer(frames: Uint8Array[]): Promise<ImdsRequestEve
     pipeline.handleFrame(bytes, timestampUs);
   }
   await pipeline.flush(t * 1_000_000);
-  return events;
+  return Object.assign(events, { dropped: pipeline.stats.dropped });
 }
 
 const REQUEST = 'GET /latest/meta-data/instance-id HTTP/1.1\r\nHost: 169.254.169.254\r\nUser-Agent: split/1\r\n\r\n';
@@ -87,5 +87,13 @@ describe('requests split across segments, through one reused capture buffer', ()
   it('a head written one byte per segment is reported once, whole', async () => {
     const events = await throughReusedBuffer(splitConversation([...REQUEST], OK));
     expect(events.map((e) => [e.kind, e.path, e.status, e.user_agent])).toEqual([['v1', '/latest/meta-data/instance-id', 200, 'split/1']]);
+  });
+});
+
+describe('a request head the connection closes on', () => {
+  it('is counted as lost (http_request_incomplete_head), not silently forgotten', async () => {
+    const events = await throughReusedBuffer(splitConversation(['GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.'], ''));
+    expect(events.length).toBe(0);
+    expect(events.dropped).toEqual({ http_request_incomplete_head: 1 });
   });
 });
