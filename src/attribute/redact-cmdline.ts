@@ -9,8 +9,10 @@ const SECRET = '(?:x-aws-ec2-metadata-token(?!-ttl)|authorization|proxy-authoriz
 const HEADER_ANYWHERE = new RegExp(`(${SECRET}\\s*:\\s*)(?:bearer\\s+|basic\\s+)?[^\\s'"]+`, 'gi');
 /** `name=value` anywhere in an argument (flags, env assignments). */
 const ASSIGNMENT_ANYWHERE = new RegExp(`(${SECRET}=)[^\\s'"&]+`, 'gi');
-/** `--name`, or a bare name as in `aws configure set aws_secret_access_key VALUE`, whose next argument is the secret. */
-const SECRET_FLAG = new RegExp(`^(?:--?)?${SECRET}$`, 'i');
+/** `--name` whose next argument is the secret. */
+const SECRET_FLAG = new RegExp(`^--?${SECRET}$`, 'i');
+/** A bare key naming a secret, as in `aws configure set aws_secret_access_key VALUE`: the next argument is the secret. */
+const SECRET_KEY_NAME = /^[a-z0-9_]*(?:secret_access_key|session_token|security_token|secret|password|passwd)[a-z0-9_]*$/i;
 /** curl's and wget's short and long flags whose next argument is a secret: `-b cookie`, `-u user:password`, `-E cert:pass`. */
 const CLIENT_SECRET_FLAGS: Record<string, ReadonlySet<string>> = {
   curl: new Set(['-b', '-u', '--user', '-U', '--proxy-user', '-E', '--cert', '--oauth2-bearer', '--pass']),
@@ -42,7 +44,7 @@ export function redactCmdline(argv: readonly string[]): string[] {
     let arg = withoutControls(raw)
       .replace(HEADER_ANYWHERE, (whole, name: string) => (isTtl(name) ? whole : `${name.replace(/\s*$/, '').replace(/:$/, ': ')}${REDACTED}`.replace(/:\s+:/, ':')))
       .replace(ASSIGNMENT_ANYWHERE, (whole, name: string) => (isTtl(name) ? whole : `${name}${REDACTED}`));
-    if ((SECRET_FLAG.test(arg) && !isTtl(arg)) || clientFlags?.has(arg)) redactNext = true;
+    if ((SECRET_FLAG.test(arg) && !isTtl(arg)) || SECRET_KEY_NAME.test(arg) || clientFlags?.has(arg)) redactNext = true;
     // The value attached to a short flag (`-uuser:pass`, `-bsid=…`) or a long one (`--user=user:pass`).
     const attached = clientFlags === undefined ? null : /^(-[a-zA-Z]|--[a-z0-9-]+=)(.+)$/.exec(arg);
     if (attached !== null && clientFlags?.has((attached[1] as string).replace(/=$/, ''))) arg = `${attached[1] as string}${REDACTED}`;

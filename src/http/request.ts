@@ -42,13 +42,22 @@ function headerText(value: string): string {
   return cut < 0 ? value : value.slice(0, cut);
 }
 
-/** The path of a request-target in origin or absolute form (RFC 9112 §3.2). */
+/** What `path` says for a request-target that is neither origin nor absolute form (nothing of it is shown: it may hold credentials). */
+export const INVALID_TARGET = '[not a path]';
+
+/**
+ * The path of a request-target in origin or absolute form (RFC 9112 §3.2). The
+ * authority of an absolute-form target (`//user:pass@host`), even one whose scheme
+ * is damaged, is never part of the path; a target in neither form (authority form,
+ * or garbage) is not shown at all.
+ */
 export function pathOfTarget(target: string): string {
   let path = target;
-  // Absolute form, or anything with an authority (`//user:pass@host`) even when its scheme is
-  // damaged: the authority, which may carry credentials, is never part of the path shown.
-  const authority = /^[^/]*\/\/[^/]*(.*)$/.exec(target);
-  if (!target.startsWith('/') && authority) path = authority[1] || '/';
+  if (!target.startsWith('/')) {
+    const authority = /^[^/]*\/\/[^/]*(.*)$/.exec(target);
+    if (authority) path = authority[1] || '/';
+    else return target === '*' ? '*' : INVALID_TARGET;
+  }
   const cut = path.search(/[?#]/);
   if (cut >= 0) path = path.slice(0, cut);
   return scrubSecrets(sanitizeText(path, MAX_PATH_LENGTH));

@@ -127,6 +127,9 @@ describe('pathOfTarget', () => {
     ['http://user:pw0rd@169.254.169.254/latest/meta-data/', '/latest/meta-data/'],
     ['http?//fuzz:FuzzCanaryBasic:pw@169.254.169.254/latest/', '/latest/'],
     ['ht\u0000p://user:pw@host', '/'],
+    ['http:?/f?zz:FuzzCanaryBasicPw@169.254.169.254/latest/', '[not a path]'],
+    ['169.254.169.254:80', '[not a path]'],
+    ['*', '*'],
     ['//user:pw@host/x', '//user:[redacted]'],
   ])('%s → %s', (target, path) => expect(pathOfTarget(target)).toBe(path));
 });
