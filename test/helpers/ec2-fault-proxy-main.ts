@@ -119,7 +119,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const text = upstream.body.toString('utf8');
-    const { body: out, rewritten } = plan.rewrite(action, upstream.status, text);
+    const { body: out, rewritten } = plan.rewrite(action, upstream.status, text, decision.pending);
     const headers: OutgoingHttpHeaders = { ...upstream.headers };
     for (const hop of ['content-length', 'transfer-encoding', 'connection', 'keep-alive']) delete headers[hop];
     finish(rewritten ? 'pending' : 'forwarded', upstream.status, upstream.status >= 400 ? queryErrorCode(text) : null);

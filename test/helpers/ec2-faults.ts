@@ -93,7 +93,8 @@ export interface Ec2ProxyCommand {
 /** What the proxy does with a call before it answers. */
 export type Ec2Decision =
   | { kind: 'answer'; outcome: 'fault' | 'dry-run'; answer: Ec2ErrorAnswer }
-  | { kind: 'forward' }
+  /** Forward; `pending`: show the answer's metadata state as pending (decided when the call came in, not when it was answered). */
+  | { kind: 'forward'; pending: boolean }
   /** Forward, then answer this error instead of the target's answer. */
   | { kind: 'forward-then-answer'; answer: Ec2ErrorAnswer };
 
@@ -177,22 +178,22 @@ export class Ec2FaultPlan {
       return rule.afterForward ? { kind: 'forward-then-answer', answer } : { kind: 'answer', outcome: 'fault', answer };
     }
     if (action === 'ModifyInstanceMetadataOptions' && dryRun) return { kind: 'answer', outcome: 'dry-run', answer: EC2_DRY_RUN_OK };
-    return { kind: 'forward' };
-  }
-
-  /** The answer body of a forwarded call as the client gets it; `rewritten` when a pending setting changed it. */
-  rewrite(action: string, status: number, body: string): { body: string; rewritten: boolean } {
-    if (status !== 200) return { body, rewritten: false };
+    // Taken now: a setFaults that arrives while this call is at the target must not change its answer.
+    let pending = false;
     if (action === 'DescribeInstances' && this.faults.pendingDescribes !== 0) {
       if (this.faults.pendingDescribes !== 'all') this.faults.pendingDescribes -= 1;
-      const rewritten = rewriteMetadataState(body, 'metadataOptions');
-      return { body: rewritten, rewritten: rewritten !== body };
+      pending = true;
+    } else if (action === 'ModifyInstanceMetadataOptions' && this.faults.pendingModifyAnswers) {
+      pending = true;
     }
-    if (action === 'ModifyInstanceMetadataOptions' && this.faults.pendingModifyAnswers) {
-      const rewritten = rewriteMetadataState(body, 'instanceMetadataOptions');
-      return { body: rewritten, rewritten: rewritten !== body };
-    }
-    return { body, rewritten: false };
+    return { kind: 'forward', pending };
+  }
+
+  /** The answer body of a forwarded call as the client gets it; `rewritten` when it was to show as pending (decided by `decide`). */
+  rewrite(action: string, status: number, body: string, pending: boolean): { body: string; rewritten: boolean } {
+    if (status !== 200 || !pending) return { body, rewritten: false };
+    const rewritten = rewriteMetadataState(body, action === 'DescribeInstances' ? 'metadataOptions' : 'instanceMetadataOptions');
+    return { body: rewritten, rewritten: rewritten !== body };
   }
 
   private static normalise(faults: Ec2Faults): Required<Ec2Faults> {

@@ -10,10 +10,10 @@ import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
 describe('EC2 fault plan (pure)', () => {
   it('fails the next N calls of an action, then forwards', () => {
     const plan = new Ec2FaultPlan({ fail: [failNext('DescribeInstances', 2, EC2_THROTTLED)] });
-    expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward' });
+    expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward', pending: false });
     expect(plan.decide('DescribeInstances', false)).toMatchObject({ kind: 'answer', outcome: 'fault', answer: EC2_THROTTLED });
     expect(plan.decide('DescribeInstances', true)).toMatchObject({ outcome: 'fault' });
-    expect(plan.decide('DescribeInstances', false)).toEqual({ kind: 'forward' });
+    expect(plan.decide('DescribeInstances', false)).toEqual({ kind: 'forward', pending: false });
     expect(plan.remaining).toEqual({ fail: [], pendingDescribes: 0, pendingModifyAnswers: false });
   });
 
@@ -21,13 +21,13 @@ describe('EC2 fault plan (pure)', () => {
     const plan = new Ec2FaultPlan({ fail: [failNext('ModifyInstanceMetadataOptions', 1, EC2_UNAUTHORIZED)] });
     expect(plan.decide('ModifyInstanceMetadataOptions', true)).toMatchObject({ outcome: 'fault', answer: { code: 'UnauthorizedOperation' } });
     expect(plan.decide('ModifyInstanceMetadataOptions', true)).toMatchObject({ outcome: 'dry-run', answer: { status: 412, code: 'DryRunOperation' } });
-    expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward' });
+    expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward', pending: false });
   });
 
   it('forwards first, then answers the error, for a rule with afterForward (a lost answer)', () => {
     const plan = new Ec2FaultPlan({ fail: [{ ...failNext('ModifyInstanceMetadataOptions', 1, EC2_INTERNAL_ERROR), afterForward: true }] });
     expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward-then-answer', answer: EC2_INTERNAL_ERROR });
-    expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward' });
+    expect(plan.decide('ModifyInstanceMetadataOptions', false)).toEqual({ kind: 'forward', pending: false });
     expect(() => parseEc2Faults({ fail: [{ ...failNext('X', 1, EC2_INTERNAL_ERROR), afterForward: 'yes' }] })).toThrow(/fail\[0\]\.afterForward must be a boolean/);
   });
 
@@ -36,14 +36,17 @@ describe('EC2 fault plan (pure)', () => {
     for (let i = 0; i < 5; i += 1) expect(plan.decide('DescribeInstances', false).kind).toBe('answer');
   });
 
-  it('rewrites State inside metadataOptions only, for the next N successful DescribeInstances', () => {
+  it('rewrites State inside metadataOptions only, for the next N DescribeInstances calls', () => {
     const xml = '<instanceState><code>16</code><name>running</name></instanceState><monitoring><state>disabled</state></monitoring>' +
       '<metadataOptions><state>applied</state><httpTokens>required</httpTokens></metadataOptions>';
     expect(rewriteMetadataState(xml, 'metadataOptions')).toBe(xml.replace('<state>applied</state>', '<state>pending</state>'));
     const plan = new Ec2FaultPlan({ pendingDescribes: 1 });
-    expect(plan.rewrite('DescribeInstances', 400, xml).rewritten).toBe(false);
-    expect(plan.rewrite('DescribeInstances', 200, xml).rewritten).toBe(true);
-    expect(plan.rewrite('DescribeInstances', 200, xml).rewritten).toBe(false);
+    // Decided when the call comes in: a setFaults while it is at the target does not change its answer.
+    expect(plan.decide('DescribeInstances', false)).toEqual({ kind: 'forward', pending: true });
+    expect(plan.decide('DescribeInstances', false)).toEqual({ kind: 'forward', pending: false });
+    expect(plan.rewrite('DescribeInstances', 400, xml, true).rewritten).toBe(false);
+    expect(plan.rewrite('DescribeInstances', 200, xml, true).rewritten).toBe(true);
+    expect(plan.rewrite('DescribeInstances', 200, xml, false).rewritten).toBe(false);
   });
 
   it.each([
