@@ -3,10 +3,10 @@
 
 import type { SocketOwnerFinder } from '../../src/attribute/types.js';
 import { frameFromPcapPacket } from '../../src/capture/frame.js';
-import { IMDS_ENDPOINTS } from '../../src/capture/endpoints.js';
 import type { ImdsRequestEvent } from '../../src/pipeline/events.js';
 import { Pipeline, type PipelineOptions, type PipelineStats } from '../../src/pipeline/pipeline.js';
 import { CAPTURE_LIMITS } from '../../src/pipeline/session.js';
+import { testPipelineOptions } from '../helpers/pipeline-options.js';
 import type { FuzzFrame, FuzzSession } from './fuzz-session.js';
 
 /** `reused`: the live-capture path (one Buffer for every packet); `fresh`: a new copy of every frame. */
@@ -31,22 +31,7 @@ const TICK_INTERVAL_US = 1_000_000;
 
 /** The pipeline as the agent builds it, with the production limits; `finder` null is `--read` (no attribution). */
 export function fuzzPipelineOptions(linkType: number, onEvent: (event: ImdsRequestEvent) => void, finder: SocketOwnerFinder | null = null): PipelineOptions {
-  return {
-    linkType,
-    endpoints: IMDS_ENDPOINTS,
-    finder,
-    attributionTimeoutMs: 0,
-    localAddresses: null,
-    ownNetns: null,
-    ownPid: process.pid,
-    ownProgram: null,
-    idleTimeoutMs: CAPTURE_LIMITS.idleTimeoutMs,
-    maxConnections: CAPTURE_LIMITS.maxConnections,
-    maxBufferedBytesPerDirection: CAPTURE_LIMITS.maxBufferedBytesPerDirection,
-    maxBufferedBytesTotal: CAPTURE_LIMITS.maxBufferedBytesTotal,
-    maxWaitingRequestsPerConnection: CAPTURE_LIMITS.maxWaitingRequestsPerConnection,
-    onEvent,
-  };
+  return testPipelineOptions(onEvent, { linkType, finder });
 }
 
 /** What a previous packet may have left in the capture buffer: different every frame, some of it HTTP-like. */

@@ -3,6 +3,7 @@
 
 import { LinkType } from '../../src/decode/link.js';
 import { TcpFlag } from '../../src/decode/segment.js';
+import { concat } from '../helpers/capture-file-builder.js';
 import { sllFrame } from '../helpers/packet-builder.js';
 import { frameLayout, rebuildFrame, type FrameLayout } from './frame-layout.js';
 import type { FuzzFrame } from './fuzz-session.js';
@@ -122,12 +123,3 @@ function segment(t: Template, payload: Uint8Array, seq: number, ack: number, fla
   return bytes;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -6,7 +6,8 @@ import { Aggregator } from '../../../src/sinks/aggregate.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
 import { IMDS_ENDPOINTS } from '../../../src/capture/endpoints.js';
 import { TcpFlag } from '../../../src/decode/segment.js';
-import { conversation, sllFrame, SLL } from '../../helpers/packet-builder.js';
+import { conversation, sllFrame } from '../../helpers/packet-builder.js';
+import { testPipelineOptions } from '../../helpers/pipeline-options.js';
 
 const PUT = 'PUT /latest/api/token HTTP/1.1\r\nHost: 169.254.169.254\r\nX-aws-ec2-metadata-token-ttl-seconds: 21600\r\n\r\n';
 const TOKEN_ANSWER = 'HTTP/1.1 200 OK\r\nContent-Length: 56\r\nX-aws-ec2-metadata-token-ttl-seconds: 21600\r\n\r\n' + 'T'.repeat(56);
@@ -22,23 +23,7 @@ type Frames = Array<{ frame: Uint8Array; timestampUs: number }>;
 /** A pipeline over Linux cooked frames, collecting its events; `over` changes a limit or two. */
 function make(over: Partial<PipelineOptions> = {}): { pipeline: Pipeline; events: ImdsRequestEvent[] } {
   const events: ImdsRequestEvent[] = [];
-  const pipeline = new Pipeline({
-    linkType: SLL,
-    endpoints: IMDS_ENDPOINTS,
-    finder: null,
-    attributionTimeoutMs: 0,
-    localAddresses: null,
-    ownNetns: null,
-    ownPid: process.pid,
-    ownProgram: null,
-    idleTimeoutMs: 30_000,
-    maxConnections: 100,
-    maxBufferedBytesPerDirection: 65536,
-    maxBufferedBytesTotal: 1 << 24,
-    maxWaitingRequestsPerConnection: 64,
-    onEvent: (e) => events.push(e),
-    ...over,
-  });
+  const pipeline = new Pipeline(testPipelineOptions((e) => events.push(e), { maxConnections: 100, ...over }));
   return { pipeline, events };
 }
 

@@ -3,11 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { frameFromPcapPacket } from '../../../src/capture/frame.js';
-import { IMDS_ENDPOINTS } from '../../../src/capture/endpoints.js';
 import { TcpFlag } from '../../../src/decode/segment.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
-import { SLL, sllFrame } from '../../helpers/packet-builder.js';
+import { sllFrame } from '../../helpers/packet-builder.js';
+import { testPipelineOptions } from '../../helpers/pipeline-options.js';
 
 const CLIENT = '10.0.0.2';
 const SERVER = '169.254.169.254';
@@ -41,22 +41,7 @@ function splitConversation(pieces: string[], response: string): Uint8Array[] {
 /** Feeds frames the way pcap does: copied one after the other into the same Buffer. */
 async function throughReusedBuffer(frames: Uint8Array[]): Promise<ImdsRequestEvent[] & { dropped?: Record<string, number> }> {
   const events: ImdsRequestEvent[] = [];
-  const pipeline = new Pipeline({
-    linkType: SLL,
-    endpoints: IMDS_ENDPOINTS,
-    finder: null,
-    attributionTimeoutMs: 0,
-    localAddresses: null,
-    ownNetns: null,
-    ownPid: process.pid,
-    ownProgram: null,
-    idleTimeoutMs: 30_000,
-    maxConnections: 100,
-    maxBufferedBytesPerDirection: 65536,
-    maxBufferedBytesTotal: 1 << 24,
-    maxWaitingRequestsPerConnection: 64,
-    onEvent: (e) => events.push(e),
-  });
+  const pipeline = new Pipeline(testPipelineOptions((e) => events.push(e)));
   const buf = Buffer.alloc(4096);
   const header = Buffer.alloc(16);
   let t = 1_700_000_000;
