@@ -20,6 +20,8 @@ export const ExitCode = {
   VERIFY_FAILED: 7,
   /** Stopped by Ctrl-C before it could finish (demo). */
   INTERRUPTED: 130,
+  /** The reader of the output went away (`imds-sniff … | head`): no verdict was delivered (128 + SIGPIPE, as a shell reports a tool killed by it). */
+  OUTPUT_CLOSED: 141,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -81,5 +83,21 @@ export class AwsApiError extends ImdsSniffError {
 export class GateRefusedError extends ImdsSniffError {
   constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(code, message, { ...options, exitCode: ExitCode.GATE_REFUSED });
+  }
+}
+
+/**
+ * The output could not be written (full disk, I/O error): the run has no result
+ * anyone can read. A closed pipe (the reader went away) is `ERR_OUTPUT_CLOSED`,
+ * exit 141 and no message, as for any tool in a pipeline.
+ */
+export class OutputError extends ImdsSniffError {
+  constructor(cause: NodeJS.ErrnoException, where: string) {
+    const closed = cause.code === 'EPIPE';
+    const reasons: Record<string, string> = { ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EIO: 'I/O error', EFBIG: 'file too large', EAGAIN: 'the reader did not read for 60 s' };
+    super(closed ? 'ERR_OUTPUT_CLOSED' : 'ERR_OUTPUT', closed ? '' : `cannot write the output to ${where}: ${reasons[cause.code ?? ''] ?? cause.message}; this run has no result`, {
+      exitCode: closed ? ExitCode.OUTPUT_CLOSED : ExitCode.CANNOT_CAPTURE,
+      cause,
+    });
   }
 }

@@ -37,6 +37,8 @@ function escapeLines(text: string): string {
 }
 
 function report(error: unknown, debug: boolean): ExitCodeValue {
+  // The reader of the output went away (`| head`): say nothing, like any tool in a pipeline.
+  if (error instanceof ImdsSniffError && error.code === 'ERR_OUTPUT_CLOSED') return error.exitCode;
   if (error instanceof ImdsSniffError) {
     // Messages name files, flags and config keys the user gave: one line, nothing the terminal acts on.
     process.stderr.write(`imds-sniff: ${terminalSafe(error.message)}\n`);
@@ -56,11 +58,17 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 // otherwise falls back to token-less requests when the token PUT fails.
 process.env['AWS_EC2_METADATA_V1_DISABLED'] ??= 'true';
 
-// A reader that went away (`imds-sniff … | head`) is not an error worth a stack trace.
+// A reader that went away (`imds-sniff status | head`) is not an error worth a stack trace, nor a
+// verdict: exit 141 (128 + SIGPIPE) as a shell reports a tool it killed, never 0 ("safe", "ready").
+// Any other failure to write (a full disk) is one line on stderr, where it can still be said.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
+    if (error.code === 'EPIPE') process.exit(ExitCode.OUTPUT_CLOSED);
+    if (stream === process.stdout) {
+      process.stderr.write(`imds-sniff: cannot write the output: ${error.code ?? error.message}; this run has no result\n`);
+      process.exit(ExitCode.CANNOT_CAPTURE);
+    }
+    process.exit(ExitCode.INTERNAL);
   });
 }
 

@@ -52,6 +52,9 @@ const BLOCK_IDB = 1;
 const BLOCK_OPB = 2; // obsolete packet block
 const BLOCK_SPB = 3;
 const BLOCK_EPB = 6;
+const BLOCK_ISB = 5;
+const OPTION_ISB_IFDROP = 5;
+const OPTION_ISB_OSDROP = 7;
 const OPTION_END = 0;
 const OPTION_TSRESOL = 9;
 const OPTION_TSOFFSET = 14;
@@ -88,11 +91,21 @@ export class CaptureFileParser {
   /** Records skipped whole although the file went on, by reason (an EPB naming an interface that does not exist). */
   readonly skipped: Record<string, number> = {};
   format: CaptureFormat | null = null;
+  /** Drops the capturing program recorded (pcapng interface statistics: isb_ifdrop + isb_osdrop), latest per interface and section. */
+  private readonly recordedDrops = new Map<string, number>();
+  private section = 0;
   private littleEndian = true;
   private pcapUnitsPerSecond = 1_000_000;
   private pcapLinkType = 0;
   private interfaces: Interface[] = [];
   private started = false;
+
+  /** Packets the capturing program said it dropped (pcapng only; classic pcap does not record them). */
+  get capturedDrops(): number {
+    let total = 0;
+    for (const drops of this.recordedDrops.values()) total += drops;
+    return total;
+  }
 
   /**
    * Parses whole records from `window` (which starts at file offset `offset`).
@@ -196,7 +209,15 @@ export class CaptureFileParser {
         if (body.length < 16) return 'short_section_header';
         if (view.getUint16(4, le) !== 1) return 'fatal-version';
         this.interfaces = [];
+        this.section += 1;
         return null;
+      case BLOCK_ISB: {
+        if (body.length < 12) return 'short_statistics_block';
+        const drops = statisticsDrops(body.subarray(12), le);
+        // Counters are cumulative: the last block of an interface has its total.
+        if (drops !== null) this.recordedDrops.set(`${this.section}/${view.getUint32(0, le)}`, drops);
+        return null;
+      }
       case BLOCK_IDB: {
         if (body.length < 8) return 'short_interface_block';
         this.interfaces.push({ linkType: view.getUint16(0, le), snapLength: view.getUint32(4, le), ...timestampOptions(body.subarray(8), le) });
@@ -228,6 +249,20 @@ export class CaptureFileParser {
         return null; // name resolution, statistics, custom blocks: nothing we need
     }
   }
+}
+
+/** isb_ifdrop + isb_osdrop from a statistics block's options, or null when it carries neither. */
+function statisticsDrops(options: Uint8Array, le: boolean): number | null {
+  const view = new DataView(options.buffer, options.byteOffset, options.byteLength);
+  let drops: number | null = null;
+  for (let pos = 0; pos + 4 <= options.length; ) {
+    const code = view.getUint16(pos, le);
+    const length = view.getUint16(pos + 2, le);
+    if (code === OPTION_END || pos + 4 + length > options.length) break;
+    if ((code === OPTION_ISB_IFDROP || code === OPTION_ISB_OSDROP) && length >= 8) drops = (drops ?? 0) + Number(view.getBigUint64(pos + 4, le));
+    pos += 4 + length + ((4 - (length % 4)) % 4);
+  }
+  return drops;
 }
 
 /** if_tsresol and if_tsoffset from an interface block's options (bounded walk; a bad option list ends it). */

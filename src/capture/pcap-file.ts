@@ -1,7 +1,7 @@
 // capture/: reads a tcpdump capture file (--read) in chunks → RawFrame, through one reused buffer as live capture does.
 
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { PcapFileError } from '../errors.js';
 import { CaptureFileParser, captureFormatOf, MAX_BLOCK_LENGTH, type CaptureFileDamage, type CaptureFormat } from './capture-file-parser.js';
 import type { RawFrame } from './frame.js';
@@ -19,6 +19,8 @@ export interface CaptureFileResult {
   damage: CaptureFileDamage | null;
   /** The file ends inside a record (tcpdump killed, copy cut short): that record is lost. */
   truncated: boolean;
+  /** Packets the capturing program recorded as dropped (pcapng interface statistics; 0 for classic pcap, which cannot say). */
+  captureDrops: number;
 }
 
 /** An opened capture file; `read` feeds its frames once. */
@@ -40,13 +42,17 @@ const HINT = 'record one with: tcpdump -i any -w FILE host 169.254.169.254 or ho
 export async function openCaptureFile(path: string): Promise<CaptureFile> {
   let handle: FileHandle;
   try {
+    // Looked at before it is opened: opening a device can act on it (a tape rewinds, a modem hangs up).
+    const before = await stat(path);
+    if (!before.isFile()) throw new PcapFileError(`cannot read capture file ${path}: ${kindOf(before)}, not a regular file`, { hint: kindHint(before) });
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
+    if (cause instanceof PcapFileError) throw cause;
     throw new PcapFileError(`cannot read capture file ${path}: ${describeErrno(cause)}`, { cause });
   }
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new PcapFileError(`cannot read capture file ${path}: ${kindOf(stat)}, not a regular file`, { hint: HINT });
+    const opened = await handle.stat(); // again: it may have been swapped since
+    if (!opened.isFile()) throw new PcapFileError(`cannot read capture file ${path}: ${kindOf(opened)}, not a regular file`, { hint: kindHint(opened) });
     const head = new Uint8Array(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
     const format = captureFormatOf(head.subarray(0, bytesRead));
@@ -126,12 +132,20 @@ export async function readCaptureFile(
     skipped: { ...parser.skipped },
     damage,
     truncated: damage === null && start < end,
+    captureDrops: parser.capturedDrops,
   };
+}
+
+/** What to do instead: a FIFO's data belongs in a file; a directory holds files. */
+function kindHint(stat: { isFIFO(): boolean; isDirectory(): boolean }): string | undefined {
+  if (stat.isFIFO()) return 'write the capture to a file, then read that: tcpdump -i any -w FILE …';
+  if (stat.isDirectory()) return 'give one capture file in it';
+  return undefined;
 }
 
 function kindOf(stat: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
   if (stat.isDirectory()) return 'a directory';
-  if (stat.isFIFO()) return 'a FIFO (write the capture to a file first)';
+  if (stat.isFIFO()) return 'a FIFO';
   if (stat.isSocket()) return 'a socket';
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
   return 'a special file';

@@ -27,7 +27,11 @@ const sniff: Register = (program, setResult) => {
     .option('--attribution-timeout <time>', 'how long to wait for a connection owner', '500ms')
     .option('--no-identity', 'do not ask IMDS (IMDSv2) for this instance id')
     .addHelpText('after', SNIFF_HELP)
-    .action((flags: SniffFlags) => setResult(runSniff(flags)));
+    .action((flags: SniffFlags, command: Command) => {
+      // Flags of live capture that a `--read` run would otherwise accept and ignore.
+      const given = ['duration', 'interface', 'attribution', 'attributionTimeout', 'identity'].filter((name) => command.getOptionValueSource(name) === 'cli');
+      setResult(runSniff({ ...flags, liveFlagsGiven: given }));
+    });
 };
 
 const doctor: Register = (program, setResult) => {

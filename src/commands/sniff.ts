@@ -23,7 +23,17 @@ export interface SniffFlags {
   attribution: 'auto' | 'tracefs' | 'procfs' | 'none';
   attributionTimeout: string;
   identity: boolean;
+  /** Live-capture flags given on the command line (camelCase names): refused with --read. */
+  liveFlagsGiven?: string[];
 }
+
+const FLAG_NAMES: Record<string, string> = {
+  duration: '--duration',
+  interface: '--interface',
+  attribution: '--attribution',
+  attributionTimeout: '--attribution-timeout',
+  identity: '--no-identity',
+};
 
 export const SNIFF_HELP = `
 Examples:
@@ -58,11 +68,14 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
   const durationMs = flags.duration === undefined ? null : parseDuration(flags.duration, '--duration');
   const attributionTimeoutMs = parseDuration(flags.attributionTimeout, '--attribution-timeout');
   if (flags.read !== undefined) {
-    if (flags.duration !== undefined) throw new UsageError('--read and --duration do not go together');
-    const sink = openOutput(format, flags.output);
+    const live = (flags.liveFlagsGiven ?? (flags.duration !== undefined ? ['duration'] : []))[0];
+    if (live !== undefined) throw new UsageError(`--read and ${FLAG_NAMES[live] ?? live} do not go together (a file is analysed, not captured)`);
+    const sink = openOutput(format, flags.output, { notTheSameAs: flags.read });
     if (flags.output !== undefined) process.stderr.write(`imds-sniff: reading ${terminalSafe(flags.read)}, writing ${format} to ${terminalSafe(flags.output)}\n`);
     try {
-      return finish(await runOfflineSession({ path: flags.read, sinks: [sink], hostFacts: collectHostFacts }));
+      const summary = await runOfflineSession({ path: flags.read, sinks: [sink], hostFacts: collectHostFacts });
+      sink.check();
+      return finish(summary);
     } finally {
       await sink.close();
     }
@@ -83,7 +96,8 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
       localAddresses: localAddresses(),
       ownLocalPorts: ownPorts,
       ownProgram: OwnProgram.current(),
-      stop: signals.stop,
+      // A full disk or a closed pipe ends the capture: nobody would read what follows.
+      stop: Promise.race([signals.stop, sink.failed]),
       sinks: [sink],
       afterOpen: () => {
         // With --output the terminal would otherwise stay silent: say that capture runs.
@@ -92,6 +106,7 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
       },
       hostFacts: collectHostFacts,
     });
+    sink.check();
     return finish(summary);
   } finally {
     signals.dispose();

@@ -2,7 +2,8 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { showPath } from '../text/quote.js';
+import { showKey, showPath } from '../text/quote.js';
+import { firstDuplicateKey } from './duplicate-keys.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { DEFAULT_CONFIG_PATH, type AgentConfig } from './schema.js';
 import { validateConfig } from './validate.js';
@@ -104,13 +105,18 @@ function readConfigFile(path: string, shown: string, mayBeAbsent: boolean): Conf
     throw new UsageError(`config ${shown}: not valid UTF-8 text`, { cause });
   }
   if (JSON_WHITESPACE_ONLY.test(text)) throw new UsageError(`config ${shown}: the file is empty (a config of only the defaults is {})`);
+  let json: unknown;
   try {
-    return { found: true, json: JSON.parse(text) as unknown };
+    json = JSON.parse(text) as unknown;
   } catch (cause) {
     // V8's message may quote the text around the fault: escaped and cut, as anything from the file.
     const why = cause instanceof RangeError ? 'nested too deeply' : terminalSafe(String((cause as Error)?.message).slice(0, 200));
     throw new UsageError(`config ${shown}: not valid JSON (${why})`, { cause });
   }
+  // JSON.parse keeps the last of two equal keys: the first one's settings would be dropped without a word.
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== null) throw new UsageError(`config ${shown}: ${showKey(duplicate)} is given twice (only one would count)`);
+  return { found: true, json };
 }
 
 /** `over` laid on `base`, section by section. Own keys only, into null-prototype objects: no key can reach a prototype. */

@@ -25,6 +25,8 @@ const duration = (unit: 'ms' | 's', minMs: number, maxMs: number): Rule => (v, f
   if (ms < minMs || ms > maxMs) fail(f, `must be from ${minMs / 1000}s to ${maxMs / 1000}s`);
   return unit === 'ms' ? Math.round(ms) : Math.round(ms / 1000);
 };
+/** A Linux interface name (at most 15 bytes, no '/', no whitespace) or `any`; control characters would only fail at capture. */
+const interfaceName: Rule = (v, f) => (typeof v === 'string' && /^[!-.0-~]{1,15}$/.test(v) ? v : fail(f, 'must be an interface name (1-15 printable characters, no "/" or spaces) or "any"'));
 const region: Rule = (v, f) => (v === null ? null : typeof v === 'string' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(v) ? v : fail(f, 'must be a region such as "us-east-1" or null'));
 const instanceId: Rule = (v, f) => (v === null ? null : typeof v === 'string' && /^i-[0-9a-f]{8,17}$/.test(v) ? v : fail(f, 'must be an instance id such as "i-0123456789abcdef0" or null'));
 const url: Rule = (v, f) => (v === null ? null : typeof v === 'string' && /^https?:\/\/\S+$/.test(v) ? v : fail(f, 'must be an http(s) URL or null'));
@@ -35,7 +37,7 @@ function fail(field: string, what: string): never {
 
 /** File key → [typed key, rule], per section. Keys not listed are rejected (a typo must not pass silently). */
 const TOP_RULES: Record<string, [keyof AgentConfig, Rule]> = {
-  interface: ['interface', string],
+  interface: ['interface', interfaceName],
   attribution: ['attribution', oneOf('auto', 'tracefs', 'procfs', 'none')],
   attributionTimeout: ['attributionTimeoutMs', duration('ms', 10, 10_000)],
   stateDir: ['stateDir', string],

@@ -30,8 +30,8 @@ const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = 0x8100;
 
-/** Where the IP header starts in a frame, or why there is none. */
-export type LinkResult = { ipOffset: number; version: 4 | 6 } | { drop: string };
+/** Where the IP header starts in a frame, or why there is none (with the EtherType when the link layer named one). */
+export type LinkResult = { ipOffset: number; version: 4 | 6 } | { drop: string; etherType?: number };
 
 /**
  * Maps the `link_type` string of the pcap package ("LINKTYPE_LINUX_SLL",
@@ -52,7 +52,7 @@ export function linkTypeFromPcapName(name: string): number | null {
 function fromEtherType(etherType: number, ipOffset: number): LinkResult {
   if (etherType === ETHERTYPE_IPV4) return { ipOffset, version: 4 };
   if (etherType === ETHERTYPE_IPV6) return { ipOffset, version: 6 };
-  return { drop: 'not_ip' };
+  return { drop: 'not_ip', etherType };
 }
 
 function fromVersionNibble(frame: Uint8Array, ipOffset: number): LinkResult {

@@ -9,8 +9,12 @@ const PROTO_TCP = 6;
 const IPV6_EXTENSIONS = new Set([0, 43, 60, 51]);
 const IPV6_FRAGMENT = 44;
 
-/** A segment, or why there is none; `ip` tells whether the frame held an IP packet at all. */
-export type DecodeResult = { segment: Segment } | { drop: string; ip: boolean };
+/**
+ * A segment, or why there is none: `ip` tells whether the frame held an IP packet
+ * at all, `addresses` are its source and destination when they could be read, and
+ * `etherType` is what the link layer named instead of IP.
+ */
+export type DecodeResult = { segment: Segment } | { drop: string; ip: boolean; addresses?: [src: string, dst: string]; etherType?: number };
 
 /**
  * Decodes one frame. `frame` may be pcap's reused buffer, valid only during the
@@ -19,7 +23,7 @@ export type DecodeResult = { segment: Segment } | { drop: string; ip: boolean };
  */
 export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: number): DecodeResult {
   const link = decodeLink(linkType, frame);
-  if ('drop' in link) return { drop: link.drop, ip: false };
+  if ('drop' in link) return link.etherType === undefined ? { drop: link.drop, ip: false } : { drop: link.drop, ip: false, etherType: link.etherType };
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const ip = link.ipOffset;
   let family: 4 | 6;
@@ -30,16 +34,16 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
   let end: number;
   if (link.version === 4) {
     if (frame.length < ip + 20) return { drop: 'truncated_ip', ip: false };
-    const ihl = ((frame[ip] as number) & 0x0f) * 4;
-    const totalLength = view.getUint16(ip + 2);
-    if (ihl < 20 || totalLength < ihl) return { drop: 'bad_ip_header', ip: false };
-    if (frame[ip + 9] !== PROTO_TCP) return { drop: 'not_tcp', ip: true };
-    const fragment = view.getUint16(ip + 6);
-    if ((fragment & 0x1fff) !== 0 || (fragment & 0x2000) !== 0) return { drop: 'ip_fragment', ip: true };
-    family = 4;
-    ttl = frame[ip + 8] as number;
     srcIp = formatIpv4(frame, ip + 12);
     dstIp = formatIpv4(frame, ip + 16);
+    const ihl = ((frame[ip] as number) & 0x0f) * 4;
+    const totalLength = view.getUint16(ip + 2);
+    if (ihl < 20 || totalLength < ihl) return { drop: 'bad_ip_header', ip: false, addresses: [srcIp, dstIp] };
+    if (frame[ip + 9] !== PROTO_TCP) return { drop: 'not_tcp', ip: true, addresses: [srcIp, dstIp] };
+    const fragment = view.getUint16(ip + 6);
+    if ((fragment & 0x1fff) !== 0 || (fragment & 0x2000) !== 0) return { drop: 'ip_fragment', ip: true, addresses: [srcIp, dstIp] };
+    family = 4;
+    ttl = frame[ip + 8] as number;
     tcp = ip + ihl;
     // The IP length rules (it excludes Ethernet padding); bytes past the snap length are padded below.
     end = ip + totalLength;
@@ -53,18 +57,18 @@ export function decodePacket(linkType: number, frame: Uint8Array, timestampUs: n
     let next = frame[ip + 6] as number;
     tcp = ip + 40;
     for (let hops = 0; IPV6_EXTENSIONS.has(next) && hops < 8; hops++) {
-      if (Math.min(end, frame.length) < tcp + 8) return { drop: 'truncated_ip', ip: false };
+      if (Math.min(end, frame.length) < tcp + 8) return { drop: 'truncated_ip', ip: false, addresses: [srcIp, dstIp] };
       const length = next === 51 ? ((frame[tcp + 1] as number) + 2) * 4 : ((frame[tcp + 1] as number) + 1) * 8;
       next = frame[tcp] as number;
       tcp += length;
     }
-    if (next === IPV6_FRAGMENT) return { drop: 'ip_fragment', ip: true };
-    if (next !== PROTO_TCP) return { drop: 'not_tcp', ip: true };
+    if (next === IPV6_FRAGMENT) return { drop: 'ip_fragment', ip: true, addresses: [srcIp, dstIp] };
+    if (next !== PROTO_TCP) return { drop: 'not_tcp', ip: true, addresses: [srcIp, dstIp] };
   }
-  if (Math.min(end, frame.length) < tcp + 20) return { drop: 'truncated_tcp', ip: true };
+  if (Math.min(end, frame.length) < tcp + 20) return { drop: 'truncated_tcp', ip: true, addresses: [srcIp, dstIp] };
   const dataOffset = ((frame[tcp + 12] as number) >> 4) * 4;
-  if (dataOffset < 20 || tcp + dataOffset > end) return { drop: 'bad_tcp_header', ip: true };
-  if (tcp + dataOffset > frame.length) return { drop: 'truncated_tcp', ip: true };
+  if (dataOffset < 20 || tcp + dataOffset > end) return { drop: 'bad_tcp_header', ip: true, addresses: [srcIp, dstIp] };
+  if (tcp + dataOffset > frame.length) return { drop: 'truncated_tcp', ip: true, addresses: [srcIp, dstIp] };
   return {
     segment: {
       timestampUs,

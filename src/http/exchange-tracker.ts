@@ -37,6 +37,8 @@ interface ConnState {
   requestsLost: boolean;
   /** The server's stream can no longer be followed: requests are reported unanswered at once. */
   responsesLost: boolean;
+  /** Joined mid-stream and no request seen yet: an answer now is to a request made before the capture began. */
+  beforeCapture: boolean;
 }
 
 /** Pairs requests with responses on every connection. Pure: time comes from the events. */
@@ -57,7 +59,7 @@ export class ExchangeTracker {
     const out: TrackerOutput = { exchanges: [], drops: [] };
     switch (event.type) {
       case 'open':
-        this.state(event.conn);
+        this.state(event.conn).beforeCapture = event.midStream;
         break;
       case 'data':
         this.data(event.conn, event.direction, event.bytes, event.timestampUs, event.ttl, out);
@@ -93,6 +95,7 @@ export class ExchangeTracker {
         count: 0,
         requestsLost: false,
         responsesLost: false,
+        beforeCapture: false,
       };
       this.conns.set(conn.id, state);
     }
@@ -118,6 +121,7 @@ export class ExchangeTracker {
     if (direction === 'request') {
       if (state.requestsLost) return;
       const { requests, error } = state.requests.push(bytes);
+      if (requests.length > 0) state.beforeCapture = false;
       for (const request of requests) {
         state.count += 1;
         const exchange: HttpExchange = { conn, index: state.count, request, requestUs: timestampUs, status: null, responseUs: null, responseTtl: null };
@@ -144,7 +148,8 @@ export class ExchangeTracker {
     for (const response of responses) {
       const exchange = state.waiting.shift();
       if (!exchange) {
-        out.drops.push('response_without_request');
+        // On a connection joined mid-stream, the first answers may be to requests made before the capture: not lost.
+        out.drops.push(state.beforeCapture ? 'response_to_request_before_capture' : 'response_without_request');
         continue;
       }
       exchange.status = response.status;

@@ -60,7 +60,7 @@ export function pathOfTarget(target: string): string {
   }
   const cut = path.search(/[?#]/);
   if (cut >= 0) path = path.slice(0, cut);
-  return scrubSecrets(sanitizeText(path, MAX_PATH_LENGTH));
+  return scrubSecrets(sanitizeText(path, MAX_PATH_LENGTH), 'wire');
 }
 
 function toRequest(head: RawHead): HttpRequest | string {
@@ -79,7 +79,7 @@ function toRequest(head: RawHead): HttpRequest | string {
     httpVersion: versionMatch[1] as string,
     hasToken: token !== undefined && token !== '[redacted:0]',
     tokenTtlSeconds: ttl === undefined ? null : sanitizeText(ttl, 16),
-    userAgent: userAgent === undefined ? null : scrubSecrets(sanitizeText(headerText(userAgent), MAX_USER_AGENT_LENGTH)),
+    userAgent: userAgent === undefined ? null : scrubSecrets(sanitizeText(headerText(userAgent), MAX_USER_AGENT_LENGTH), 'wire'),
     forwarded: headerValue(head, 'x-forwarded-for') !== undefined,
   };
 }

@@ -6,18 +6,25 @@ import type { WarningEvent } from '../sinks/sink.js';
 import type { PipelineStats } from './pipeline.js';
 
 /**
+ * Drop reasons that mean a request may be missing: a client stream given up on, an
+ * answer whose request was never seen, request bytes left waiting for a hole at the
+ * close, a frame to or from IMDS that would not decode.
+ */
+const LOSSES = ['http_request_', 'http_response_without_request', 'tcp_request_bytes_unfilled_at_close', 'imds_frame_undecodable'];
+
+/**
  * Why what was captured cannot say that no process used IMDSv1, or null: the
  * kernel dropped packets, or a client's byte stream had to be given up (bytes
  * lost, a head that is not HTTP or over the limits), so requests may be missing.
  * A verdict of "safe" on such a capture is what breaks a client on enforce.
  */
 export function captureLosses(stats: PipelineStats, kernelDrops: number): string | null {
-  const lost = Object.entries(stats.dropped).filter(([reason]) => reason.startsWith('http_request_'));
+  const lost = Object.entries(stats.dropped).filter(([reason]) => LOSSES.some((prefix) => reason.startsWith(prefix)));
   const parts: string[] = [];
   if (kernelDrops > 0) parts.push(`the kernel dropped ${kernelDrops} packet${kernelDrops === 1 ? '' : 's'}`);
   if (lost.length > 0) {
     const streams = lost.reduce((n, [, count]) => n + count, 0);
-    parts.push(`${streams} client stream${streams === 1 ? '' : 's'} could not be followed (${lost.map(([r, n]) => `${r.slice('http_request_'.length)}=${n}`).join(', ')})`);
+    parts.push(`${streams} time${streams === 1 ? '' : 's'} a client's bytes could not be followed (${lost.map(([r, n]) => `${r}=${n}`).join(', ')})`);
   }
   return parts.length === 0 ? null : `${parts.join('; ')}: requests may be missing`;
 }
@@ -47,6 +54,9 @@ export function fileProblems(
   if (skipped.length > 0) {
     const total = skipped.reduce((n, [, count]) => n + count, 0);
     note('PCAP_RECORDS_SKIPPED', `${path}: ${total} packet block${total === 1 ? '' : 's'} could not be read (${skipped.map(([reason, n]) => `${n} ${reason.replace(/_/g, ' ')}`).join(', ')}); requests in them may be missing`);
+  }
+  if (result.captureDrops > 0) {
+    note('PCAP_CAPTURE_DROPS', `${path}: the capture recorded ${result.captureDrops} packet${result.captureDrops === 1 ? '' : 's'} dropped (interface statistics): requests may be missing`);
   }
   if (result.truncated) {
     note('PCAP_TRUNCATED', `${path} ends inside a record (cut short?): the last packet is lost, requests in it may be missing`);

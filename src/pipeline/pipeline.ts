@@ -7,6 +7,7 @@ import { exceedsHopLimit, isForwardedClient } from '../classify/hop-limit.js';
 import { hasOwnUserAgent } from '../classify/own-request.js';
 import type { HttpRequest } from '../http/request.js';
 import { decodePacket } from '../decode/packet.js';
+import { parseIpv4, parseIpv6 } from '../decode/ip-address.js';
 import { ExchangeTracker, type HttpExchange } from '../http/exchange-tracker.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/message-stream.js';
 import { ConnectionTable, type Connection, type Endpoint, type StreamEvent } from '../tcp/connection-table.js';
@@ -43,6 +44,9 @@ export interface PipelineOptions {
   onEvent(event: ImdsRequestEvent): void;
 }
 
+const ETHERTYPE_ARP = 0x0806;
+const ETHERTYPE_RARP = 0x8035;
+
 /** Counters for the summary and `doctor`: nothing is dropped without being counted. */
 export interface PipelineStats {
   frames: number;
@@ -64,10 +68,15 @@ export class Pipeline {
   private readonly tracker: ExchangeTracker;
   private readonly owners = new Map<number, Promise<ProcessInfo>>();
   private emitting: Promise<void> = Promise.resolve();
+  private readonly endpointIps: ReadonlySet<string>;
+  /** The endpoints' addresses as they stand in a packet, to recognise IMDS traffic in a frame that does not decode. */
+  private readonly endpointBytes: Buffer[];
   readonly stats: PipelineStats = { frames: 0, ipPackets: 0, segments: 0, connections: 0, requests: 0, dropped: {} };
 
   constructor(private readonly options: PipelineOptions) {
     const endpoints = new Set(options.endpoints.map((e) => `${e.ip}|${e.port}`));
+    this.endpointIps = new Set(options.endpoints.map((e) => e.ip));
+    this.endpointBytes = options.endpoints.map((e) => Buffer.from(parseIpv4(e.ip) ?? parseIpv6(e.ip) ?? []));
     this.table = new ConnectionTable({
       isServer: (ip, port) => endpoints.has(`${ip}|${port}`),
       idleTimeoutMs: options.idleTimeoutMs,
@@ -95,12 +104,27 @@ export class Pipeline {
     if ('drop' in decoded) {
       if (decoded.ip) this.stats.ipPackets += 1;
       this.drop(`decode_${decoded.drop}`);
+      if (this.lostImdsFrame(decoded, bytes)) this.drop('imds_frame_undecodable');
       return;
     }
     this.stats.ipPackets += 1;
     this.stats.segments += 1;
     if (decoded.segment.truncated) this.drop('decode_snaplen_truncated');
     this.handleStreamEvents(this.table.push(decoded.segment));
+  }
+
+  /**
+   * A frame that could not be decoded but was to or from the metadata service (by
+   * its IP addresses, or, where the link layer could not be read, by the address
+   * bytes it holds): a request may have been in it. ICMP and UDP to IMDS, and ARP
+   * for its address, are not requests.
+   */
+  private lostImdsFrame(decoded: { drop: string; addresses?: [string, string]; etherType?: number }, bytes: Uint8Array): boolean {
+    if (decoded.drop === 'not_tcp') return false;
+    if (decoded.addresses !== undefined) return this.endpointIps.has(decoded.addresses[0]) || this.endpointIps.has(decoded.addresses[1]);
+    if (decoded.etherType === ETHERTYPE_ARP || decoded.etherType === ETHERTYPE_RARP) return false;
+    const haystack = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 256));
+    return this.endpointBytes.some((address) => haystack.indexOf(address) >= 0);
   }
 
   /** Closes idle connections (call about once a second with the current time). */

@@ -1,34 +1,33 @@
-// sinks/: one JSON object per line (the `--format json` contract), through pino's fast writer.
+// sinks/: one JSON object per line (the `--format json` contract), written synchronously to stdout or a file.
 
-import pino from 'pino';
 import type { OutputEvent, Sink } from './sink.js';
+import { LineWriter } from './line-writer.js';
 import { jsonTerminalSafe } from '../text/terminal-safe.js';
 
-type Destination = ReturnType<typeof pino.destination>;
-
 /**
- * Writes each event as exactly one line of JSON to a file descriptor or path,
- * through pino.destination (sonic-boom) — not a pino logger, whose level/time
- * fields are not part of the contract, and not a transport, whose worker files
- * do not survive bundling into a single binary.
+ * Writes each event as exactly one line of JSON to a file descriptor. Not
+ * pino.destination (sonic-boom): its flushSync retries a full disk forever
+ * (measured: `--format json > /dev/full` had to be killed); pino stays the
+ * daemon's status log, where that cannot happen on a terminal.
  */
 export class JsonLinesSink implements Sink {
-  private readonly destination: Destination;
+  private readonly out: LineWriter;
 
   /** @param fd an open file descriptor (1 for stdout). */
-  constructor(fd: number) {
-    this.destination = pino.destination({ dest: fd, sync: true });
+  constructor(fd: number, onFailure?: (error: NodeJS.ErrnoException) => void) {
+    this.out = new LineWriter(fd, onFailure);
+  }
+
+  /** The first write error, or null. */
+  get failure(): NodeJS.ErrnoException | null {
+    return this.out.failure;
   }
 
   write(event: OutputEvent): void {
-    this.destination.write(`${jsonTerminalSafe(JSON.stringify(event))}\n`);
+    this.out.write(`${jsonTerminalSafe(JSON.stringify(event))}\n`);
   }
 
   async close(): Promise<void> {
-    try {
-      this.destination.flushSync();
-    } catch {
-      /* nothing buffered */
-    }
+    this.out.close();
   }
 }

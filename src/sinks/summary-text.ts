@@ -23,10 +23,10 @@ export function renderSummary(s: SummaryEvent): string {
   lines.push(`attribution: ${s.attribution_method}`);
   lines.push(`requests:    ${s.requests}${s.own_requests ? ` (+${s.own_requests} by imds-sniff itself, not counted)` : ''}`);
   const drops = Object.entries(s.capture.dropped).filter(([reason]) => !reason.startsWith('tcp_not_imds'));
+  // A capture file cannot say what the kernel dropped: only a live capture shows that count.
+  const kernel = s.file ? [] : [`kernel ${s.capture.kernel_drops}`];
   if (s.capture.kernel_drops > 0 || drops.length > 0) {
-    lines.push(
-      `dropped:     kernel ${s.capture.kernel_drops}${drops.length ? `; ${drops.map(([r, n]) => `${t(r)}=${n}`).join(', ')}` : ''}`,
-    );
+    lines.push(`dropped:     ${[...kernel, drops.map(([r, n]) => `${t(r)}=${n}`).join(', ')].filter(Boolean).join('; ')}`);
   }
   lines.push('');
   if (s.processes.length > 0) {

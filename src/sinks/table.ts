@@ -1,8 +1,8 @@
 // sinks/: human output: one readable line per request as it happens, then the summary.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ImdsRequestEvent } from '../pipeline/events.js';
 import type { OutputEvent, Sink } from './sink.js';
+import { LineWriter } from './line-writer.js';
 import { renderSummary } from './summary-text.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
@@ -36,13 +36,16 @@ export function formatRequestLine(e: ImdsRequestEvent): string {
 
 /** Writes the human format to stdout or to an open file. */
 export class TableSink implements Sink {
-  private readonly out: NodeJS.WritableStream | WriteStream;
-  private readonly ownStream: WriteStream | null;
+  private readonly out: LineWriter;
 
   /** @param fd an open file descriptor (1 for stdout). */
-  constructor(fd: number) {
-    this.ownStream = fd === 1 ? null : createWriteStream('', { fd });
-    this.out = this.ownStream ?? process.stdout;
+  constructor(fd: number, onFailure?: (error: NodeJS.ErrnoException) => void) {
+    this.out = new LineWriter(fd, onFailure);
+  }
+
+  /** The first write error, or null. */
+  get failure(): NodeJS.ErrnoException | null {
+    return this.out.failure;
   }
 
   write(event: OutputEvent): void {
@@ -65,9 +68,7 @@ export class TableSink implements Sink {
     }
   }
 
-  close(): Promise<void> {
-    const stream = this.ownStream;
-    if (!stream) return Promise.resolve();
-    return new Promise((resolve) => stream.end(resolve));
+  async close(): Promise<void> {
+    this.out.close();
   }
 }

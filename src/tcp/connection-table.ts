@@ -226,6 +226,8 @@ export class ConnectionTable {
       if (this.byView.get(key) === tracked) this.byView.delete(key);
     }
     if (this.byMergeKey.get(tracked.mergeKey) === tracked) this.byMergeKey.delete(tracked.mergeKey);
+    // Request bytes still waiting for a hole to fill when the connection ends are a request (part) never seen.
+    if (tracked.request.bufferedBytes > 0) this.count('request_bytes_unfilled_at_close');
     tracked.request.finish();
     tracked.response.finish();
     if (reason === 'evicted') this.count('evicted_connection');

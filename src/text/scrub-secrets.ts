@@ -13,15 +13,28 @@ const MAX_SCRUB_CHARS = 4096;
  * or hostile request polluted, `Authorization?: `, `SecretAccessK?y=` and
  * `x-aws-ec2-metadata-token$ ` must all still count.
  */
-const SECRET_WORD = /token|secret|passw|credential|auth|cookie|bearer|signature|(?:session|access|api)[-_?]?key/gi;
+const SECRET_WORD = /token|secret|pass(?:w|phrase)?|pwd|\bpw\b|credential|auth|cookie|bearer|signature|(?:session|access|api|private)[-_?]?key/gi;
 /** Characters of a header or variable name around a secret word (`?` is how sanitizing shows a control byte). */
 const NAME_CHAR = /[A-Za-z0-9_?-]/;
 /** A name that ends in one of these describes a setting, not a secret: `--authorization-mode=Webhook`, `--token-file=…`. */
 const DESCRIPTIVE_NAME = /[-_](?:mode|type|version|method|file|path|dir|url|uri|endpoint|region|ttl(?:-seconds)?|expiry|timeout|provider|scheme|plugin|header|name|id|len|length|size|count)$/i;
 /** Longest stretch of name looked at on either side of a secret word. */
 const MAX_NAME_CHARS = 64;
-/** After a name: `:`, `=` or `?` with at most two odd characters either side (`: `, `?: `, `?$`). Sticky: bounded work. */
-const SEPARATOR = /[^A-Za-z0-9/._[-]{0,2}[:=?][^A-Za-z0-9/._[-]{0,2}/y;
+/**
+ * After a name: `:`, `=`, `?` or their URL encodings (`%3A`, `%3D`), with at most two odd
+ * characters either side (`: `, `?: `, `?$`); or a single space after a scheme word
+ * (`Bearer x`). Sticky: bounded work at one position.
+ */
+const SEPARATOR = /[^A-Za-z0-9/._[%-]{0,2}(?:[:=?]|%3[aAdD])[^A-Za-z0-9/._[-]{0,2}/y;
+const SCHEME_WORD = /^(?:bearer|token|basic|private-token)$/i;
+/** A JSON Web Token: three base64url parts, the first a JSON header (`eyJ…`). */
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
+/**
+ * A header or `name=value` glued onto a wire value (a User-Agent, a path) by a
+ * damaged line break: `curl Cooki5: sid=…`, `/to?en>sookie=…`. Real User-Agents and
+ * IMDS paths hold neither `Name: value` nor `name=value`. Bounded quantifiers: linear.
+ */
+const GLUED = /([A-Za-z][A-Za-z0-9_-]{0,40}[^A-Za-z0-9\s/]{0,2}?(?::\s|=))\S/g;
 /** IMDSv2 tokens (base64 starting AQAE), STS session tokens (IQoJ…, FwoG…, AgoJ…), access key ids. */
 const SECRET_VALUE = /(?:AQAE|IQoJ|FwoG|AgoJ)[A-Za-z0-9+/=_-]{8,}|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
 /** `//user:password@` in a URL (also one whose scheme was damaged); bounded quantifiers keep it linear. */
@@ -31,8 +44,13 @@ const SECRET_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/g;
 /** 32+ characters of base64 mixing upper and lower case and digits throughout: a random key, not a word. */
 const RANDOM_RUN = /[A-Za-z0-9+=]{32,}/g;
 
-/** Where the rest of a field goes (`rest`: a User-Agent or path), or only the rest of the word (`word`: one argument of a command line). */
-export type ScrubScope = 'rest' | 'word';
+/**
+ * What goes with a secret found: the rest of the text (`rest`); the rest of the text
+ * and any `Name: value` or `name=value` glued on (`wire`: a User-Agent or a path from
+ * the wire, which never hold either); or only the rest of the word (`word`: one
+ * argument of a command line).
+ */
+export type ScrubScope = 'rest' | 'wire' | 'word';
 
 function count(text: string, pattern: RegExp): number {
   return text.match(pattern)?.length ?? 0;
@@ -53,10 +71,14 @@ function afterSecretNames(text: string, spans: Array<[number, number]>): void {
     while (end > m.index + m[0].length && text[end - 1] === '?') end -= 1; // a trailing `?` may be the separator's
     const name = text.slice(start, end);
     if (/ttl/i.test(name) || DESCRIPTIVE_NAME.test(name)) continue; // a token's lifetime, a setting's name: no secret follows
-    SEPARATOR.lastIndex = end;
-    if (!SEPARATOR.test(text)) continue;
-    const value = SEPARATOR.lastIndex;
-    if (value < text.length && !/\s/.test(text[value] as string) && !text.startsWith(REDACTED, value)) spans.push([value, value + 1]);
+    // The separator may stand right after the word or after more of the name (`token?hunter2`, `SecretAccessK?y=`).
+    let value = -1;
+    for (let at = m.index + m[0].length; at <= end && value < 0; at++) {
+      SEPARATOR.lastIndex = at;
+      if (SEPARATOR.test(text)) value = SEPARATOR.lastIndex;
+    }
+    if (value < 0 && SCHEME_WORD.test(name) && text[end] === ' ') value = end + 1;
+    if (value >= 0 && value < text.length && !/\s/.test(text[value] as string) && !text.startsWith(REDACTED, value)) spans.push([value, value + 1]);
   }
 }
 
@@ -86,9 +108,11 @@ export function scrubSecrets(input: string, scope: ScrubScope = 'rest'): string 
   matches(text, USERINFO, (m) => [m.index + m[0].length - (m[1] as string).length - 1, m.index + m[0].length - 1], spans);
   matches(text, SECRET_KEY, (m) => (/[/+]/.test(m[0]) && randomLooking(m[0], 1) ? [m.index, m.index + 40] : null), spans);
   matches(text, RANDOM_RUN, (m) => (randomLooking(m[0], 4) ? [m.index, m.index + m[0].length] : null), spans);
+  matches(text, JWT, (m) => [m.index, m.index + m[0].length], spans);
+  if (scope === 'wire') matches(text, GLUED, (m) => [m.index + (m[1] as string).length, m.index + m[0].length], spans);
   if (spans.length === 0) return input;
   spans.sort((a, b) => a[0] - b[0]);
-  if (scope === 'rest') return `${text.slice(0, (spans[0] as [number, number])[0])}${REDACTED}`;
+  if (scope !== 'word') return `${text.slice(0, (spans[0] as [number, number])[0])}${REDACTED}`;
   let out = '';
   let at = 0;
   for (const [start] of spans) {

@@ -11,6 +11,7 @@ import { expectOneLineError, runCli } from '../../helpers/run-cli.js';
 
 const CURL = new Uint8Array(readFileSync(fileURLToPath(new URL('../../../fixtures/pcap/curl.pcap', import.meta.url))));
 const AWS_SDK = new Uint8Array(readFileSync(fileURLToPath(new URL('../../../fixtures/pcap/aws-sdk-js.pcap', import.meta.url))));
+const SPLIT = pcapRecords(new Uint8Array(readFileSync(fileURLToPath(new URL('../../../fixtures/pcap/split-head.pcap', import.meta.url)))));
 const { linkType: LINK, records } = pcapRecords(CURL);
 const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-read-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,6 +20,30 @@ function file(name: string, bytes: Uint8Array): string {
   const path = join(dir, name);
   writeFileSync(path, bytes);
   return path;
+}
+
+/** The records without the first one whose bytes hold `text` (a packet the capture lost). */
+function withoutFirst(recs: typeof records, text: string): typeof records {
+  const at = recs.findIndex((r) => Buffer.from(r.frame).includes(text));
+  return recs.filter((_, i) => i !== at);
+}
+
+/** A Linux cooked v2 frame whose IPv4 header length field says 16 bytes (less than the minimum 20). */
+function damageIhl(frame: Uint8Array): Uint8Array {
+  const copy = frame.slice();
+  copy[20] = 0x44;
+  return copy;
+}
+
+/** A pcapng interface statistics block with isb_ifdrop. */
+function isb(id: number, ifdrop: bigint): Uint8Array {
+  const body = new Uint8Array(12 + 12 + 4);
+  const v = new DataView(body.buffer);
+  v.setUint32(0, id, true);
+  v.setUint16(12, 5, true);
+  v.setUint16(14, 8, true);
+  v.setBigUint64(16, ifdrop, true);
+  return pcapngBlock(5, body);
 }
 
 const NOT_EVIDENCE_HINT = /\n {2}hint: this capture is no evidence that IMDSv2 can be required\n$/;
@@ -58,7 +83,7 @@ describe('imds-sniff --read on files that hold no usable evidence: exit 4, said 
     execFileSync('mkfifo', [fifo]);
     const r = runCli(['--read', fifo], { timeoutMs: 20_000 });
     expect(r.code).toBe(4);
-    expectOneLineError(r.stderr, /cannot read capture file .*fifo\.pcap: a FIFO \(write the capture to a file first\), not a regular file/);
+    expectOneLineError(r.stderr, /cannot read capture file .*fifo\.pcap: a FIFO, not a regular file\n  hint: write the capture to a file, then read that/);
     expect(r.ms).toBeLessThan(10_000);
   });
 
@@ -111,9 +136,23 @@ describe('imds-sniff --read on files it can read, in part or with quirks', () =>
     [
       'a capture taken with a snap length of 76 bytes (tcpdump -s 76): heads cut off',
       () => pcapFile(records.map((r) => ({ frame: r.frame.slice(0, 76), timestampUs: r.timestampUs, originalLength: r.frame.length })), { linkType: LINK, snapLength: 76 }),
-      /client streams? could not be followed \(.*\): requests may be missing/,
+      /times? a client's bytes could not be followed \(.*http_request_incomplete_head=\d+.*\): requests may be missing/,
     ],
     ['a capture with only IMDSv2 that ends inside its last record', () => AWS_SDK.subarray(0, AWS_SDK.length - 10), /ends inside a record \(cut short\?\): the last packet is lost/],
+    // What an operator's tcpdump really wrote while the kernel dropped the request (editcap -r … to delete it gives the same).
+    ['a capture that lost the IMDSv1 request but has its answer', () => pcapFile(withoutFirst(records, 'GET '), { linkType: LINK }), /http_response_without_request=1/],
+    ['a capture that lost the first half of a split head', () => pcapFile(withoutFirst(SPLIT.records, 'GET '), { linkType: SPLIT.linkType }), /tcp_request_bytes_unfilled_at_close=1/],
+    ['a capture whose IMDSv1 packets have a damaged IP header', () => pcapFile(records.map((r) => ({ ...r, frame: damageIhl(r.frame) })).map((r, i) => (i < 12 ? r : records[i]!)), { linkType: LINK }), /imds_frame_undecodable=\d+/],
+    [
+      'a pcapng whose IMDSv1 connection came through an interface labelled with the wrong link type',
+      () => concat([shb(), idb(LINK), idb(1), ...records.map((r, i) => epb(i < 12 ? 1 : 0, r.frame, r.timestampUs))]),
+      /imds_frame_undecodable=\d+/,
+    ],
+    [
+      'a pcapng whose capture recorded dropped packets',
+      () => concat([shb(), idb(LINK), ...pcapRecords(AWS_SDK).records.map((r) => epb(0, r.frame, r.timestampUs)), isb(0, 14n)]),
+      /the capture recorded 14 packets dropped \(interface statistics\)/,
+    ],
   ])('does not call %s safe: exit 4', (name, bytes, message) => {
     const r = runCli(['--read', file(name.replace(/\W+/g, '-').slice(0, 60), bytes())]);
     expect(r.code).toBe(4);

@@ -63,7 +63,7 @@ const expected = CURL_RECORDS.map((r) => ({ linkType: CURL_LINK, timestampUs: r.
 describe('openCaptureFile', () => {
   it('reads every record of a recorded capture', async () => {
     const { result, frames } = await read(CURL);
-    expect(result).toEqual({ format: 'pcap', records: 30, frames: 30, skipped: {}, damage: null, truncated: false });
+    expect(result).toEqual({ format: 'pcap', records: 30, frames: 30, skipped: {}, damage: null, truncated: false, captureDrops: 0 });
     expect(frames).toEqual(expected);
   });
 
@@ -107,6 +107,23 @@ describe('openCaptureFile', () => {
     const { result, frames } = await read(concat([shb(), idbWithOption(CURL_LINK, 14, huge), idb(CURL_LINK), epb(0, r.frame, 1), epb(1, r.frame, 2n ** 63n), epb(1, r.frame, 7)]));
     expect(result.skipped).toEqual({ timestamp_out_of_range: 2 });
     expect(frames.map((f) => f.timestampUs)).toEqual([7]);
+  });
+
+  it('adds up the drops the capture recorded in its interface statistics (the last block of each interface)', async () => {
+    const isb = (id: number, ifdrop: bigint, osdrop: bigint): Uint8Array => {
+      const body = new Uint8Array(12 + 12 + 12 + 4);
+      const v = new DataView(body.buffer);
+      v.setUint32(0, id, true);
+      v.setUint16(12, 5, true); // isb_ifdrop
+      v.setUint16(14, 8, true);
+      v.setBigUint64(16, ifdrop, true);
+      v.setUint16(24, 7, true); // isb_osdrop
+      v.setUint16(26, 8, true);
+      v.setBigUint64(28, osdrop, true);
+      return pcapngBlock(5, body);
+    };
+    const { result } = await read(concat([shb(), idb(CURL_LINK), idb(CURL_LINK), epb(0, CURL_RECORDS[0]!.frame, 1), isb(0, 3n, 1n), isb(0, 10n, 4n), isb(1, 0n, 0n)]));
+    expect(result.captureDrops).toBe(14);
   });
 
   it('gives simple packet blocks the interface-0 link type', async () => {
@@ -169,8 +186,11 @@ describe('openCaptureFile', () => {
     await expect(openCaptureFile(path)).rejects.toMatchObject({ code: 'ERR_PCAP_FILE', message: expect.stringMatching(message) });
   });
 
-  it('refuses a directory without opening it for reading', async () => {
-    await expect(openCaptureFile(dir)).rejects.toMatchObject({ message: expect.stringMatching(/a directory, not a regular file/) });
+  it.each([
+    ['a directory', () => dir, /a directory, not a regular file/],
+    ['a device (looked at, not opened: opening one can act on it)', () => '/dev/null', /a device, not a regular file/],
+  ])('refuses %s', async (_name, path, message) => {
+    await expect(openCaptureFile(path())).rejects.toMatchObject({ message: expect.stringMatching(message) });
   });
 });
 

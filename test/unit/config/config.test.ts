@@ -225,3 +225,29 @@ describe('untrusted text in errors is escaped, one line, bounded', () => {
     expect(messageOf(() => loadConfig(path))).toBe(`config ${shown}: bogus is not a setting (known: interface, attribution, attributionTimeout, stateDir, logs, identity, metrics)`);
   });
 });
+
+describe('config files that would lose or hide a setting', () => {
+  it.each([
+    ['{"metrics": {"sink": "emf"}, "metrics": {"namespace": "Team"}}', ': metrics is given twice (only one would count)'],
+    ['{"metrics": {"sink": "emf", "sink": "none"}}', '"metrics.sink" is given twice'],
+    ['{"interface": "eth0", "attribution": "auto", "interface": "eth1"}', 'interface is given twice'],
+  ])('%s', (json, message) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'imds-sniff-dup-')), 'c.json');
+    writeFileSync(path, json);
+    expect(() => loadConfig(path)).toThrow(message);
+  });
+
+  it('takes the same key in different objects, and a key-like string value', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'imds-sniff-dup-')), 'c.json');
+    writeFileSync(path, '{"identity": {"region": null}, "metrics": {"region": null, "namespace": "region"}}');
+    expect(loadConfig(path).config.metrics.namespace).toBe('region');
+  });
+
+  it.each(['eth0\u001b]0;x\u0007', 'a/b', 'has space', 'x'.repeat(16), ''])('refuses the interface name %j', (name) => {
+    expect(() => validateConfig({ interface: name })).toThrow(/interface must be an interface name/);
+  });
+
+  it.each(['any', 'eth0', 'ens5', 'veth1a2b3c4d', 'eth0.100', 'br-1234abcd'])('takes the interface name %s', (name) => {
+    expect(validateConfig({ interface: name }).interface).toBe(name);
+  });
+});

@@ -63,7 +63,17 @@ describe('decodePacket', () => {
     ['bad IHL', (() => { const f = sllFrame(spec); f[16] = 0x41; return f; })(), 'bad_ip_header', false],
     ['bad TCP offset', (() => { const f = sllFrame(spec); f[16 + 20 + 12] = 0xf0; return f; })(), 'bad_tcp_header', true],
   ])('drops %s with a reason (and says whether it held an IP packet)', (_name, frame, reason, ip) => {
-    expect(decodePacket(LinkType.LINUX_SLL, frame, 1)).toEqual({ drop: reason, ip });
+    expect(decodePacket(LinkType.LINUX_SLL, frame, 1)).toMatchObject({ drop: reason, ip });
+  });
+
+  it('names what the link layer carried, or the addresses, with a drop', () => {
+    const arp = sllFrame(spec);
+    arp[14] = 0x08;
+    arp[15] = 0x06;
+    expect(decodePacket(LinkType.LINUX_SLL, arp, 1)).toEqual({ drop: 'not_ip', ip: false, etherType: 0x0806 });
+    const udp = sllFrame(spec);
+    udp[16 + 9] = 17;
+    expect(decodePacket(LinkType.LINUX_SLL, udp, 1)).toEqual({ drop: 'not_tcp', ip: true, addresses: [spec.src, spec.dst] });
   });
 
   it('drops unsupported link types', () => {

@@ -30,7 +30,7 @@ describe('scrubSecrets (what follows the first secret found goes too)', () => {
 describe('scrubSecrets on fields a damaged request polluted (found by the fuzz harness)', () => {
   it.each([
     ['a tab before the colon (shown as ?)', 'curl Authorization?: Bearer FuzzCanaryBearer9d8s7f6g', 'curl Authorization?: [redacted]'],
-    ['a damaged name', 'x SecretAccessK?y=FuzzCa?e?/k9Jx2Lq7Wm4Rt8', 'x SecretAccessK?y=[redacted]'],
+    ['a damaged name', 'x SecretAccessK?y=FuzzCa?e?/k9Jx2Lq7Wm4Rt8', 'x SecretAccessK?[redacted]'],
     ['a damaged token prefix', 'X-aws-ec2-metadata-token?: EQAEAFUZZCANARYTOKENq8Wz3Lr7', 'X-aws-ec2-metadata-token?: [redacted]'],
     ['a damaged separator', 'token?$AQAEAF\n4Vb&Hc1Jm5Ds0GyEaQuRi', 'token?$[redacted]'],
     ['userinfo of a target whose scheme was damaged', 'http?//fuzz:FuzzCanaryBasicPw@169.254.169.254/latest/meta-data/', 'http?//fuzz:[redacted]'],
@@ -91,5 +91,32 @@ describe('scrubSecrets leaves what operators need (no secret there)', () => {
     expect(scrubSecrets(script, 'word')).toBe(
       'TOKEN=$([redacted] -s -X PUT http://169.254.169.254/latest/api/token) && curl -H "X-aws-ec2-metadata-token: $[redacted]" http://169.254.169.254/latest/meta-data/',
     );
+  });
+});
+
+describe('scrubSecrets: what a first user tried', () => {
+  it.each([
+    ['a tab (shown as ?) right after the name', 'curl token?hunter2tokenvalue', 'curl token?[redacted]'],
+    ['a URL-encoded separator', 'x secret%3Dhunter2', 'x secret%3D[redacted]'],
+    ['a scheme word and a space', 'x PRIVATE-TOKEN hunter2abc', 'x PRIVATE-TOKEN [redacted]'],
+    ['a bearer scheme', 'x Bearer hunter2abc', 'x Bearer [redacted]'],
+    ['a JWT on its own', 'ua eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc123def456', 'ua [redacted]'],
+    ['pw', 'x pw:hunter2', 'x pw:[redacted]'],
+    ['pass', 'x pass=hunter2', 'x pass=[redacted]'],
+    ['pwd', 'x pwd=hunter2', 'x pwd=[redacted]'],
+  ])('%s', (_name, input, expected) => {
+    expect(scrubSecrets(input)).toBe(expected);
+  });
+
+  it.each([
+    ['a header glued onto a User-Agent with a damaged name', 'Boto3/1.34.0 Python/3.11; Cooki5: sid=FuzzCanary', 'Boto3/1.34.0 Python/3.11; Cooki5: [redacted]'],
+    ['name=value glued onto a path', '/latest/api/to?en>sookie=FuzzCeNary', '/latest/api/to?en>sookie=[redacted]'],
+    ['nothing glued: a real User-Agent', 'Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0', 'Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0'],
+  ])('on the wire: %s', (_name, input, expected) => {
+    expect(scrubSecrets(input, 'wire')).toBe(expected);
+  });
+
+  it('redacts the value of --db-pass in a command line', () => {
+    expect(scrubSecrets('--db-pass=hunter2', 'word')).toBe('--db-pass=[redacted]');
   });
 });
