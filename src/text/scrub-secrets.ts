@@ -43,6 +43,10 @@ const USERINFO = /\/\/[^\s/:@?#]{0,64}:([^\s/@]{1,256})@/g;
 const SECRET_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/g;
 /** 32+ characters of base64 mixing upper and lower case and digits throughout: a random key, not a word. */
 const RANDOM_RUN = /[A-Za-z0-9+=]{32,}/g;
+/** Characters of a key (base64 and base64url, not the `=` that also separates a name from its value). */
+const KEY_CHAR = /[A-Za-z0-9+/_-]/;
+/** 8+ characters before an `@` and a host name or address. Bounded: linear. */
+const AT_HOST = /[^\s/@]{8,256}(?=@[A-Za-z0-9.[\]:-]+)/g;
 
 /**
  * What goes with a secret found: the rest of the text (`rest`); the rest of the text
@@ -54,6 +58,11 @@ export type ScrubScope = 'rest' | 'wire' | 'word';
 
 function count(text: string, pattern: RegExp): number {
   return text.match(pattern)?.length ?? 0;
+}
+
+/** Two or more each of digits, upper and lower case letters: not a word a person wrote as a name. */
+function keyLike(name: string): boolean {
+  return count(name, /[0-9]/g) >= 2 && count(name, /[a-z]/g) >= 2 && count(name, /[A-Z]/g) >= 2;
 }
 
 function randomLooking(run: string, minEach: number): boolean {
@@ -104,12 +113,27 @@ export function scrubSecrets(input: string, scope: ScrubScope = 'rest'): string 
   const text = input.length > MAX_SCRUB_CHARS ? input.slice(0, MAX_SCRUB_CHARS) : input;
   const spans: Array<[number, number]> = [];
   afterSecretNames(text, spans);
-  matches(text, SECRET_VALUE, (m) => [m.index, m.index + m[0].length], spans);
-  matches(text, USERINFO, (m) => [m.index + m[0].length - (m[1] as string).length - 1, m.index + m[0].length - 1], spans);
-  matches(text, SECRET_KEY, (m) => (/[/+]/.test(m[0]) && randomLooking(m[0], 1) ? [m.index, m.index + 40] : null), spans);
-  matches(text, RANDOM_RUN, (m) => (randomLooking(m[0], 4) ? [m.index, m.index + m[0].length] : null), spans);
-  matches(text, JWT, (m) => [m.index, m.index + m[0].length], spans);
-  if (scope === 'wire') matches(text, GLUED, (m) => [m.index + (m[1] as string).length, m.index + m[0].length], spans);
+  const values: Array<[number, number]> = [];
+  matches(text, SECRET_VALUE, (m) => [m.index, m.index + m[0].length], values);
+  matches(text, USERINFO, (m) => [m.index + m[0].length - (m[1] as string).length - 1, m.index + m[0].length - 1], values);
+  matches(text, SECRET_KEY, (m) => (/[/+]/.test(m[0]) && randomLooking(m[0], 1) ? [m.index, m.index + 40] : null), values);
+  matches(text, RANDOM_RUN, (m) => (randomLooking(m[0], 4) ? [m.index, m.index + m[0].length] : null), values);
+  matches(text, JWT, (m) => [m.index, m.index + m[0].length], values);
+  if (scope === 'wire') {
+    matches(text, GLUED, (m) => {
+      // A "name" that is itself key-like (`…OpSd=` of a damaged token's padding) goes too.
+      if (keyLike((m[1] as string).replace(/[^A-Za-z0-9_-]+$/, ''))) values.push([m.index, m.index + m[0].length]);
+      return [m.index + (m[1] as string).length, m.index + m[0].length];
+    }, spans);
+    // `…@host` with no `//` before it (a damaged scheme): what stands before the `@` may be a password.
+    matches(text, AT_HOST, (m) => [m.index, m.index + m[0].length], values);
+  }
+  // A value found inside a longer run of key characters takes the whole run: the part before it is
+  // the same secret with a byte damaged where the rule began to match.
+  for (const span of values) {
+    while (span[0] > 0 && KEY_CHAR.test(text[span[0] - 1] as string)) span[0] -= 1;
+    spans.push(span);
+  }
   if (spans.length === 0) return input;
   spans.sort((a, b) => a[0] - b[0]);
   if (scope !== 'word') return `${text.slice(0, (spans[0] as [number, number])[0])}${REDACTED}`;

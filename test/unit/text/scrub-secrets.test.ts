@@ -120,3 +120,13 @@ describe('scrubSecrets: what a first user tried', () => {
     expect(scrubSecrets('--db-pass=hunter2', 'word')).toBe('--db-pass=[redacted]');
   });
 });
+
+describe('scrubSecrets: pieces of a damaged secret (found by the long fuzz run)', () => {
+  it.each([
+    ['a token tail ending in padding glued onto a path', '/??c1Jm5Ds0GyEaQuRiOpSd==', '/??[redacted]'],
+    ['a token piece before a recognised one', 'curl/8.5.0 b6Hc1Jm5AQAEAFUZZCANARY', 'curl/8.5.0 [redacted]'],
+    ['a password before @host with no // (a damaged scheme)', '/?6g5h4j3kFuzzPw@169.254.169.254/latest/', '[redacted]'],
+  ])('%s', (_name, input, expected) => {
+    expect(scrubSecrets(input, 'wire')).toBe(expected);
+  });
+});
