@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { testbedPrerequisites } from '../src/testbed/prerequisites.js';
-import { tracefsMountPoints } from '../src/attribute/tracefs-mount.js';
+import { tracefsMountPoints } from '../src/attribute/tracefs/mount.js';
 
 const TRACING = '/sys/kernel/tracing';
 

@@ -21,7 +21,7 @@ export interface FinderSelection {
 
 /**
  * Starts the best available finder. With 'auto', a tracefs failure (not root, no tracefs,
- * kernel lacks the event or the `fields` option) falls back to procfs and the reason says
+ * kernel lacks the event or a layout the raw reader needs) falls back to procfs and the reason says
  * so; with 'tracefs' the failure is thrown. Throws CaptureError ERR_ATTRIBUTION_UNAVAILABLE
  * when the chosen method (or procfs, as the last resort) cannot start.
  */
@@ -43,7 +43,7 @@ export async function selectSocketOwnerFinder(opts: SelectFinderOptions = {}): P
         return {
           finder: layered,
           method: 'tracefs',
-          reason: `tracefs sock:inet_sock_set_state: short-lived processes are attributed; /proc for connections older than the agent${notes}`,
+          reason: `tracefs ring buffers read raw and decoded with this kernel's published event formats (sock:inet_sock_set_state, sched fork/exec, cgroup attach): short-lived processes are attributed; /proc for connections older than the agent${notes}`,
         };
       } catch (err) {
         await tracefs.close().catch(() => {});

@@ -1,6 +1,6 @@
 // Pure: turns inet_sock_set_state transitions into "who connected this 4-tuple" for the tracefs finder.
 
-import type { SockStateEvent } from './trace-line.js';
+import type { SockStateEvent } from './tracefs/trace-events.js';
 import type { SocketKey } from './types.js';
 
 const TCP_SYN_SENT = 2;
@@ -13,10 +13,10 @@ export interface ConnectRecord<P> {
   /** Thread that called connect() (the transition fires in its context). */
   tid: number;
   tgid: number | null;
-  /** comm as printed (saved_cmdlines cache); null for `<...>`. */
+  /** Thread name when the event carried one; null otherwise. */
   comm: string | null;
   family: 4 | 6;
-  /** IPv4 only; null for IPv6. */
+  /** Canonical text; null when the event did not carry addresses. */
   saddr: string | null;
   daddr: string | null;
   dport: number;
@@ -57,9 +57,18 @@ export function isConnectTransition(ev: SockStateEvent): boolean {
   return ev.oldState === TCP_CLOSE && ev.newState === TCP_SYN_SENT && (ev.protocol === null || ev.protocol === IPPROTO_TCP);
 }
 
-/** Index key; IPv6 has no addresses because the `fields` print cannot show the v6 arrays. */
+/**
+ * Index key. Both families key on the full 4-tuple; an IPv6 event without addresses (a
+ * source that could not read the v6 fields) keys on the ports alone.
+ */
 function recordKey(r: { family: 4 | 6; saddr: string | null; daddr: string | null; sport: number; dport: number }): string {
-  return r.family === 4 ? `4|${r.saddr}|${r.sport}|${r.daddr}|${r.dport}` : `6|${r.sport}|${r.dport}`;
+  if (r.family === 6 && (r.saddr === null || r.daddr === null)) return `6|${r.sport}|${r.dport}`;
+  return `${r.family}|${r.saddr}|${r.sport}|${r.daddr}|${r.dport}`;
+}
+
+/** An unspecified address: the socket has not chosen that end yet. */
+function unspecified(ip: string | null): boolean {
+  return ip === null || ip === '0.0.0.0' || ip === '::';
 }
 
 /**
@@ -75,8 +84,8 @@ export class SocketStateIndex<P> {
   private readonly bySkaddr = new Map<string, ConnectRecord<P>>();
   private readonly byKey = new Map<string, ConnectRecord<P>>();
   /**
-   * Keys two open sockets claimed at once (IPv6 keys hold only ports, so two network
-   * namespaces can collide): lookups on them answer nothing rather than guess.
+   * Keys two open sockets claimed at once (two network namespaces using the same addresses
+   * and ports): lookups on them answer nothing rather than guess.
    */
   private readonly ambiguous = new Map<string, number>();
   private seq = 0;
@@ -119,11 +128,9 @@ export class SocketStateIndex<P> {
     if (record.sport === null && ev.sport !== 0) {
       record.sport = ev.sport;
       record.boundAtMs = nowMs;
-      if (record.family === 4) {
-        // The source address may only be chosen with the port on some paths.
-        if (ev.saddr && ev.saddr !== '0.0.0.0') record.saddr = ev.saddr;
-        if (ev.daddr && ev.daddr !== '0.0.0.0') record.daddr = ev.daddr;
-      }
+      // The source address may only be chosen with the port on some paths.
+      if (!unspecified(ev.saddr)) record.saddr = ev.saddr;
+      if (!unspecified(ev.daddr)) record.daddr = ev.daddr;
       const key = recordKey({ ...record, sport: ev.sport });
       const other = this.byKey.get(key);
       if (other && other !== record && other.closedAtMs === null && nowMs - other.connectAtMs <= this.expiryMs) {
@@ -143,19 +150,21 @@ export class SocketStateIndex<P> {
 
   /**
    * The connection `key` belongs to, or null if not (yet) known. An IPv4 key also matches
-   * an AF_INET6 socket with the same ports (a dual-stack socket to a v4-mapped address).
+   * an AF_INET6 socket on the v4-mapped addresses (a dual-stack socket).
    * A closed connection is returned only within closedGraceMs, and not while a newer,
    * still-unbound connect could turn out to be the one that reused the tuple.
    */
   lookup(key: SocketKey, nowMs: number): ConnectRecord<P> | null {
-    const v6Key = `6|${key.srcPort}|${key.dstPort}`;
+    const portsOnly = `6|${key.srcPort}|${key.dstPort}`;
+    const [saddr, daddr] = key.family === 4 ? [`::ffff:${key.srcIp}`, `::ffff:${key.dstIp}`] : [key.srcIp, key.dstIp];
+    const v6Key = recordKey({ family: 6, saddr, daddr, sport: key.srcPort, dport: key.dstPort });
     const v4Key = recordKey({ family: 4, saddr: key.srcIp, daddr: key.dstIp, sport: key.srcPort, dport: key.dstPort });
     const usable = (k: string): ConnectRecord<P> | undefined => {
       const since = this.ambiguous.get(k);
       if (since !== undefined && nowMs - since <= this.expiryMs) return undefined;
       return this.byKey.get(k);
     };
-    const record = key.family === 4 ? (usable(v4Key) ?? usable(v6Key)) : usable(v6Key);
+    const record = (key.family === 4 ? usable(v4Key) : undefined) ?? usable(v6Key) ?? usable(portsOnly);
     if (!record || nowMs - record.connectAtMs > this.expiryMs) return null;
     if (record.closedAtMs === null) return record;
     if (nowMs - record.closedAtMs > this.closedGraceMs) return null;
@@ -188,6 +197,6 @@ export class SocketStateIndex<P> {
 /** Whether an unbound connect may be the socket behind `key` once its port shows. */
 function couldBe(pending: ConnectRecord<unknown>, key: SocketKey): boolean {
   if (pending.dport !== key.dstPort) return false;
-  if (pending.family === 6) return true;
-  return key.family === 4 && pending.saddr === key.srcIp && pending.daddr === key.dstIp;
+  if (pending.family === 6) return true; // its v6 source may still be unchosen, or v4-mapped
+  return key.family === 4 && (unspecified(pending.saddr) || pending.saddr === key.srcIp) && pending.daddr === key.dstIp;
 }

@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { describeCgroups } from './container.js';
+import { containerIdFromCgroup, describeCgroups } from './container.js';
 import { ExpiringMap } from './expiring-map.js';
 import { normalizeIp } from '../decode/ip-address.js';
 import {
@@ -15,31 +15,23 @@ import {
   type ProcOptions,
   type VolatileProcFiles,
 } from './process-info.js';
-import { parseCgroup, parseCmdline, parseNsLink, parseStatus, stripDeleted } from './proc-parsers.js';
+import { parseCgroup, parseCmdline, parseNsLink, parseStatus, stripDeleted, type CgroupEntry } from './proc-parsers.js';
 import { userNamesFor } from './users.js';
 import { isConnectTransition, SocketStateIndex, type ConnectRecord } from './socket-state-index.js';
-import { parseTraceLine, type SockStateEvent, type TraceEvent } from './trace-line.js';
-import { TracefsInstance, type TracefsInstanceOptions } from './tracefs-instance.js';
+import { TracefsInstance, type TracefsInstanceOptions } from './tracefs/instance.js';
+import { ReorderBuffer } from './tracefs/reorder-buffer.js';
+import type { SockStateEvent, TraceEvent, TraceEventSource } from './tracefs/trace-events.js';
 import { unknownProcess, type ProcessInfo, type SocketKey, type SocketOwnerFinder } from './types.js';
 
 /** Linux TASK_COMM_LEN - 1: exec sets comm to the first 15 bytes of the file name. */
 const COMM_MAX = 15;
 
-/** Where trace lines come from: a TracefsInstance, or recorded lines in tests. */
-export interface TraceLineSource {
-  readonly notes: string[];
-  readonly failure: string | null;
-  /** Delivers lines in the batches they were read in. */
-  stream(onLines: (lines: string[]) => void): void;
-  /** Writes to the instance's trace_marker: its line comes out after every event before it. */
-  mark?(): void;
-  close(): Promise<void>;
-}
-
 /** Options for {@link TracefsOwnerFinder}. */
 export interface TracefsOwnerOptions extends ProcOptions, TracefsInstanceOptions {
-  /** Replaces the tracefs instance (tests replay fixtures/proc/trace through it). */
-  openSource?: () => Promise<TraceLineSource>;
+  /** Replaces the tracefs instance (tests replay recorded ring-buffer pages through it). */
+  openSource?: () => Promise<TraceEventSource>;
+  /** How long events wait for other CPUs' earlier ones before they are applied; default 10 ms. */
+  reorderHoldbackMs?: number;
   /** Connection records are forgotten after this; default 30 s. */
   expiryMs?: number;
   /** Cap on each bounded map; default 10 000. */
@@ -52,13 +44,14 @@ export interface TracefsOwnerOptions extends ProcOptions, TracefsInstanceOptions
 
 /** Counters for `doctor` and tests. */
 export interface TracefsOwnerStats {
-  lines: number;
+  /** Trace events decoded. */
+  events: number;
   connects: number;
-  /** Connect lines printed with `(-------)`: the kernel had not recorded the tgid yet. */
+  /** Connects whose process was gone before /proc/<tid>/status could name it (the tid is used). */
   connectsWithoutTgid: number;
-  /** Connect lines printed with `<...>`: comm not in saved_cmdlines (yet). */
-  connectsWithoutComm: number;
   lostEvents: number;
+  /** Tasks whose container cgroup is known from cgroup_attach_task and fork inheritance. */
+  trackedContainerTasks: number;
   /** Lookups answered from a live /proc snapshot. */
   resolved: number;
   /** Lookups answered from trace data because the process had exited first. */
@@ -78,6 +71,8 @@ interface ConnectPayload {
   capture: Capture;
   exec: string | undefined;
   parentPid: number | undefined;
+  /** The container cgroups tracked from tracepoints, if the task is in one. */
+  containerCgroups: CgroupEntry[] | undefined;
 }
 
 interface Waiter {
@@ -97,16 +92,27 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   readonly method = 'tracefs' as const;
   /** Global changes made and optional features missing (for the start-up line and doctor). */
   readonly notes: string[] = [];
-  readonly stats: TracefsOwnerStats = { lines: 0, connects: 0, connectsWithoutTgid: 0, connectsWithoutComm: 0, lostEvents: 0, resolved: 0, exited: 0, timedOut: 0 };
+  readonly stats: TracefsOwnerStats = { events: 0, connects: 0, connectsWithoutTgid: 0, lostEvents: 0, trackedContainerTasks: 0, resolved: 0, exited: 0, timedOut: 0 };
   private readonly index: SocketStateIndex<ConnectPayload>;
   private readonly execs: ExpiringMap<number, string>;
   private readonly parents: ExpiringMap<number, number>;
   private readonly captures: ExpiringMap<number, Capture>;
+  /** Thread names from fork (child_comm) and exec (file name): raw records carry no comm. */
+  private readonly comms: ExpiringMap<number, string>;
+  /**
+   * The container cgroups of tasks in containers, per hierarchy id, from cgroup_attach_task
+   * (a runtime moving a container's first process) and inherited at fork: a process that
+   * exits before /proc is read still names its container.
+   */
+  private readonly containerCgroups: ExpiringMap<number, CgroupEntry[]>;
+  private readonly reorder: ReorderBuffer;
   private readonly waiters = new Set<Waiter>();
   /** trace_marker writes made and their lines read: a barrier is passed when read ≥ its number. */
   private marks = { written: 0, read: 0 };
+  /** Captures made on arrival, waiting for their event to be applied in order. */
+  private readonly captured = new Map<SockStateEvent, Capture>();
   private readonly markWaiters = new Set<{ n: number; pass: () => void }>();
-  private source: TraceLineSource | null = null;
+  private source: TraceEventSource | null = null;
   private closed = false;
 
   constructor(private readonly opts: TracefsOwnerOptions = {}) {
@@ -115,6 +121,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.execs = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     this.parents = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     this.captures = new ExpiringMap({ ttlMs: opts.snapshotTtlMs ?? 1_000, maxEntries });
+    this.comms = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
+    // Long: a container's shell may start its client hours after it was placed; refreshed at each fork.
+    this.containerCgroups = new ExpiringMap({ ttlMs: 24 * 3_600_000, maxEntries: maxEntries * 2 });
+    this.reorder = new ReorderBuffer((events) => this.apply(events), { holdbackMs: opts.reorderHoldbackMs });
   }
 
   /** Creates the tracefs instance and starts reading; throws (with what is missing) if it cannot. */
@@ -123,7 +133,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     if (this.closed) throw new Error('tracefs finder already closed');
     this.source = await (this.opts.openSource?.() ?? TracefsInstance.create(this.opts));
     this.notes.push(...this.source.notes);
-    this.source.stream((lines) => this.onLines(lines));
+    this.source.stream((events) => this.onEvents(events));
   }
 
   /** Why the event stream stopped, if it did. */
@@ -195,30 +205,54 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** Stops the reader and removes the instance; pending find() calls resolve 'unknown'. */
   async close(): Promise<void> {
     this.closed = true;
+    this.reorder.close();
     for (const w of [...this.markWaiters]) w.pass();
     for (const w of [...this.waiters]) w.settle(null);
     await this.source?.close();
   }
 
   /**
-   * Two passes per batch: first capture the volatile /proc files of every process that
-   * connected in this batch (they vanish at exit), then apply the events in order.
+   * As each CPU's batch arrives, the volatile /proc files of every process that connected in
+   * it are captured at once (they vanish at exit); the events are then applied in kernel
+   * time order, once other CPUs' earlier events have had time to arrive.
    */
-  private onLines(lines: string[]): void {
+  private onEvents(events: TraceEvent[]): void {
     const now = performance.now();
-    const events: TraceEvent[] = [];
-    for (const line of lines) {
-      this.stats.lines++;
-      const ev = parseTraceLine(line);
-      if (ev) events.push(ev);
-    }
-    const captured = new Map<SockStateEvent, Capture>();
+    this.stats.events += events.length;
     for (const ev of events) {
-      // A new program or a reused pid makes an earlier capture of that pid stale.
-      if (ev.kind === 'exec') this.captures.delete(ev.pid);
-      else if (ev.kind === 'fork') this.captures.delete(ev.childPid);
-      else if (ev.kind === 'sock-state' && isConnectTransition(ev)) captured.set(ev, this.capture(ev, now));
+      switch (ev.kind) {
+        case 'exec':
+          // A new program or a reused pid makes an earlier capture of that pid stale.
+          this.captures.delete(ev.pid);
+          this.comms.set(ev.pid, path.basename(ev.filename).slice(0, COMM_MAX), now);
+          break;
+        case 'fork':
+          this.captures.delete(ev.childPid);
+          this.comms.set(ev.childPid, ev.childComm, now);
+          this.inheritCgroups(ev.parentPid, ev.childPid, now);
+          break;
+        case 'cgroup-attach':
+          this.trackCgroup(ev.pid, ev.root, ev.path, now);
+          break;
+        case 'sock-state':
+          if (isConnectTransition(ev)) {
+            ev.comm ??= this.comms.get(ev.tid, now) ?? null;
+            const capture = this.capture(ev, now);
+            // stat and the ancestors too, now: by the time the event is applied in order the client may be reaped.
+            capture.snapshot ??= readProcessSnapshot(capture.pid, this.opts, capture.volatile);
+            this.captured.set(ev, capture);
+          }
+          break;
+        default:
+          break;
+      }
     }
+    this.reorder.push(events);
+  }
+
+  /** Applies events in kernel time order. */
+  private apply(events: TraceEvent[]): void {
+    const now = performance.now();
     let changed = false;
     for (const ev of events) {
       switch (ev.kind) {
@@ -226,7 +260,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           if (ev.tid === process.pid) this.marks.read++;
           break;
         case 'lost':
-          this.stats.lostEvents += ev.count;
+          this.stats.lostEvents += ev.count > 0 ? ev.count : 1;
           break;
         case 'exec':
           this.execs.set(ev.pid, ev.filename, now);
@@ -235,25 +269,45 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           this.parents.set(ev.childPid, ev.tgid ?? ev.parentPid, now);
           break;
         case 'sock-state': {
-          const update = this.index.apply(ev, now, (e) => this.payload(e, captured.get(e), now));
-          if (update.connected) {
-            this.stats.connects++;
-            if (ev.tgid === null) this.stats.connectsWithoutTgid++;
-            if (ev.comm === null) this.stats.connectsWithoutComm++;
-          }
+          const early = this.captured.get(ev);
+          this.captured.delete(ev);
+          const update = this.index.apply(ev, now, (e) => this.payload(e, early, now));
+          if (update.connected) this.stats.connects++;
           changed ||= update.changed;
+          break;
         }
+        default:
+          break;
       }
     }
     if (changed) this.wakeWaiters(now);
     for (const w of [...this.markWaiters]) if (this.marks.read >= w.n) w.pass();
   }
 
+  /** Remembers a task's cgroup on one hierarchy when the path names a container. */
+  private trackCgroup(pid: number, root: number, cgroupPath: string, now: number): void {
+    const entries = (this.containerCgroups.get(pid, now) ?? []).filter((e) => e.hierarchyId !== root);
+    if (containerIdFromCgroup(cgroupPath) !== null) entries.push({ hierarchyId: root, controllers: [], path: cgroupPath });
+    if (entries.length > 0) this.containerCgroups.set(pid, entries, now);
+    else this.containerCgroups.delete(pid);
+    this.stats.trackedContainerTasks = this.containerCgroups.size;
+  }
+
+  private inheritCgroups(parent: number, child: number, now: number): void {
+    const entries = this.containerCgroups.get(parent, now);
+    if (!entries) return;
+    this.containerCgroups.set(parent, entries, now);
+    this.containerCgroups.set(child, entries, now);
+    this.stats.trackedContainerTasks = this.containerCgroups.size;
+  }
+
   /** The volatile files of the connecting process (reused for a pid seen within snapshotTtlMs). */
   private capture(ev: SockStateEvent, now: number): Capture {
     // Without a tgid (`(-------)`: the task was not switched out yet when the line was
     // formatted) /proc/<tid>/status names the process; any thread's /proc/<tid> is readable.
-    const pid = ev.tgid ?? readTgid(ev.tid, this.opts) ?? ev.tid;
+    const tgid = ev.tgid ?? readTgid(ev.tid, this.opts);
+    if (tgid === null) this.stats.connectsWithoutTgid++;
+    const pid = tgid ?? ev.tid;
     const cached = this.captures.get(pid, now);
     if (cached) return cached;
     const fresh: Capture = { pid, volatile: captureVolatile(pid, this.opts), snapshot: null };
@@ -264,7 +318,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private payload(ev: SockStateEvent, early: Capture | undefined, now: number): ConnectPayload {
     const capture = early ?? this.capture(ev, now);
     capture.snapshot ??= readProcessSnapshot(capture.pid, this.opts, capture.volatile);
-    return { capture, exec: this.execs.get(capture.pid, now), parentPid: this.parents.get(capture.pid, now) };
+    return {
+      capture,
+      exec: this.execs.get(capture.pid, now),
+      parentPid: this.parents.get(capture.pid, now),
+      containerCgroups: this.containerCgroups.get(ev.tid, now) ?? this.containerCgroups.get(capture.pid, now),
+    };
   }
 
   private wakeWaiters(now: number): void {
@@ -276,21 +335,25 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
 
   /** ProcessInfo from what /proc showed at connect time, completed from the trace where it had gone. */
   private async describe(record: ConnectRecord<ConnectPayload>): Promise<ProcessInfo> {
-    const { capture, exec, parentPid } = record.payload;
+    const { capture, exec, parentPid, containerCgroups } = record.payload;
     const snap = await capture.snapshot;
     const alive = capturedAlive(capture.volatile);
     const execComm = exec ? path.basename(exec).slice(0, COMM_MAX) : null;
+    const tracked = containerCgroups ? describeCgroups(containerCgroups) : null;
     if (snap) {
+      const cgroupGone = snap.info.cgroup === null && tracked !== null;
       return {
         ...snap.info,
         exe: snap.info.exe ?? exec ?? null,
+        cgroup: cgroupGone ? tracked.path : snap.info.cgroup,
+        containerId: snap.info.containerId ?? tracked?.containerId ?? null,
         attribution: alive ? 'tracefs' : 'exited',
       };
     }
     // stat was gone: keep what the early capture got. An exec seen before connect() names
     // the program more reliably than the cached comm, which can be stale (pre-exec) or a thread's.
     const v = capture.volatile;
-    const cgroups = v.cgroup === null ? null : describeCgroups(parseCgroup(v.cgroup));
+    const cgroups = v.cgroup === null ? tracked : describeCgroups(parseCgroup(v.cgroup));
     const status = v.status === null ? null : parseStatus(v.status);
     const ppid = parentPid ?? status?.ppid ?? null;
     const users = this.opts.users ?? userNamesFor(this.opts.hostRoot);
@@ -298,7 +361,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       ...unknownProcess(),
       pid: capture.pid,
       ppid,
-      comm: execComm ?? record.comm,
+      comm: execComm ?? status?.name ?? record.comm,
       exe: v.exe !== null ? stripDeleted(v.exe) : (exec ?? null),
       cmdline: v.cmdline === null ? null : parseCmdline(v.cmdline),
       uid: status?.uid ?? null,

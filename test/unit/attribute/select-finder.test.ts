@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { selectSocketOwnerFinder } from '../../../src/attribute/select-finder.js';
-import type { TraceLineSource } from '../../../src/attribute/tracefs-owner.js';
+import type { TraceEventSource } from '../../../src/attribute/tracefs/trace-events.js';
 import { fakeHost } from './fixtures.js';
 
-const broken = async (): Promise<TraceLineSource> => {
-  throw new Error("tracefs at /sys/kernel/tracing lacks trace option 'fields'");
+const broken = async (): Promise<TraceEventSource> => {
+  throw new Error('tracefs at /sys/kernel/tracing lacks events/header_page is missing');
 };
-const working = async (): Promise<TraceLineSource> => ({
-  notes: ['raised global saved_cmdlines_size from 128 to 8192'],
+const working = async (): Promise<TraceEventSource> => ({
+  notes: ['cgroup_attach_task unavailable: a container process that exits at once may lose its container id'],
   failure: null,
   stream: () => {},
   close: async () => {},
@@ -26,14 +26,14 @@ describe('selectSocketOwnerFinder', () => {
   it.skipIf(!asRoot)('auto: tracefs when it starts, with its notes in the reason', async () => {
     const sel = await selectSocketOwnerFinder({ ...fakeHost, openSource: working });
     expect(sel.method).toBe('tracefs');
-    expect(sel.reason).toMatch(/saved_cmdlines_size/);
+    expect(sel.reason).toMatch(/decoded with this kernel's published event formats.*cgroup_attach_task unavailable/);
     await sel.finder.close();
   });
 
   it.skipIf(!asRoot)('auto: falls back to procfs and says why', async () => {
     const sel = await selectSocketOwnerFinder({ ...fakeHost, openSource: broken });
     expect(sel.method).toBe('procfs');
-    expect(sel.reason).toMatch(/^tracefs unavailable: .*'fields'.*; using \/proc scans/);
+    expect(sel.reason).toMatch(/^tracefs unavailable: .*header_page is missing; using \/proc scans/);
     await sel.finder.close();
   });
 
@@ -47,7 +47,7 @@ describe('selectSocketOwnerFinder', () => {
     await expect(selectSocketOwnerFinder({ preferred: 'tracefs', ...fakeHost, openSource: broken })).rejects.toMatchObject({
       code: 'ERR_ATTRIBUTION_UNAVAILABLE',
       exitCode: 4,
-      message: expect.stringMatching(/'fields'/),
+      message: expect.stringMatching(/header_page is missing/),
     });
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SocketStateIndex } from '../../../src/attribute/socket-state-index.js';
-import { parseTraceLine, type SockStateEvent } from '../../../src/attribute/trace-line.js';
+import type { SockStateEvent } from '../../../src/attribute/tracefs/trace-events.js';
+import { parseTraceLine } from '../../helpers/trace-text.js';
 import type { SocketKey } from '../../../src/attribute/types.js';
 import { fixtureText } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tracefsMountPoints } from '../../../src/attribute/tracefs-mount.js';
+import { tracefsMountPoints } from '../../../src/attribute/tracefs/mount.js';
 
 describe('tracefsMountPoints', () => {
   it.each([

@@ -1,58 +1,76 @@
 import { describe, expect, it } from 'vitest';
-import { TracefsOwnerFinder, type TraceLineSource } from '../../../src/attribute/tracefs-owner.js';
+import { TracefsOwnerFinder } from '../../../src/attribute/tracefs-owner.js';
+import type { SockStateEvent, TraceEvent } from '../../../src/attribute/tracefs/trace-events.js';
 import type { SocketKey } from '../../../src/attribute/types.js';
-import { fakeHost, fixtureText, traceSamples } from './fixtures.js';
+import { loadRecordedKernel, pageBatches, recordedKernels, ReplaySource } from '../../helpers/recorded-tracefs.js';
+import { fakeHost } from './fixtures.js';
 
-/** Feeds recorded trace_pipe lines to the finder instead of a tracefs instance. */
-class ReplaySource implements TraceLineSource {
-  readonly notes = ['replay'];
-  readonly failure = null;
-  closed = false;
-  private onLines: ((lines: string[]) => void) | null = null;
-  stream(onLines: (lines: string[]) => void): void {
-    this.onLines = onLines;
-  }
-  push(...lines: string[]): void {
-    this.onLines?.(lines);
-  }
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-}
-
-async function started(): Promise<{ finder: TracefsOwnerFinder; source: ReplaySource }> {
+async function started(holdbackMs = 0): Promise<{ finder: TracefsOwnerFinder; source: ReplaySource }> {
   const source = new ReplaySource();
-  const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source });
+  const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source, reorderHoldbackMs: holdbackMs });
   await finder.start();
   return { finder, source };
 }
 
-const samples = traceSamples();
-const sample = (name: string): string => samples.get(name) ?? '';
+const SKADDR = 'ffff8881049fc0c0';
+/** A connect (CLOSE → SYN_SENT) and the transition that shows the port, as the raw reader decodes them (no comm, no tgid). */
+function connection(tid: number, sport: number, over: Partial<SockStateEvent> = {}, t = 1): [SockStateEvent, SockStateEvent] {
+  const base: SockStateEvent = {
+    kind: 'sock-state',
+    comm: null,
+    tid,
+    tgid: null,
+    cpu: 0,
+    timestamp: t,
+    skaddr: SKADDR,
+    oldState: 7,
+    newState: 2,
+    sport: 0,
+    dport: 80,
+    family: 4,
+    protocol: 6,
+    saddr: '10.0.2.15',
+    daddr: '169.254.169.254',
+    ...over,
+  };
+  return [base, { ...base, tid: 0, timestamp: t + 0.001, oldState: 2, newState: 1, sport }];
+}
 const imdsKey = (srcPort: number): SocketKey => ({ family: 4, srcIp: '10.0.2.15', srcPort, dstIp: '169.254.169.254', dstPort: 80 });
-/** The same real lines, as if the connecting curl were the fixture's pid 2015 (alive in fixtures/proc/host). */
-const asPid2015 = (line: string): string => line.replace('curl-9277    (   9277)', 'curl-2015    (   2015)');
+const fork = (parentPid: number, childPid: number, childComm: string, t = 0.5): TraceEvent => ({
+  kind: 'fork', comm: null, tid: parentPid, tgid: null, cpu: 0, timestamp: t, parentComm: childComm, parentPid, childComm, childPid,
+});
+const exec = (pid: number, filename: string, t = 0.6): TraceEvent => ({ kind: 'exec', comm: null, tid: pid, tgid: null, cpu: 0, timestamp: t, filename, pid, oldPid: pid });
 
-describe('TracefsOwnerFinder (replayed lines, fixture /proc)', () => {
-  it('process already gone: pid, comm and exe from the trace, ppid from the fork event', async () => {
-    const { finder, source } = await started();
-    source.push(...fixtureText('trace', 'live-netns-curls.txt').split('\n'));
-    expect(await finder.find(imdsKey(37816), 100)).toMatchObject({
-      pid: 9277,
-      ppid: 9212,
-      comm: 'curl',
-      exe: '/usr/bin/curl',
-      cmdline: null,
-      netns: null,
-      attribution: 'exited',
+describe('TracefsOwnerFinder (recorded ring-buffer pages)', () => {
+  for (const kernel of recordedKernels()) {
+    it(`${kernel}: every recorded client is found by its 4-tuple, with pid and comm from the trace`, async () => {
+      const rec = await loadRecordedKernel(kernel);
+      const { finder, source } = await started(5);
+      // Each CPU's pages in turn: the reorder buffer must put connects before their ports.
+      for (const batch of pageBatches(rec)) source.push(...batch.events);
+      for (const c of rec.clients) {
+        const key: SocketKey = { family: c.family, srcIp: c.srcIp, srcPort: c.srcPort, dstIp: c.dstIp, dstPort: 80 };
+        const found = await finder.find(key, 1_000);
+        // The fake /proc has none of these processes: the exited path, named from the trace.
+        expect({ label: c.label, pid: found.pid, comm: found.comm, attribution: found.attribution }).toEqual({
+          label: c.label,
+          // A thread's process is only known from /proc/<tid>/status; once gone, the thread id stands in.
+          pid: c.tid,
+          comm: c.comm,
+          attribution: 'exited',
+        });
+      }
+      expect(finder.stats.connects).toBe(rec.clients.length);
+      expect(finder.stats.lostEvents).toBe(0);
+      await finder.close();
     });
-    expect(finder.stats).toMatchObject({ connects: 7, exited: 1, timedOut: 0 });
-    await finder.close();
-  });
+  }
+});
 
+describe('TracefsOwnerFinder (events)', () => {
   it('process alive at connect: the /proc snapshot, attribution tracefs', async () => {
     const { finder, source } = await started();
-    source.push(asPid2015(sample('netns-connect')), asPid2015(sample('netns-established')));
+    source.push(...connection(2015, 37816));
     expect(await finder.find(imdsKey(37816), 100)).toMatchObject({
       pid: 2015,
       comm: 'curl',
@@ -64,37 +82,84 @@ describe('TracefsOwnerFinder (replayed lines, fixture /proc)', () => {
     await finder.close();
   });
 
-  it('resolves a find() made before the port is known as soon as the line arrives', async () => {
+  it('process already gone: pid from the trace, comm and exe from its exec, ppid from its fork', async () => {
     const { finder, source } = await started();
-    source.push(asPid2015(sample('netns-connect')));
+    source.push(fork(9212, 9277, 'bash'), exec(9277, '/usr/bin/curl'), ...connection(9277, 37816));
+    expect(await finder.find(imdsKey(37816), 100)).toMatchObject({
+      pid: 9277,
+      ppid: 9212,
+      comm: 'curl',
+      exe: '/usr/bin/curl',
+      netns: null,
+      attribution: 'exited',
+    });
+    await finder.close();
+  });
+
+  it('resolves a find() made before the port is known as soon as the event arrives', async () => {
+    const { finder, source } = await started();
+    const [connect, established] = connection(2015, 37816);
+    source.push(connect);
     const pending = finder.find(imdsKey(37816), 5_000);
     const t0 = Date.now();
-    setTimeout(() => source.push(asPid2015(sample('netns-established'))), 20);
+    setTimeout(() => source.push(established), 20);
     expect((await pending).pid).toBe(2015);
     expect(Date.now() - t0).toBeLessThan(1_000);
     await finder.close();
   });
 
-  it('no tgid column: the process id comes from /proc/<tid>/status', async () => {
+  it('a thread that connected is reported as its process (Tgid from /proc/<tid>/status)', async () => {
     const { finder, source } = await started();
-    const connect = sample('brief-connect-no-tgid');
-    source.push(connect, connect.replace('oldstate=0x7 (7) newstate=0x2 (2) sport=0x0 (0)', 'oldstate=0x2 (2) newstate=0x1 (1) sport=0x1f90 (8080)'));
-    expect(await finder.find({ family: 4, srcIp: '127.0.0.1', srcPort: 8080, dstIp: '127.0.0.1', dstPort: 9 }, 100)).toMatchObject({
-      pid: 2015,
-      attribution: 'tracefs',
-    });
+    source.push(fork(3985, 4026, 'python3'), ...connection(4026, 37198));
+    expect(await finder.find(imdsKey(37198), 100)).toMatchObject({ pid: 3985, comm: 'python3' });
     await finder.close();
   });
 
-  it('a thread that connected is reported as its process (tgid)', async () => {
+  it('the port shows on another CPU and arrives first: the reorder buffer applies the connect before it', async () => {
+    const { finder, source } = await started(20);
+    const [connect, established] = connection(2015, 40000);
+    source.push({ ...established, cpu: 1 });
+    source.push(connect);
+    expect(await finder.find(imdsKey(40000), 1_000)).toMatchObject({ pid: 2015 });
+    await finder.close();
+  });
+
+  it('IPv6: the full addresses tell apart two namespaces using the same ports', async () => {
     const { finder, source } = await started();
-    const connect = sample('thread-connect');
-    source.push(connect, connect.replace('oldstate=0x7 (7) newstate=0x2 (2) sport=0x0 (0)', 'oldstate=0x2 (2) newstate=0x1 (1) sport=0x914e (37198)'));
-    expect(await finder.find({ family: 4, srcIp: '127.0.0.1', srcPort: 37198, dstIp: '127.0.0.1', dstPort: 80 }, 100)).toMatchObject({
-      pid: 3985,
-      comm: 'python3',
-      attribution: 'exited',
-    });
+    const v6 = (tid: number, saddr: string, skaddr: string): SockStateEvent[] =>
+      connection(tid, 45000, { family: 6, saddr, daddr: 'fd00:ec2::254', skaddr });
+    source.push(fork(1, 7001, 'curl'), fork(1, 7002, 'wget'), ...v6(7001, 'fd00:ec2::2', 'ffff0001'), ...v6(7002, 'fd00:17::2', 'ffff0002'));
+    const key = (srcIp: string): SocketKey => ({ family: 6, srcIp, srcPort: 45000, dstIp: 'fd00:ec2::254', dstPort: 80 });
+    expect(await finder.find(key('fd00:ec2::2'), 100)).toMatchObject({ pid: 7001, comm: 'curl' });
+    expect(await finder.find(key('fd00:17::2'), 100)).toMatchObject({ pid: 7002, comm: 'wget' });
+    await finder.close();
+  });
+
+  it('a container process that exits before /proc is read keeps its container id (cgroup_attach_task + fork)', async () => {
+    const { finder, source } = await started();
+    const id = 'c0ffee'.padEnd(64, '0');
+    const cgroup = `/system.slice/docker-${id}.scope`;
+    source.push(
+      { kind: 'cgroup-attach', comm: null, tid: 6000, tgid: null, cpu: 0, timestamp: 0.1, root: 0, path: cgroup, pid: 6000 },
+      fork(6000, 6001, 'sh', 0.2),
+      fork(6001, 6002, 'sh', 0.3),
+      exec(6002, '/usr/bin/curl', 0.4),
+      ...connection(6002, 41000),
+    );
+    expect(await finder.find(imdsKey(41000), 100)).toMatchObject({ pid: 6002, comm: 'curl', cgroup, containerId: id, attribution: 'exited' });
+    expect(finder.stats.trackedContainerTasks).toBe(3);
+    await finder.close();
+  });
+
+  it('a move out of the container cgroup forgets it', async () => {
+    const { finder, source } = await started();
+    const id = 'abc'.padEnd(64, '1');
+    source.push(
+      { kind: 'cgroup-attach', comm: null, tid: 1, tgid: null, cpu: 0, timestamp: 0.1, root: 0, path: `/docker/${id}`, pid: 6100 },
+      { kind: 'cgroup-attach', comm: null, tid: 1, tgid: null, cpu: 0, timestamp: 0.2, root: 0, path: '/user.slice', pid: 6100 },
+      ...connection(6100, 41001),
+    );
+    expect(await finder.find(imdsKey(41001), 100)).toMatchObject({ pid: 6100, containerId: null });
     await finder.close();
   });
 
@@ -108,54 +173,57 @@ describe('TracefsOwnerFinder (replayed lines, fixture /proc)', () => {
     expect(finder.stats.timedOut).toBe(2);
   });
 
-  it('counts lost events', async () => {
+  it('counts lost events (a page that says how many, and one that only flags a loss)', async () => {
     const { finder, source } = await started();
-    source.push(sample('lost-events'));
-    expect(finder.stats.lostEvents).toBe(42);
+    source.push({ kind: 'lost', cpu: 1, count: 42 }, { kind: 'lost', cpu: 0, count: -1 });
+    expect(finder.stats.lostEvents).toBe(43);
     await finder.close();
   });
 
   describe('a closed connection on a tuple is only trusted once the trace is read up to now', () => {
-    /** A source with a trace_marker: each mark() delivers `next` lines (what the kernel had meanwhile), then the marker line. */
+    /** A source with a trace_marker: each mark() delivers `next` (what the kernel had meanwhile), then the marker. */
     class MarkingSource extends ReplaySource {
-      next: string[] = [];
+      next: TraceEvent[] = [];
       marks = 0;
       mark(): void {
         this.marks++;
-        const lines = [...this.next, `            node-${process.pid}    (  ${process.pid}) [000] ...1.   774.100000: UNKNOWN TYPE 5`];
+        const events: TraceEvent[] = [...this.next, { kind: 'mark', tid: process.pid, timestamp: 9 }];
         this.next = [];
-        setImmediate(() => this.push(...lines));
+        setImmediate(() => this.push(...events));
       }
     }
-    const closedOnPort37816 = [sample('netns-connect'), sample('netns-established'), sample('softirq-close-in-server-context')];
-    const newSocket = (line: string): string => line.replace(/curl-9277    \(   9277\)/, 'curl-9300    (   9300)').replace(/skaddr=0xffff8881049fc0c0 \(-?\d+\)/, 'skaddr=0xffff8881049fd000 (-131387266969600)');
+    const closed = (): TraceEvent[] => {
+      const [connect, established] = connection(9277, 37816);
+      return [exec(9277, '/usr/bin/curl'), connect, established, { ...established, timestamp: 2, oldState: 5, newState: 7 }];
+    };
+    const newer = (): TraceEvent[] => [exec(9300, '/usr/bin/curl', 3), ...connection(9300, 37816, { skaddr: 'ffff8881049fd000' }, 3)];
+    const markingFinder = async (): Promise<{ finder: TracefsOwnerFinder; source: MarkingSource }> => {
+      const source = new MarkingSource();
+      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source, reorderHoldbackMs: 0 });
+      await finder.start();
+      return { finder, source };
+    };
 
     it('the source port reused at once by a newer connect not read yet: the newer process, not the closed one', async () => {
-      const source = new MarkingSource();
-      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source });
-      await finder.start();
-      source.push(...closedOnPort37816);
-      source.next = [newSocket(sample('netns-connect')), newSocket(sample('netns-established'))];
+      const { finder, source } = await markingFinder();
+      source.push(...closed());
+      source.next = newer();
       expect(await finder.find(imdsKey(37816), 500)).toMatchObject({ pid: 9300, comm: 'curl' });
       expect(source.marks).toBe(1);
       await finder.close();
     });
 
     it('no newer connect up to now: the closed connection answers (a client that already exited)', async () => {
-      const source = new MarkingSource();
-      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source });
-      await finder.start();
-      source.push(...closedOnPort37816);
+      const { finder, source } = await markingFinder();
+      source.push(...closed());
       expect(await finder.find(imdsKey(37816), 500)).toMatchObject({ pid: 9277, attribution: 'exited' });
       expect(source.marks).toBe(1);
       await finder.close();
     });
 
     it('an open connection answers at once, with no marker', async () => {
-      const source = new MarkingSource();
-      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source });
-      await finder.start();
-      source.push(sample('netns-connect'), sample('netns-established'));
+      const { finder, source } = await markingFinder();
+      source.push(...connection(9277, 37816));
       expect(await finder.find(imdsKey(37816), 500)).toMatchObject({ pid: 9277 });
       expect(source.marks).toBe(0);
       await finder.close();

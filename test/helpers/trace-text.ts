@@ -1,73 +1,8 @@
-// Pure parser of tracefs trace_pipe lines (options fields + record-tgid) for the tracefs finder.
+// Test side: parses recorded trace_pipe text lines (fixtures/proc/trace, from the reader before
+// the raw one) into the finder's events, so those real captures still drive the index tests.
 
-import { ipv4FromHostWord } from './ip-address.js';
-
-/** The context columns every event line starts with. */
-export interface TraceContext {
-  /** Thread name from the kernel's saved_cmdlines cache at read time; null when printed as `<...>`. */
-  comm: string | null;
-  /** common_pid: the THREAD id. */
-  tid: number;
-  /** Process id, present with record-tgid; null when not recorded (`(-------)`) or the option is off. */
-  tgid: number | null;
-  cpu: number;
-  /** Trace clock seconds. */
-  timestamp: number;
-}
-
-/** sock:inet_sock_set_state with the `fields` option (the only print that includes skaddr). */
-export interface SockStateEvent extends TraceContext {
-  kind: 'sock-state';
-  /** Kernel address of the struct sock: one connection for its lifetime (reused after close). */
-  skaddr: string;
-  oldState: number;
-  newState: number;
-  /** 0 until the port is bound, i.e. still 0 on the CLOSE → SYN_SENT transition. */
-  sport: number;
-  dport: number;
-  family: 4 | 6;
-  protocol: number | null;
-  /** IPv4 source/destination; null for IPv6 (the fields print cannot show the v6 arrays). */
-  saddr: string | null;
-  daddr: string | null;
-}
-
-/** sched:sched_process_exec: the binary a process ran, even if it dies before /proc can be read. */
-export interface ExecEvent extends TraceContext {
-  kind: 'exec';
-  filename: string;
-  /** The process id after exec (a multi-threaded exec makes the caller the group leader). */
-  pid: number;
-  oldPid: number;
-}
-
-/** sched:sched_process_fork: who created a task (parent and child as task ids). */
-export interface ForkEvent extends TraceContext {
-  kind: 'fork';
-  parentComm: string;
-  parentPid: number;
-  childComm: string;
-  childPid: number;
-}
-
-/** `CPU:1 [LOST 42 EVENTS]`: the ring buffer overflowed before we read it. */
-export interface LostEvents {
-  kind: 'lost';
-  cpu: number;
-  count: number;
-}
-
-/**
- * A write to the instance's trace_marker, known by its writer only: with the `fields`
- * option the kernel prints the marker event as `UNKNOWN TYPE 5`, its text lost.
- */
-export interface MarkEvent {
-  kind: 'mark';
-  tid: number;
-}
-
-/** Every line kind the tracefs finder uses. */
-export type TraceEvent = SockStateEvent | ExecEvent | ForkEvent | LostEvents | MarkEvent;
+import { ipv4FromHostWord } from '../../src/attribute/ip-address.js';
+import type { SockStateEvent, TraceContext, TraceEvent } from '../../src/attribute/tracefs/trace-events.js';
 
 // Task column: the comm may contain '-' and spaces, so the tid is the LAST "-<digits>"
 // before the optional "(tgid)" and the "[cpu]" column. Flags (irq-info) are optional.
