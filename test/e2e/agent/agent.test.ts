@@ -8,6 +8,7 @@ import { curlToken, curlV1, curlWithToken, IMDS_V6, nodeWithTokenOnCmdline, runC
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import { recordFigure } from '../../helpers/figures.js';
 
 const prereq = testbedPrerequisites();
 const title = prereq.ok ? 'agent end to end' : `agent end to end (skipped: ${prereq.reason ?? ''})`;
@@ -301,8 +302,28 @@ describe.skipIf(!prereq.ok)(title, () => {
     const pidByPort = new Map(runs.map((r) => [r.localPort, r.pid]));
     expect(pidByPort.size).toBe(200);
     const right = events.filter((e) => pidByPort.get(e.src_port) === e.pid && e.comm === 'curl');
+    if (right.length < 200) console.log('misses', JSON.stringify(events.filter((e) => !right.includes(e)).map((e) => ({ pid: e.pid, want: pidByPort.get(e.src_port), comm: e.comm, attribution: e.attribution, exe: e.exe }))));
+    recordFigure({ scenario: `burst of 200 curls (${ns === 'host' ? 'host' : 'namespace container'})`, requests: 200, right: right.length });
     expect(right.length / 200).toBeGreaterThanOrEqual(0.99);
     // and none is attributed to a wrong process: a miss may only be "unknown"
+    expect(events.filter((e) => e.pid !== null && pidByPort.get(e.src_port) !== e.pid)).toEqual([]);
+  });
+
+  it('attributes at least 99 percent of a burst of 50 IPv6 curls, 25 at a time, matched on full addresses', async () => {
+    const a = await startAgent();
+    const runs: ClientRun[] = [];
+    for (let wave = 0; wave < 2; wave++) {
+      runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, 'host', '/latest/meta-data/hostname', IMDS_V6)))));
+    }
+    expect(runs.every((r) => r.stdout === '200' && r.localPort !== undefined)).toBe(true);
+    await a.waitForRequests(50, 30_000, (e) => e.path === '/latest/meta-data/hostname');
+    const events = a.requests.filter((e) => e.path === '/latest/meta-data/hostname');
+    expect(events).toHaveLength(50);
+    expect(events.every((e) => e.dst_ip === 'fd00:ec2::254' && e.kind === 'v1' && e.status === 200)).toBe(true);
+    const pidByPort = new Map(runs.map((r) => [r.localPort, r.pid]));
+    const right = events.filter((e) => pidByPort.get(e.src_port) === e.pid && e.comm === 'curl');
+    recordFigure({ scenario: 'burst of 50 IPv6 curls (host)', requests: 50, right: right.length });
+    expect(right.length / 50).toBeGreaterThanOrEqual(0.99);
     expect(events.filter((e) => e.pid !== null && pidByPort.get(e.src_port) !== e.pid)).toEqual([]);
   });
 });
