@@ -34,7 +34,7 @@ async function startTcpdump(tb, file) {
   };
 }
 
-const CAPTURES = ['curl.pcap', 'wget.pcap', 'aws-sdk-js.pcap', 'container-hop-limit.pcap', 'ipv6.pcap', 'pipelined-keepalive.pcap', 'split-head.pcap', 'split-ipv6.pcap', 'required-mode.pcap'];
+const CAPTURES = ['curl.pcap', 'wget.pcap', 'aws-sdk-js.pcap', 'container-hop-limit.pcap', 'ipv6.pcap', 'pipelined-keepalive.pcap', 'split-head.pcap', 'split-ipv6.pcap', 'foreign-probes.pcap', 'required-mode.pcap'];
 /** Captures named on the command line; none: all. Re-recording a capture changes every byte of it (times, ports). */
 const ONLY = new Set(process.argv.slice(2));
 const unknown = [...ONLY].filter((file) => !CAPTURES.includes(file));
@@ -85,6 +85,20 @@ async function splitWorkload(tb, host) {
   for (const run of runs) if (run.code !== 0 || run.statuses.some((s) => s !== 200)) throw new Error(`split client failed: ${run.stdout}`);
 }
 
+/** Other clouds' metadata probes: gcp-metadata's real isAvailable(), curl with each cloud's path and header; then AWS paths that stay IMDSv1. */
+async function foreignProbes(tb) {
+  const gcp = await runClient(tb, 'host', [process.execPath, fileURLToPath(new URL('../test/helpers/gcp-metadata-probe.mjs', import.meta.url))]);
+  if (gcp.stdout.trim() !== '{"available":false}') throw new Error(`gcp-metadata probe: ${gcp.stdout}`);
+  const curl = (path, ...headers) => runClient(tb, 'host', ['curl', '-sS', '--path-as-is', '--max-time', '3', '-o', '/dev/null', ...headers.flatMap((h) => ['-H', h]), `http://169.254.169.254${path}`]);
+  await curl('/metadata/instance?api-version=2021-02-01', 'Metadata: true'); // Azure IMDS
+  await curl('/opc/v2/instance/', 'Authorization: Bearer Oracle'); // OCI
+  await curl('/metadata/v1.json'); // DigitalOcean
+  await curl('/openstack/latest/meta_data.json'); // OpenStack
+  await curl('/hetzner/v1/metadata'); // Hetzner
+  await curl('/', 'Metadata-Flavor: Google'); // an AWS path with GCE's header: IMDSv1
+  await curl('/opc/../latest/meta-data/instance-id'); // a dot segment: IMDSv1
+}
+
 const tb = await createTestbed({ prefix: 'imdsrec', block: 50, mock: { fixedToken: CANARY.token, credentials: CANARY.credentials } });
 try {
   await record(tb, 'curl.pcap', async () => {
@@ -113,6 +127,7 @@ try {
   });
   await record(tb, 'split-head.pcap', () => splitWorkload(tb, '169.254.169.254'));
   await record(tb, 'split-ipv6.pcap', () => splitWorkload(tb, 'fd00:ec2::254'));
+  await record(tb, 'foreign-probes.pcap', () => foreignProbes(tb));
   await tb.mock.setOptions({ httpTokens: 'required' });
   await record(tb, 'required-mode.pcap', async () => {
     await curlV1(tb, 'host');

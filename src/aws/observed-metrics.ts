@@ -14,7 +14,7 @@ export const METRICS_IAM_ACTIONS = ['cloudwatch:ListMetrics', 'cloudwatch:GetMet
 /** Bucket length of the read-back: 5 minutes keeps a 14-day window under CloudWatch's limits. */
 export const READBACK_PERIOD_SECONDS = 300;
 
-const KINDS = { v1: 'IMDSv1Calls', v2Token: 'IMDSv2TokenCalls', v2Get: 'IMDSv2Calls' } as const satisfies Record<string, MetricName>;
+const KINDS = { v1: 'IMDSv1Calls', v2Token: 'IMDSv2TokenCalls', v2Get: 'IMDSv2Calls', foreignProbes: 'ForeignCloudProbes' } as const satisfies Record<string, MetricName>;
 /** GetMetricData takes at most 500 queries per call. */
 const QUERIES_PER_CALL = 500;
 
@@ -51,7 +51,7 @@ async function processNames(client: CloudWatchClient, source: MetricsSource, ins
 /**
  * What the agent on `instanceId` reported between `startMs` and `nowMs`, in
  * 5-minute buckets: the instance aggregate as a heartbeat, and per process
- * the IMDSv1 / token / IMDSv2 calls.
+ * the IMDSv1 / token / IMDSv2 calls and the foreign-cloud probes.
  */
 export async function readObservedMetrics(client: CloudWatchClient, source: MetricsSource, instanceId: string, startMs: number, nowMs: number): Promise<Observation> {
   const periodMs = READBACK_PERIOD_SECONDS * 1000;
@@ -68,7 +68,7 @@ export async function readObservedMetrics(client: CloudWatchClient, source: Metr
     for (const kind of Object.keys(KINDS) as (keyof typeof KINDS)[]) metric(`p${i}_${kind}`, KINDS[kind], name, kind);
   });
   const buckets: MetricBuckets = { location: `CloudWatch ${source.namespace} (${source.region})`, periodMs, nowMs, heartbeat: [], processes: new Map() };
-  for (const name of names) buckets.processes.set(name, { v1: new Map(), v2Token: new Map(), v2Get: new Map() });
+  for (const name of names) buckets.processes.set(name, { v1: new Map(), v2Token: new Map(), v2Get: new Map(), foreignProbes: new Map() });
   const context = { action: 'GetMetricData', iamActions: METRICS_IAM_ACTIONS, resource: instanceId, region: source.region };
   // Bucket starts are aligned to the period, so the first bucket may begin before startMs.
   const alignedStart = new Date(Math.floor(startMs / periodMs) * periodMs);

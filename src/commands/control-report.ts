@@ -31,6 +31,7 @@ export function observationJson(o: Observation, nowMs: number): Record<string, u
       v1: p.v1,
       v2_token: p.v2Token,
       v2_get: p.v2Get,
+      foreign_probe: p.foreignProbes,
       hop_limit_exceeded: p.hopLimitExceeded,
       last_seen: p.lastSeen,
       last_v1_seen: p.lastV1Seen,
@@ -60,8 +61,8 @@ export function describeObservation(o: Observation, nowMs: number): string {
 export function processTable(o: Observation): string[] {
   if (o.processes.length === 0) return ['  (no IMDS calls recorded)'];
   const rows = [
-    ['PROCESS', 'IMDSV1', 'LAST IMDSV1', 'TOKEN', 'IMDSV2', 'HOP-LIMIT LOST', 'LAST SEEN'],
-    ...o.processes.map((p) => [p.name, String(p.v1), p.lastV1Seen ?? '-', String(p.v2Token), String(p.v2Get), p.hopLimitExceeded === null ? 'n/a' : String(p.hopLimitExceeded), p.lastSeen ?? '-']),
+    ['PROCESS', 'IMDSV1', 'LAST IMDSV1', 'TOKEN', 'IMDSV2', 'FOREIGN PROBES', 'HOP-LIMIT LOST', 'LAST SEEN'],
+    ...o.processes.map((p) => [p.name, String(p.v1), p.lastV1Seen ?? '-', String(p.v2Token), String(p.v2Get), String(p.foreignProbes), p.hopLimitExceeded === null ? 'n/a' : String(p.hopLimitExceeded), p.lastSeen ?? '-']),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()}`);

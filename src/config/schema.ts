@@ -15,7 +15,7 @@ export interface AgentConfig {
   logs: {
     /** Every request event as a JSON line (mode 0640); null: no events file. */
     eventsFile: string | null;
-    /** IMDSv1 requests are always logged; IMDSv2 ones: each (`all`), only counted in the interval summary (`summary`), or not at all (`none`). */
+    /** IMDSv1, foreign_probe and other requests are always logged; IMDSv2 ones: each (`all`), only counted in the interval summary (`summary`), or not at all (`none`). */
     logV2: 'all' | 'summary' | 'none';
     /** How often a per-process summary line is written. */
     summaryIntervalSeconds: number;

@@ -45,7 +45,7 @@ function inWindow(time: string | null, windowStartMs: number): boolean {
 export function describeOffender(p: ObservedProcess, what: 'imdsv1' | 'calls' | 'hop-limit'): string {
   if (what === 'imdsv1') return `${p.name} (${p.v1} IMDSv1, last ${p.lastV1Seen ?? '?'})`;
   if (what === 'hop-limit') return `${p.name} (${p.hopLimitExceeded ?? '?'} lost, last ${p.lastHopLimitExceeded ?? '?'})`;
-  return `${p.name} (${p.v1 + p.v2Token + p.v2Get} calls, last ${p.lastSeen ?? '?'})`;
+  return `${p.name} (${p.v1 + p.v2Token + p.v2Get + p.foreignProbes} calls, last ${p.lastSeen ?? '?'})`;
 }
 
 /** Processes whose container token answers were lost at the hop limit since `windowStartMs`. */
@@ -80,6 +80,7 @@ export function evaluateGate(observation: Observation, options: GateOptions): Ga
     result.reasons.push(`the agent has not observed since ${sinceLastUpdate.from} (is imds-sniff daemon running?)`);
   }
   const { mode } = options;
+  // require-tokens reads IMDSv1 times only: a probe for another cloud's path is never one (classify/foreign-probe.ts).
   result.offenders = observation.processes.filter((p) => inWindow(mode === 'require-tokens' ? p.lastV1Seen : p.lastSeen, windowStartMs));
   if (result.offenders.length > 0) {
     const what = mode === 'require-tokens' ? 'IMDSv1 calls' : 'IMDS calls (--disable-endpoint needs none)';

@@ -8,6 +8,8 @@ export interface ObservedProcess {
   v1: number;
   v2Token: number;
   v2Get: number;
+  /** Probes for another cloud's metadata paths: shown, never counted as IMDSv1 (a `disable-endpoint` gate counts them as calls). */
+  foreignProbes: number;
   /** Token answers lost at the hop limit; null when the source cannot tell (CloudWatch). */
   hopLimitExceeded: number | null;
   lastSeen: string | null;
@@ -39,6 +41,7 @@ export function observationFromState(state: AgentState | null, location: string)
     v1: t.v1,
     v2Token: t.v2_token,
     v2Get: t.v2_get,
+    foreignProbes: t.foreign_probe ?? 0,
     hopLimitExceeded: t.hop_limit_exceeded,
     lastSeen: t.last_seen,
     lastV1Seen: t.last_v1_seen,
@@ -57,7 +60,7 @@ export interface MetricBuckets {
   /** Start times of the buckets that hold the instance aggregate (the agent reports every interval, zeros too). */
   heartbeat: number[];
   /** Per Process dimension: bucket start → sum, for each call kind. */
-  processes: Map<string, { v1: Map<number, number>; v2Token: Map<number, number>; v2Get: Map<number, number> }>;
+  processes: Map<string, { v1: Map<number, number>; v2Token: Map<number, number>; v2Get: Map<number, number>; foreignProbes: Map<number, number> }>;
 }
 
 function lastBucketWithCalls(...series: Map<number, number>[]): number | null {
@@ -89,12 +92,13 @@ export function observationFromMetrics(m: MetricBuckets): Observation {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, s]) => {
       const lastV1 = lastBucketWithCalls(s.v1);
-      const lastAny = lastBucketWithCalls(s.v1, s.v2Token, s.v2Get);
+      const lastAny = lastBucketWithCalls(s.v1, s.v2Token, s.v2Get, s.foreignProbes);
       return {
         name,
         v1: total(s.v1),
         v2Token: total(s.v2Token),
         v2Get: total(s.v2Get),
+        foreignProbes: total(s.foreignProbes),
         hopLimitExceeded: null,
         lastSeen: lastAny === null ? null : iso(lastAny + m.periodMs),
         lastV1Seen: lastV1 === null ? null : iso(lastV1 + m.periodMs),

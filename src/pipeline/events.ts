@@ -5,6 +5,7 @@ import { redactCmdline } from '../attribute/redact-cmdline.js';
 import { sanitizeText } from '../http/request.js';
 import { scrubSecrets } from '../text/scrub-secrets.js';
 import type { RequestKind } from '../classify/classify.js';
+import type { ProbeCloud } from '../classify/foreign-probe.js';
 import type { HttpExchange } from '../http/exchange-tracker.js';
 
 /** One HTTP request to the metadata service. Field names are the stable wire contract (README). */
@@ -13,6 +14,8 @@ export interface ImdsRequestEvent {
   /** Capture time of the request, ISO 8601 with milliseconds. */
   time: string;
   kind: RequestKind;
+  /** The cloud whose metadata path a `foreign_probe` asked for (`gce`, `azure`…); null for every other kind. */
+  probe_cloud: ProbeCloud | null;
   method: string;
   path: string;
   /** HTTP status of the answer; null when none was captured. */
@@ -63,11 +66,11 @@ export function isoTime(timestampUs: number): string {
   return new Date(Math.floor(timestampUs / 1000)).toISOString();
 }
 
-/** Builds the contract object. `kind`, `forwarded` and `hopLimitExceeded` come from classify/. */
+/** Builds the contract object. `kind`, `probeCloud`, `forwarded` and `hopLimitExceeded` come from classify/. */
 export function buildRequestEvent(
   exchange: HttpExchange,
   process: ProcessInfo,
-  facts: { kind: RequestKind; forwarded: boolean; hopLimitExceeded: boolean; own: boolean },
+  facts: { kind: RequestKind; probeCloud: ProbeCloud | null; forwarded: boolean; hopLimitExceeded: boolean; own: boolean },
 ): ImdsRequestEvent {
   const { conn, request } = exchange;
   const ttl = request.tokenTtlSeconds === null ? null : Number.parseInt(request.tokenTtlSeconds, 10);
@@ -75,6 +78,7 @@ export function buildRequestEvent(
     event: 'imds_request',
     time: isoTime(exchange.requestUs),
     kind: facts.kind,
+    probe_cloud: facts.probeCloud,
     method: request.method,
     path: request.path,
     status: exchange.status,

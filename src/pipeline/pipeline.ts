@@ -2,7 +2,7 @@
 
 import type { OwnProgram } from '../attribute/own-program.js';
 import { unknownProcess, type ProcessInfo, type SocketOwnerFinder } from '../attribute/types.js';
-import { classifyRequest, type RequestKind } from '../classify/classify.js';
+import { classifyRequest, probeCloudOf, type RequestKind } from '../classify/classify.js';
 import { exceedsHopLimit, isForwardedClient } from '../classify/hop-limit.js';
 import { hasOwnUserAgent } from '../classify/own-request.js';
 import type { HttpRequest } from '../http/request.js';
@@ -182,6 +182,7 @@ export class Pipeline {
     this.deliver(
       buildRequestEvent(exchange, process, {
         kind,
+        probeCloud: probeCloudOf(exchange.request, kind),
         forwarded,
         hopLimitExceeded: exceedsHopLimit(kind, forwarded, exchange.responseTtl),
         own: this.isOwn(exchange.conn, process) || this.isFromOwnProgram(exchange.request, process),

@@ -1,5 +1,6 @@
 // sinks/: pure per-process aggregation of imds_request events and the IMDSv2 readiness verdict.
 
+import type { ProbeCloud } from '../classify/foreign-probe.js';
 import type { ImdsRequestEvent } from '../pipeline/events.js';
 
 /** Counts for one process identity (same executable, comm and container; any pid). */
@@ -18,15 +19,19 @@ export interface ProcessSummary {
   v1: number;
   v2_token: number;
   v2_get: number;
+  /** Probes for another cloud's metadata paths (not IMDSv1: AWS answers them 404, 401 once tokens are required). */
+  foreign_probe: number;
+  /** The clouds those probes looked for, in the order first seen. */
+  probe_clouds: ProbeCloud[];
   other: number;
-  /** Requests answered 4xx/5xx or not answered at all. */
+  /** Requests answered 4xx/5xx or not answered at all; a foreign probe's expected 404 or 401 is not counted. */
   errors: number;
   /** IMDSv1 requests refused with 401 (the instance already requires tokens). */
   v1_rejected: number;
   hop_limit_exceeded: number;
   first_seen: string;
   last_seen: string;
-  verdict: 'uses_imdsv1' | 'imdsv2_only' | 'hop_limit_failure' | 'other';
+  verdict: 'uses_imdsv1' | 'imdsv2_only' | 'hop_limit_failure' | 'foreign_probe_only' | 'other';
 }
 
 export interface Verdict {
@@ -34,6 +39,8 @@ export interface Verdict {
   message: string;
   v1_processes: string[];
   hop_limit_processes: string[];
+  /** Processes that probed for another cloud's metadata service: named, never counted against the verdict. */
+  foreign_probe_processes: string[];
   /** What to change, in order, for a person to act on. */
   fixes: string[];
 }
@@ -92,6 +99,8 @@ export class Aggregator {
         v1: 0,
         v2_token: 0,
         v2_get: 0,
+        foreign_probe: 0,
+        probe_clouds: [],
         other: 0,
         errors: 0,
         v1_rejected: 0,
@@ -103,7 +112,8 @@ export class Aggregator {
       this.byIdentity.set(key, s);
     }
     s[e.kind] += 1;
-    if (e.status === null || e.status >= 400) s.errors += 1;
+    if (e.probe_cloud !== null && !s.probe_clouds.includes(e.probe_cloud)) s.probe_clouds.push(e.probe_cloud);
+    if (e.kind !== 'foreign_probe' && (e.status === null || e.status >= 400)) s.errors += 1;
     if (e.kind === 'v1' && e.status === 401) s.v1_rejected += 1;
     if (e.hop_limit_exceeded) s.hop_limit_exceeded += 1;
     if (e.pid !== null && !s.pids.includes(e.pid)) {
@@ -116,7 +126,12 @@ export class Aggregator {
     }
     if (e.time < s.first_seen) s.first_seen = e.time;
     if (e.time > s.last_seen) s.last_seen = e.time;
-    s.verdict = s.v1 > 0 ? 'uses_imdsv1' : s.hop_limit_exceeded > 0 ? 'hop_limit_failure' : s.v2_token + s.v2_get > 0 ? 'imdsv2_only' : 'other';
+    s.verdict =
+      s.v1 > 0 ? 'uses_imdsv1'
+      : s.hop_limit_exceeded > 0 ? 'hop_limit_failure'
+      : s.v2_token + s.v2_get > 0 ? 'imdsv2_only'
+      : s.foreign_probe > 0 && s.other === 0 ? 'foreign_probe_only'
+      : 'other';
   }
 
   /** Summaries, IMDSv1 users first, then by request count. */
@@ -130,6 +145,7 @@ export class Aggregator {
     const processes = this.processes();
     const v1 = processes.filter((p) => p.v1 > 0).map((p) => p.name);
     const hop = processes.filter((p) => p.hop_limit_exceeded > 0).map((p) => p.name);
+    const foreign = processes.filter((p) => p.foreign_probe > 0).map((p) => p.name);
     const fixes: string[] = [];
     if (v1.length > 0) {
       fixes.push(`Update or reconfigure to use IMDSv2 (token PUT first): ${v1.join(', ')}`);
@@ -149,10 +165,12 @@ export class Aggregator {
         : processes.length === 0
           ? 'safe to require IMDSv2: no IMDS call was seen (observe longer, across a restart, to be sure)'
           : 'safe to require IMDSv2: no process used IMDSv1';
-    return { safe_to_require_imdsv2: problems.length === 0, message, v1_processes: v1, hop_limit_processes: hop, fixes };
+    // A probe for another cloud gets 404 from AWS today and 401 once tokens are required: nothing changes for it.
+    const foreignNote = foreign.length > 0 ? ` (probes for other clouds' metadata by ${foreign.join(', ')} are not IMDSv1 calls: AWS answers them 404, 401 once tokens are required)` : '';
+    return { safe_to_require_imdsv2: problems.length === 0, message: `${message}${foreignNote}`, v1_processes: v1, hop_limit_processes: hop, foreign_probe_processes: foreign, fixes };
   }
 }
 
 function total(s: ProcessSummary): number {
-  return s.v1 + s.v2_token + s.v2_get + s.other;
+  return s.v1 + s.v2_token + s.v2_get + s.foreign_probe + s.other;
 }

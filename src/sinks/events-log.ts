@@ -14,7 +14,7 @@ export interface IntervalSummaryEvent {
   time: string;
   interval_start: string;
   interval_seconds: number;
-  processes: Array<{ process: string; v1: number; v2_token: number; v2_get: number; other: number; errors: number }>;
+  processes: Array<{ process: string; v1: number; v2_token: number; v2_get: number; foreign_probe: number; other: number; errors: number }>;
 }
 
 /** Errors while writing, for the daemon's warnings (the capture goes on regardless). */
@@ -27,7 +27,7 @@ export interface LogProblem {
  * file descriptor of its own. (pino.destination was tried: on a full disk
  * sonic-boom emitted 179 errors for 200 lines and then never returned from
  * flushSync, which would hang the shutdown; a plain write either lands or
- * throws.) IMDSv1 and `other` requests are always written; IMDSv2 ones per
+ * throws.) IMDSv1, `foreign_probe` and `other` requests are always written; IMDSv2 ones per
  * `logV2`. A file that cannot be opened or written (unwritable directory, full
  * disk) is reported through `onProblem`, its lines counted as dropped, and
  * opening is retried at the next line: the capture never stops for it.
@@ -112,11 +112,12 @@ export class EventsLog implements Sink {
     const name = processName(e);
     let c = this.counts.get(name);
     if (!c) {
-      c = { process: name, v1: 0, v2_token: 0, v2_get: 0, other: 0, errors: 0 };
+      c = { process: name, v1: 0, v2_token: 0, v2_get: 0, foreign_probe: 0, other: 0, errors: 0 };
       this.counts.set(name, c);
     }
     c[e.kind] += 1;
-    if (e.status === null || e.status >= 400) c.errors += 1;
+    // A foreign probe's 404 (401 once tokens are required) is its expected answer, not an error.
+    if (e.kind !== 'foreign_probe' && (e.status === null || e.status >= 400)) c.errors += 1;
   }
 
   /** Writes the interval summary when the interval is over. Returns it (for the status log), or null. */

@@ -12,6 +12,9 @@ export interface ProcessTotals {
   v1: number;
   v2_token: number;
   v2_get: number;
+  /** Probes for another cloud's metadata paths: never IMDSv1 (absent in files of earlier versions: 0). */
+  foreign_probe?: number;
+  /** Requests answered 4xx/5xx or not at all; a foreign probe's expected 404 or 401 is not counted. */
   errors: number;
   hop_limit_exceeded: number;
   first_seen: string;
@@ -68,7 +71,7 @@ export function readState(path: string): AgentState | null {
   const bad = (t: unknown, nullable: boolean): boolean => !((nullable && (t === null || t === undefined)) || (typeof t === 'string' && !Number.isNaN(Date.parse(t))));
   if (bad(state.observing_since, false) || bad(state.updated, false)) throw new Error('observing_since / updated are not times');
   for (const [name, p] of Object.entries(state.processes)) {
-    if (bad(p.last_seen, false) || bad(p.last_v1_seen, true) || bad(p.last_hop_limit_exceeded, true) || typeof p.v1 !== 'number') throw new Error(`process ${JSON.stringify(name).slice(0, 80)}: bad times or counts`);
+    if (bad(p.last_seen, false) || bad(p.last_v1_seen, true) || bad(p.last_hop_limit_exceeded, true) || typeof p.v1 !== 'number' || !(p.foreign_probe === undefined || typeof p.foreign_probe === 'number')) throw new Error(`process ${JSON.stringify(name).slice(0, 80)}: bad times or counts`);
   }
   for (const g of state.gaps ?? []) if (bad(g.from, false) || bad(g.to, false)) throw new Error('gaps: bad times');
   if (bad(state.gaps_complete_since, true)) throw new Error('gaps_complete_since: not a time');
@@ -132,6 +135,7 @@ export class StateFile implements Sink {
       v1: 0,
       v2_token: 0,
       v2_get: 0,
+      foreign_probe: 0,
       errors: 0,
       hop_limit_exceeded: 0,
       first_seen: event.time,
@@ -139,8 +143,9 @@ export class StateFile implements Sink {
       last_v1_seen: null,
       last_hop_limit_exceeded: null,
     });
-    if (event.kind !== 'other') t[event.kind] += 1;
-    if (event.status === null || event.status >= 400) t.errors += 1;
+    if (event.kind === 'foreign_probe') t.foreign_probe = (t.foreign_probe ?? 0) + 1;
+    else if (event.kind !== 'other') t[event.kind] += 1;
+    if (event.kind !== 'foreign_probe' && (event.status === null || event.status >= 400)) t.errors += 1;
     if (event.hop_limit_exceeded) {
       t.hop_limit_exceeded += 1;
       if ((t.last_hop_limit_exceeded ?? '') < event.time) t.last_hop_limit_exceeded = event.time;

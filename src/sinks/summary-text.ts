@@ -7,6 +7,14 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
+const VERDICT_TEXT: Record<SummaryEvent['processes'][number]['verdict'], string> = {
+  uses_imdsv1: 'USES IMDSv1',
+  hop_limit_failure: 'hop limit too low',
+  imdsv2_only: 'ok (IMDSv2)',
+  foreign_probe_only: 'ok (other cloud probe)',
+  other: 'ok',
+};
+
 /**
  * The summary as text: host facts, a per-process table, the verdict and the fixes.
  * Names, paths and messages come from the wire, /proc or the command line: each
@@ -30,16 +38,19 @@ export function renderSummary(s: SummaryEvent): string {
   }
   lines.push('');
   if (s.processes.length > 0) {
-    const header = ['PROCESS', 'V1', 'V2-TOKEN', 'V2', 'ERRORS', 'FIRST SEEN', 'LAST SEEN', 'VERDICT'];
+    // The FOREIGN column only when some process probed for another cloud: most hosts never see one.
+    const foreign = s.processes.some((p) => p.foreign_probe > 0);
+    const header = ['PROCESS', 'V1', 'V2-TOKEN', 'V2', ...(foreign ? ['FOREIGN'] : []), 'ERRORS', 'FIRST SEEN', 'LAST SEEN', 'VERDICT'];
     const rows = s.processes.map((p) => [
       t(p.name),
       String(p.v1),
       String(p.v2_token),
       String(p.v2_get),
+      ...(foreign ? [String(p.foreign_probe)] : []),
       String(p.errors),
       p.first_seen.slice(11, 19),
       p.last_seen.slice(11, 19),
-      p.verdict === 'uses_imdsv1' ? 'USES IMDSv1' : p.verdict === 'hop_limit_failure' ? 'hop limit too low' : p.verdict === 'imdsv2_only' ? 'ok (IMDSv2)' : 'ok',
+      VERDICT_TEXT[p.verdict],
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
     for (const row of [header, ...rows]) lines.push(row.map((c, i) => pad(c, widths[i] as number)).join('  ').trimEnd());
@@ -51,6 +62,9 @@ export function renderSummary(s: SummaryEvent): string {
         p.cmdline ? `cmdline ${p.cmdline.map(t).join(' ')}` : '',
       ].filter(Boolean);
       if (facts.length > 0) lines.push(`  ${t(p.name)}: ${facts.join('; ')}`);
+    }
+    for (const p of s.processes.filter((x) => x.foreign_probe > 0)) {
+      lines.push(`  ${t(p.name)}: ${p.foreign_probe} probe${p.foreign_probe === 1 ? '' : 's'} for ${p.probe_clouds.join(', ')} metadata (another cloud's paths: not IMDSv1)`);
     }
     lines.push('');
   }

@@ -10,6 +10,7 @@ const KIND_LABEL: Record<ImdsRequestEvent['kind'], string> = {
   v1: 'IMDSv1  ',
   v2_token: 'v2-token',
   v2_get: 'v2      ',
+  foreign_probe: 'foreign ',
   other: 'other   ',
 };
 
@@ -27,7 +28,11 @@ export function formatRequestLine(e: ImdsRequestEvent): string {
           : `unattributed (${e.attribution})`;
   const where = e.container_id ? ` container=${t(e.container_id.slice(0, 12))}` : '';
   const status = e.status === null ? '---' : String(e.status);
-  const flags = [e.hop_limit_exceeded ? 'HOP-LIMIT: answer lost at container hop' : '', e.own ? '(imds-sniff itself)' : '']
+  const flags = [
+    e.hop_limit_exceeded ? 'HOP-LIMIT: answer lost at container hop' : '',
+    e.probe_cloud !== null ? `(${e.probe_cloud} metadata probe, not IMDSv1)` : '',
+    e.own ? '(imds-sniff itself)' : '',
+  ]
     .filter(Boolean)
     .join(' ');
   const client = e.src_ip.includes(':') ? `[${e.src_ip}]:${e.src_port}` : `${e.src_ip}:${e.src_port}`;

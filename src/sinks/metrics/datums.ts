@@ -27,12 +27,21 @@ function nonZero(counts: Readonly<ProcessCounts>): Partial<Record<MetricName, nu
   return Object.fromEntries(METRIC_NAMES.filter((m) => counts[m] > 0).map((m) => [m, counts[m]]));
 }
 
+/** The aggregate's metrics sent even when zero: the heartbeat the remote gate reads, and what dashboards expect. */
+const ALWAYS_REPORTED: readonly MetricName[] = ['IMDSv1Calls', 'IMDSv2TokenCalls', 'IMDSv2Calls', 'IMDSv1Rejected', 'IMDSErrors'];
+
+function alwaysReported(counts: Readonly<ProcessCounts>): Partial<Record<MetricName, number>> {
+  return Object.fromEntries(ALWAYS_REPORTED.map((m) => [m, counts[m]]));
+}
+
 /**
  * The series of one interval. Per process (InstanceId + Process) only the
  * metrics that are not zero, so a process that stops calling stops producing
  * series. The instance aggregate (InstanceId, and AutoScalingGroupName when
- * asked and known) always carries all five metrics, so a silent instance
- * reports zeros; a late interval only adds what is not zero to its start.
+ * asked and known) always carries the five IMDS call metrics, so a silent
+ * instance reports zeros; ForeignCloudProbes only when not zero (most hosts
+ * never see one, and each series CloudWatch keeps is billed); a late interval
+ * only adds what is not zero to its start.
  */
 export function intervalSeries(interval: ClosedInterval, options: SeriesOptions): MetricSeries[] {
   const instanceId = sanitizeDimensionValue(options.identity.instanceId);
@@ -44,7 +53,7 @@ export function intervalSeries(interval: ClosedInterval, options: SeriesOptions)
     if (Object.keys(values).length === 0) continue;
     series.push({ dimensions: { InstanceId: instanceId, Process: process }, dimensionSets: [['InstanceId', 'Process']], values });
   }
-  const values = interval.late ? nonZero(total) : { ...total };
+  const values = interval.late ? nonZero(total) : { ...alwaysReported(total), ...nonZero(total) };
   if (Object.keys(values).length === 0) return series;
   const aggregate: MetricSeries = { dimensions: { InstanceId: instanceId }, dimensionSets: [['InstanceId']], values };
   const group = options.identity.autoScalingGroupName;

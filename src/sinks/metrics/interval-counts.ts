@@ -4,7 +4,7 @@ import type { ImdsRequestEvent } from '../../pipeline/events.js';
 import { processName, sanitizeDimensionValue } from './process-name.js';
 
 /** The metric names, as published (README "Metrics"). */
-export const METRIC_NAMES = ['IMDSv1Calls', 'IMDSv2TokenCalls', 'IMDSv2Calls', 'IMDSv1Rejected', 'IMDSErrors'] as const;
+export const METRIC_NAMES = ['IMDSv1Calls', 'IMDSv2TokenCalls', 'IMDSv2Calls', 'IMDSv1Rejected', 'IMDSErrors', 'ForeignCloudProbes'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 /** One process's counts in one interval. */
 export type ProcessCounts = Record<MetricName, number>;
@@ -64,7 +64,7 @@ interface OpenInterval {
 
 /** Zero for every metric. */
 export function zeroCounts(): ProcessCounts {
-  return { IMDSv1Calls: 0, IMDSv2TokenCalls: 0, IMDSv2Calls: 0, IMDSv1Rejected: 0, IMDSErrors: 0 };
+  return { IMDSv1Calls: 0, IMDSv2TokenCalls: 0, IMDSv2Calls: 0, IMDSv1Rejected: 0, IMDSErrors: 0, ForeignCloudProbes: 0 };
 }
 
 /** Adds one event to a process's counts: the metric definitions in one place. */
@@ -73,7 +73,9 @@ export function countEvent(counts: ProcessCounts, event: Pick<ImdsRequestEvent, 
   if (event.kind === 'v2_token') counts.IMDSv2TokenCalls += 1;
   if (event.kind === 'v2_get') counts.IMDSv2Calls += 1;
   if (event.kind === 'v1' && event.status === 401) counts.IMDSv1Rejected += 1;
-  if (event.status === null || event.status >= 400) counts.IMDSErrors += 1;
+  if (event.kind === 'foreign_probe') counts.ForeignCloudProbes += 1;
+  // A probe for another cloud's path gets 404 (401 once tokens are required) by design: not an IMDS error.
+  else if (event.status === null || event.status >= 400) counts.IMDSErrors += 1;
 }
 
 /**
@@ -251,7 +253,7 @@ export class IntervalCounts {
       for (const [rawName, counts] of Object.entries(saved.counts)) {
         const name = this.dimensionFor(sanitizeDimensionValue(rawName), saved.startMs);
         const into = interval.processes.get(name) ?? zeroCounts();
-        for (const metric of METRIC_NAMES) into[metric] += counts[metric];
+        for (const metric of METRIC_NAMES) into[metric] += counts[metric] ?? 0;
         interval.processes.set(name, into);
       }
       imported += 1;
@@ -259,6 +261,9 @@ export class IntervalCounts {
     return { imported, skippedClosed, invalid: null };
   }
 }
+
+/** Metrics that exports of earlier versions do not have. */
+const OPTIONAL_IN_EXPORT: Partial<Record<MetricName, true>> = { ForeignCloudProbes: true };
 
 function isCount(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -277,7 +282,8 @@ function validateState(state: unknown): string | null {
     if ((iv.endMs as number) <= (iv.startMs as number)) return 'an interval ends before it starts';
     if (typeof iv.counts !== 'object' || iv.counts === null) return 'an interval has no counts';
     for (const c of Object.values(iv.counts as object) as unknown[]) {
-      if (typeof c !== 'object' || c === null || !METRIC_NAMES.every((m) => isCount((c as Record<string, unknown>)[m]))) return 'an interval has a bad count';
+      // A metric added since the export was written (ForeignCloudProbes) may be missing: it counted nothing then.
+      if (typeof c !== 'object' || c === null || !METRIC_NAMES.every((m) => isCount((c as Record<string, unknown>)[m]) || (m in OPTIONAL_IN_EXPORT && (c as Record<string, unknown>)[m] === undefined))) return 'an interval has a bad count';
     }
   }
   return null;

@@ -235,7 +235,7 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(one.code).toBe(6);
       expect(one.stdout).toMatch(/hop limit 1 would break them/);
       const status = await bed.cli(['status']);
-      expect(status.stdout).toMatch(/ctr-0123456789ab\/python3 +0 +- +3 +0 +3 /); // the HOP-LIMIT LOST column
+      expect(status.stdout).toMatch(/ctr-0123456789ab\/python3 +0 +- +3 +0 +0 +3 /); // FOREIGN PROBES 0, then the HOP-LIMIT LOST column
       expect(status.stdout).toMatch(/hop limit +enforce would set 2: raised to 2: container token requests were lost at hop limit 1/);
       expect(status.stdout).toMatch(/- hop-limit failures: ctr-0123456789ab\/python3 \(3 lost, last \d{4}-/);
       const r = await bed.cli(['enforce', '--format', 'json']);

@@ -11,7 +11,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const OPTS: GateOptions = { nowMs: NOW, minObservationMs: 24 * H, maxGapMs: 10 * 60_000, mode: 'require-tokens', hopLimit: 1 };
 
 function proc(name: string, over: Partial<ObservedProcess> = {}): ObservedProcess {
-  return { name, v1: 0, v2Token: 1, v2Get: 5, hopLimitExceeded: 0, lastSeen: iso(NOW - H), lastV1Seen: null, lastHopLimitExceeded: null, ...over };
+  return { name, v1: 0, v2Token: 1, v2Get: 5, foreignProbes: 0, hopLimitExceeded: 0, lastSeen: iso(NOW - H), lastV1Seen: null, lastHopLimitExceeded: null, ...over };
 }
 
 function obs(over: Partial<Observation> = {}): Observation {
@@ -56,6 +56,13 @@ describe('evaluateGate', () => {
     expect(gate.ok).toBe(false);
     expect(gate.offenders.map((p) => p.name)).toEqual(['legacy-cron']);
     expect(gate.reasons).toEqual([`IMDSv1 calls in the last 1d by: legacy-cron (12 IMDSv1, last ${iso(NOW - 2 * H)})`]);
+  });
+
+  it('require-tokens passes with foreign-cloud probes in the window (never IMDSv1); --disable-endpoint counts them as calls', () => {
+    const gcp = proc('node', { v2Token: 0, v2Get: 0, foreignProbes: 7, lastSeen: iso(NOW - H) });
+    expect(evaluateGate(obs({ processes: [gcp, proc('aws-sdk')] }), OPTS)).toMatchObject({ ok: true, offenders: [], reasons: [] });
+    const off = evaluateGate(obs({ processes: [gcp] }), { ...OPTS, mode: 'disable-endpoint' });
+    expect(off.reasons).toEqual([`IMDS calls (--disable-endpoint needs none) in the last 1d by: node (7 calls, last ${iso(NOW - H)})`]);
   });
 
   it('for --disable-endpoint refuses on any caller in the window', () => {
@@ -111,6 +118,15 @@ describe('observationFromState', () => {
       ['zeta', 2, iso(NOW - H), null],
     ]);
   });
+
+  it('maps foreign-cloud probes; a file written before they were counted has none', () => {
+    const state: AgentState = {
+      version: 1, observing_since: iso(NOW - 30 * H), updated: iso(NOW), extra: {}, gaps: [],
+      processes: { node: totals({ v2_token: 1, foreign_probe: 4 }), curl: totals({ v2_get: 1 }) },
+    };
+    expect(observationFromState(state, '/s').processes.map((p) => [p.name, p.foreignProbes, p.lastV1Seen])).toEqual([['curl', 0, null], ['node', 4, null]]);
+    expect(evaluateGate(observationFromState(state, '/s'), OPTS).ok).toBe(true);
+  });
   it('a file from before 0.2 (no gaps key) counts as gap-free only from its last write; a trimmed one from gaps_complete_since', () => {
     const base = { version: 1 as const, observing_since: iso(NOW - 30 * H), updated: iso(NOW - 1000), extra: {}, processes: {} };
     expect(observationFromState(base, '/s').gapsCompleteSince).toBe(iso(NOW - 1000));
@@ -130,17 +146,20 @@ describe('observationFromMetrics', () => {
   const beats = (from: number, to: number): number[] => Array.from({ length: Math.floor((to - from) / P) }, (_, i) => from + i * P);
   it('turns 5-minute buckets into observation span, gaps and per-process last calls', () => {
     const heartbeat = [...beats(start, NOW - 10 * H), ...beats(NOW - 9 * H, NOW)];
-    const legacy = { v1: new Map([[NOW - 2 * H, 4], [NOW - 20 * H, 1]]), v2Token: new Map(), v2Get: new Map() };
-    const sdk = { v1: new Map(), v2Token: new Map([[NOW - H, 2]]), v2Get: new Map([[NOW - H, 9]]) };
-    const silent = { v1: new Map([[NOW - H, 0]]), v2Token: new Map(), v2Get: new Map() };
-    const o = observationFromMetrics({ location: 'CloudWatch IMDSSniff', periodMs: P, nowMs: NOW, heartbeat, processes: new Map([['legacy', legacy], ['sdk', sdk], ['silent', silent]]) });
+    const legacy = { v1: new Map([[NOW - 2 * H, 4], [NOW - 20 * H, 1]]), v2Token: new Map(), v2Get: new Map(), foreignProbes: new Map() };
+    const sdk = { v1: new Map(), v2Token: new Map([[NOW - H, 2]]), v2Get: new Map([[NOW - H, 9]]), foreignProbes: new Map() };
+    const silent = { v1: new Map([[NOW - H, 0]]), v2Token: new Map(), v2Get: new Map(), foreignProbes: new Map() };
+    const prober = { v1: new Map(), v2Token: new Map(), v2Get: new Map(), foreignProbes: new Map([[NOW - H, 3]]) };
+    const o = observationFromMetrics({ location: 'CloudWatch IMDSSniff', periodMs: P, nowMs: NOW, heartbeat, processes: new Map([['legacy', legacy], ['sdk', sdk], ['silent', silent], ['prober', prober]]) });
     expect(o.observingSince).toBe(iso(start));
     expect(o.lastUpdate).toBe(iso(NOW));
     expect(o.gaps).toEqual([{ from: iso(NOW - 10 * H), to: iso(NOW - 9 * H) }]);
     expect(o.processes.map((p) => [p.name, p.v1, p.v2Get, p.lastV1Seen, p.hopLimitExceeded])).toEqual([
       ['legacy', 5, 0, iso(NOW - 2 * H + P), null],
+      ['prober', 0, 0, null, null],
       ['sdk', 0, 9, null, null],
     ]);
+    expect(o.processes.find((p) => p.name === 'prober')).toMatchObject({ foreignProbes: 3, lastSeen: iso(NOW - H + P) });
     const gate = evaluateGate(o, OPTS);
     expect(gate.offenders.map((p) => p.name)).toEqual(['legacy']);
     expect(gate.reasons.some((r) => /not observing from .* \(1h\)/.test(r))).toBe(true);

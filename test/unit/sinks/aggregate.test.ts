@@ -5,7 +5,7 @@ import { formatRequestLine } from '../../../src/sinks/table.js';
 
 function ev(over: Partial<ImdsRequestEvent>): ImdsRequestEvent {
   return {
-    event: 'imds_request', time: '2026-11-23T10:00:00.000Z', kind: 'v1', method: 'GET', path: '/latest/meta-data/', status: 200,
+    event: 'imds_request', time: '2026-11-23T10:00:00.000Z', kind: 'v1', probe_cloud: null, method: 'GET', path: '/latest/meta-data/', status: 200,
     src_ip: '10.0.0.2', src_port: 1, dst_ip: '169.254.169.254', dst_port: 80, nat_src: [], user_agent: null,
     pid: 100, ppid: 1, comm: 'curl', exe: '/usr/bin/curl', cmdline: ['curl', 'x'], uid: 0, user: 'root', ancestors: [],
     netns: 1, cgroup: null, container_id: null, attribution: 'tracefs', token_ttl_seconds: null, response_ttl: 64,
@@ -64,6 +64,28 @@ describe('Aggregator', () => {
     expect(a.verdict()).toMatchObject({ safe_to_require_imdsv2: true, message: 'safe to require IMDSv2: no process used IMDSv1' });
   });
 
+  it('a host with only foreign-cloud probes and IMDSv2 callers is safe; the probers are named, their 404s are no errors', () => {
+    const a = new Aggregator();
+    const gce = { exe: '/usr/bin/node', comm: 'node', kind: 'foreign_probe', probe_cloud: 'gce', path: '/computeMetadata/v1/instance', status: 404 } as const;
+    a.add(ev(gce));
+    a.add(ev({ ...gce, pid: 101, status: 401 }));
+    a.add(ev({ exe: '/usr/bin/node', comm: 'node', kind: 'v2_token' }));
+    a.add(ev({ kind: 'foreign_probe', probe_cloud: 'azure', path: '/metadata/instance', status: 404 }));
+    expect(a.processes().map((p) => [p.name, p.v1, p.v2_token, p.foreign_probe, p.probe_clouds, p.errors, p.verdict])).toEqual([
+      ['node', 0, 1, 2, ['gce'], 0, 'imdsv2_only'],
+      ['curl', 0, 0, 1, ['azure'], 0, 'foreign_probe_only'],
+    ]);
+    expect(a.verdict()).toMatchObject({ safe_to_require_imdsv2: true, v1_processes: [], foreign_probe_processes: ['node', 'curl'] });
+    expect(a.verdict().message).toMatch(/^safe to require IMDSv2: no process used IMDSv1 \(probes for other clouds' metadata by node, curl are not IMDSv1 calls/);
+  });
+
+  it('a foreign probe does not excuse an IMDSv1 call of the same process', () => {
+    const a = new Aggregator();
+    a.add(ev({ kind: 'foreign_probe', probe_cloud: 'gce', path: '/computeMetadata/v1/instance', status: 404 }));
+    a.add(ev({ kind: 'v1', path: '/', status: 200 }));
+    expect(a.verdict()).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['curl'], foreign_probe_processes: ['curl'] });
+  });
+
   it('counts unattributed IMDSv1 calls as IMDSv1 seen', () => {
     const a = new Aggregator();
     a.add(ev({ pid: null, comm: null, exe: null, attribution: 'unknown' }));
@@ -75,6 +97,12 @@ describe('formatRequestLine', () => {
   it('shows kind, status, request and process', () => {
     expect(formatRequestLine(ev({ time: '2026-11-23T10:00:00.123Z' }))).toBe(
       '10:00:00.123  IMDSv1    200  GET  /latest/meta-data/  curl[100] root  10.0.0.2:1',
+    );
+  });
+
+  it('names the cloud of a foreign probe', () => {
+    expect(formatRequestLine(ev({ time: '2026-11-23T10:00:00.123Z', kind: 'foreign_probe', probe_cloud: 'gce', path: '/computeMetadata/v1/instance', status: 404 }))).toBe(
+      '10:00:00.123  foreign   404  GET  /computeMetadata/v1/instance  curl[100] root  10.0.0.2:1  (gce metadata probe, not IMDSv1)',
     );
   });
 });

@@ -15,13 +15,16 @@ function lines(path: string): Array<{ event: string; kind?: string; processes?: 
 
 describe('EventsLog', () => {
   it.each<[LogV2, string[], Record<string, number>]>([
-    ['all', ['v1', 'v2_token', 'v2_get', 'other'], { v1: 1, v2_token: 1, v2_get: 1, other: 1 }],
-    ['summary', ['v1', 'other'], { v1: 1, v2_token: 1, v2_get: 1, other: 1 }],
-    ['none', ['v1', 'other'], { v1: 1, v2_token: 0, v2_get: 0, other: 1 }],
-  ])('logV2 %s: IMDSv1 always, IMDSv2 as set, and the interval summary', (logV2, logged, counted) => {
+    ['all', ['v1', 'v2_token', 'v2_get', 'foreign_probe', 'other'], { v1: 1, v2_token: 1, v2_get: 1, foreign_probe: 1, other: 1 }],
+    ['summary', ['v1', 'foreign_probe', 'other'], { v1: 1, v2_token: 1, v2_get: 1, foreign_probe: 1, other: 1 }],
+    ['none', ['v1', 'foreign_probe', 'other'], { v1: 1, v2_token: 0, v2_get: 0, foreign_probe: 1, other: 1 }],
+  ])('logV2 %s: IMDSv1 and foreign probes always, IMDSv2 as set, and the interval summary', (logV2, logged, counted) => {
     const path = join(mkdtempSync(join(tmpdir(), 'imds-sniff-events-')), 'events.jsonl');
     const log = new EventsLog(path, logV2, 60, () => {}, 0);
-    for (const kind of ['v1', 'v2_token', 'v2_get', 'other'] as const) log.write(ev(kind));
+    for (const kind of ['v1', 'v2_token', 'v2_get', 'foreign_probe', 'other'] as const) {
+      // A foreign probe's 404 is its expected answer: not counted as an error.
+      log.write(kind === 'foreign_probe' ? ev(kind, { status: 404, probe_cloud: 'gce', path: '/computeMetadata/v1/instance' }) : ev(kind));
+    }
     log.write(ev('v1', { own: true }));
     expect(log.tick(59_000)).toBeNull();
     const summary = log.tick(60_000);

@@ -40,7 +40,7 @@ const hostile: ProcessInfo = {
 };
 
 describe('human output of hostile names', () => {
-  const event = buildRequestEvent(exchange('curl\u001b[31m', '/latest/\u001b[31m'), hostile, { kind: 'v1', forwarded: false, hopLimitExceeded: false, own: false });
+  const event = buildRequestEvent(exchange('curl\u001b[31m', '/latest/\u001b[31m'), hostile, { kind: 'v1', probeCloud: null, forwarded: false, hopLimitExceeded: false, own: false });
   const aggregator = new Aggregator();
   aggregator.add(event);
   const summary: SummaryEvent = {

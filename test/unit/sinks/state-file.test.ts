@@ -69,6 +69,20 @@ describe('StateFile', () => {
     expect(state?.processes['python3']).toMatchObject({ hop_limit_exceeded: 1, last_hop_limit_exceeded: new Date(T0 + 2000).toISOString() });
   });
 
+  it('counts foreign-cloud probes apart: no IMDSv1 time, no error; a file without the count reads as 0', () => {
+    const s = open(T0);
+    s.write(requestEvent(T0 + 1000, { ...proc('/usr/bin/node'), kind: 'foreign_probe', probe_cloud: 'gce', path: '/computeMetadata/v1/instance', status: 404 }));
+    s.write(requestEvent(T0 + 2000, { ...proc('/usr/bin/node'), kind: 'v2_token' }));
+    s.flush(new Date(T0 + 3000));
+    expect(readState(path)?.processes['node']).toMatchObject({ v1: 0, v2_token: 1, foreign_probe: 1, errors: 0, last_v1_seen: null, last_seen: new Date(T0 + 2000).toISOString() });
+    writeFileSync(path, JSON.stringify({ version: 1, observing_since: '2026-11-20T00:00:00Z', updated: '2026-11-23T10:00:00Z', extra: {},
+      processes: { curl: { v1: 1, v2_token: 0, v2_get: 0, errors: 0, hop_limit_exceeded: 0, last_seen: '2026-11-23T10:00:00Z', last_v1_seen: '2026-11-23T10:00:00Z' } } }));
+    expect(readState(path)?.processes['curl']?.foreign_probe).toBeUndefined();
+    writeFileSync(path, JSON.stringify({ version: 1, observing_since: '2026-11-20T00:00:00Z', updated: '2026-11-23T10:00:00Z', extra: {},
+      processes: { curl: { v1: 1, foreign_probe: 'many', last_seen: '2026-11-23T10:00:00Z', last_v1_seen: null } } }));
+    expect(() => readState(path)).toThrow(/bad times or counts/);
+  });
+
   it.each([
     ['observing_since', { observing_since: 'yesterday' }],
     ['a last_v1_seen', { processes: { curl: { v1: 1, last_seen: '2026-11-23T10:00:00Z', last_v1_seen: 'soon' } } }],

@@ -33,6 +33,13 @@ describe('intervalDatums', () => {
     ]],
     ['a process whose counts are all zero sends nothing', interval({ idle: {} }), false, AGG_ZERO],
     ['the Auto Scaling group aggregate when asked', interval({}), true, [...AGG_ZERO, ...AGG_ZERO.map((s) => s.replace('InstanceId=i-0123456789abcdef0', 'AutoScalingGroupName=web-asg'))]],
+    ['foreign-cloud probes: their own metric, per process and in the aggregate only when not zero', interval({ node: { ForeignCloudProbes: 2, IMDSv2Calls: 1 } }), false, [
+      'IMDSv2Calls{InstanceId=i-0123456789abcdef0,Process=node}=1',
+      'ForeignCloudProbes{InstanceId=i-0123456789abcdef0,Process=node}=2',
+      'IMDSv1Calls{InstanceId=i-0123456789abcdef0}=0', 'IMDSv2TokenCalls{InstanceId=i-0123456789abcdef0}=0',
+      'IMDSv2Calls{InstanceId=i-0123456789abcdef0}=1', 'IMDSv1Rejected{InstanceId=i-0123456789abcdef0}=0', 'IMDSErrors{InstanceId=i-0123456789abcdef0}=0',
+      'ForeignCloudProbes{InstanceId=i-0123456789abcdef0}=2',
+    ]],
     ['a late interval adds only what is not zero', interval({ curl: { IMDSv1Calls: 1 } }, true), false, [
       'IMDSv1Calls{InstanceId=i-0123456789abcdef0,Process=curl}=1', 'IMDSv1Calls{InstanceId=i-0123456789abcdef0}=1',
     ]],
@@ -52,6 +59,6 @@ describe('intervalDatums', () => {
 
   it('names both dimension sets of the aggregate in one series (for EMF)', () => {
     const series = intervalSeries(interval({}), { identity: ID, includeAutoScalingGroup: true });
-    expect(series).toEqual([{ dimensions: { InstanceId: ID.instanceId, AutoScalingGroupName: 'web-asg' }, dimensionSets: [['InstanceId'], ['AutoScalingGroupName']], values: zeroCounts() }]);
+    expect(series).toEqual([{ dimensions: { InstanceId: ID.instanceId, AutoScalingGroupName: 'web-asg' }, dimensionSets: [['InstanceId'], ['AutoScalingGroupName']], values: { IMDSv1Calls: 0, IMDSv2TokenCalls: 0, IMDSv2Calls: 0, IMDSv1Rejected: 0, IMDSErrors: 0 } }]);
   });
 });

@@ -7,7 +7,7 @@ import { proc, requestEvent } from './request-event.js';
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
 
 function counts(over: Partial<ProcessCounts> = {}): ProcessCounts {
-  return { IMDSv1Calls: 0, IMDSv2TokenCalls: 0, IMDSv2Calls: 0, IMDSv1Rejected: 0, IMDSErrors: 0, ...over };
+  return { IMDSv1Calls: 0, IMDSv2TokenCalls: 0, IMDSv2Calls: 0, IMDSv1Rejected: 0, IMDSErrors: 0, ForeignCloudProbes: 0, ...over };
 }
 
 function make(over: { intervalSeconds?: number; maxProcesses?: number; startMs?: number } = {}): IntervalCounts {
@@ -27,6 +27,8 @@ describe('IntervalCounts', () => {
     ['unanswered token PUT', { kind: 'v2_token', status: null }, { IMDSv2TokenCalls: 1, IMDSErrors: 1 }],
     ['other method 405', { kind: 'other', method: 'POST', status: 405 }, { IMDSErrors: 1 }],
     ['other method answered', { kind: 'other', method: 'OPTIONS', status: 200 }, {}],
+    ['GCE probe answered 404 (not an error: its expected answer)', { kind: 'foreign_probe', probe_cloud: 'gce', path: '/computeMetadata/v1/instance', status: 404 }, { ForeignCloudProbes: 1 }],
+    ['Azure probe refused with 401 (tokens required)', { kind: 'foreign_probe', probe_cloud: 'azure', path: '/metadata/instance', status: 401 }, { ForeignCloudProbes: 1 }],
   ])('counts %s', (_label, over, expected) => {
     const c = make();
     c.add(requestEvent(T0 + 1000, over));
@@ -137,5 +139,15 @@ describe('IntervalCounts', () => {
     expect.soft(make().importOpen({ version: 2 }, () => false).invalid).toBe('unknown version 2');
     const negative = { ...state, intervals: [{ ...state.intervals[0], counts: { curl: counts({ IMDSv1Calls: -1 }) } }] };
     expect.soft(make().importOpen(negative, () => false).invalid).toBe('an interval has a bad count');
+  });
+
+  it('resumes an export written before ForeignCloudProbes existed (the metric counted nothing then)', () => {
+    const { ForeignCloudProbes: _absent, ...older } = counts({ IMDSv1Calls: 2 });
+    const state = { version: 1, processes: ['curl'], intervals: [{ id: `${T0}-r0-0`, startMs: T0, endMs: T0 + 60_000, counts: { curl: older } }] };
+    const after = make();
+    expect(after.importOpen(state, () => false)).toEqual({ imported: 1, skippedClosed: 0, invalid: null });
+    expect(byName(after.closeBefore(T0 + 60_000)[0])).toEqual({ curl: counts({ IMDSv1Calls: 2 }) });
+    const bad = { ...state, intervals: [{ ...state.intervals[0], counts: { curl: { ...older, ForeignCloudProbes: 'x' } } }] };
+    expect(make().importOpen(bad, () => false).invalid).toBe('an interval has a bad count');
   });
 });
