@@ -26,6 +26,15 @@ import { unknownProcess, type ProcessInfo, type SocketKey, type SocketOwnerFinde
 /** Linux TASK_COMM_LEN - 1: exec sets comm to the first 15 bytes of the file name. */
 const COMM_MAX = 15;
 
+/**
+ * How long a lookup whose time is up may still wait for the reader to catch up. A timer that
+ * expires during an event-loop stall runs before the pending reads (timers come first in
+ * Node's loop), so the connect event may be sitting unread: a trace_marker written then and
+ * read back proves the reader is past that moment, and a reader that is not lagging answers
+ * within one reorder holdback.
+ */
+const CATCH_UP_MS = 2_000;
+
 /** Options for {@link TracefsOwnerFinder}. */
 export interface TracefsOwnerOptions extends ProcOptions, TracefsInstanceOptions {
   /** Replaces the tracefs instance (tests replay recorded ring-buffer pages through it). */
@@ -156,12 +165,15 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
         const waiter: Waiter = {
           key: k,
           settle: (r) => {
+            if (!this.waiters.has(waiter)) return;
             clearTimeout(timer);
             this.waiters.delete(waiter);
             resolve(r);
           },
         };
-        const timer = setTimeout(() => waiter.settle(this.index.lookup(k, performance.now())), timeoutMs);
+        const timer = setTimeout(() => {
+          void this.readUpToNow(CATCH_UP_MS).then(() => waiter.settle(this.index.lookup(k, performance.now())));
+        }, timeoutMs);
         this.waiters.add(waiter);
       });
     }

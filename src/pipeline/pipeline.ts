@@ -56,6 +56,8 @@ export interface PipelineStats {
   connections: number;
   requests: number;
   dropped: Record<string, number>;
+  /** Live connections by how their process was found (tracefs, exited, procfs, unknown). */
+  attributed: Record<string, number>;
 }
 
 function offlineProcess(): ProcessInfo {
@@ -71,7 +73,7 @@ export class Pipeline {
   private readonly endpointIps: ReadonlySet<string>;
   /** The endpoints' addresses as they stand in a packet, to recognise IMDS traffic in a frame that does not decode. */
   private readonly endpointBytes: Buffer[];
-  readonly stats: PipelineStats = { frames: 0, ipPackets: 0, segments: 0, connections: 0, requests: 0, dropped: {} };
+  readonly stats: PipelineStats = { frames: 0, ipPackets: 0, segments: 0, connections: 0, requests: 0, dropped: {}, attributed: {} };
 
   constructor(private readonly options: PipelineOptions) {
     const endpoints = new Set(options.endpoints.map((e) => `${e.ip}|${e.port}`));
@@ -155,7 +157,13 @@ export class Pipeline {
     const finder = this.options.finder;
     if (!finder) return Promise.resolve(offlineProcess());
     const key = { family: conn.family, srcIp: conn.client.ip, srcPort: conn.client.port, dstIp: conn.server.ip, dstPort: conn.server.port };
-    return finder.find(key, this.options.attributionTimeoutMs, { midStream }).catch(() => unknownProcess());
+    return finder
+      .find(key, this.options.attributionTimeoutMs, { midStream })
+      .catch(() => unknownProcess())
+      .then((info) => {
+        this.stats.attributed[info.attribution] = (this.stats.attributed[info.attribution] ?? 0) + 1;
+        return info;
+      });
   }
 
   private emit(exchange: HttpExchange): void {

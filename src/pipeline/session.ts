@@ -85,6 +85,7 @@ function summaryOf(
     event: 'summary',
     time: new Date().toISOString(),
     ...extra,
+    ...(extra.attribution_method === 'none' ? {} : { attribution_counts: { ...pipeline.stats.attributed } }),
     requests: pipeline.stats.requests - aggregator.ownRequests,
     own_requests: aggregator.ownRequests,
     processes: aggregator.processes(),

@@ -40,6 +40,8 @@ export interface SummaryEvent {
   started: string;
   duration_s: number;
   attribution_method: string;
+  /** Live runs only: connections by how their process was found (tracefs, exited, procfs, unknown). */
+  attribution_counts?: Record<string, number>;
   requests: number;
   own_requests: number;
   processes: ProcessSummary[];

@@ -28,7 +28,8 @@ export function renderSummary(s: SummaryEvent): string {
   lines.push(`${hostLabel} ${t(s.host.hostname)}${s.host.instance_id ? ` (${t(s.host.instance_id)})` : ''}`);
   lines.push(`os:          ${t(s.host.os)}, kernel ${t(s.host.kernel)}`);
   lines.push(s.file ? `capture:     file ${t(s.file)}` : `capture:     interface ${t(s.interface ?? '')}, ${s.duration_s}s from ${s.started}`);
-  lines.push(`attribution: ${s.attribution_method}`);
+  const counts = Object.entries(s.attribution_counts ?? {}).map(([how, n]) => `${n} ${how}`);
+  lines.push(`attribution: ${s.attribution_method}${counts.length > 0 ? ` (connections: ${counts.join(', ')})` : ''}`);
   lines.push(`requests:    ${s.requests}${s.own_requests ? ` (+${s.own_requests} by imds-sniff itself, not counted)` : ''}`);
   const drops = Object.entries(s.capture.dropped).filter(([reason]) => !reason.startsWith('tcp_not_imds'));
   // A capture file cannot say what the kernel dropped: only a live capture shows that count.

@@ -62,6 +62,10 @@ describe.skipIf(!prereq.ok)(title, () => {
     const exit = await a.stop();
     expect(exit.code).toBe(3);
     expect(exit.summary?.verdict).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['curl'] });
+    // The summary says how each connection's process was found: here by the trace, none unknown.
+    const counts = exit.summary?.attribution_counts ?? {};
+    expect((counts.tracefs ?? 0) + (counts.exited ?? 0)).toBe(1);
+    expect(counts.unknown).toBeUndefined();
   });
 
   it("counts curl sending imds-sniff's User-Agent as an IMDSv1 caller: the header alone does not make a request own", async () => {
@@ -302,7 +306,10 @@ describe.skipIf(!prereq.ok)(title, () => {
     const pidByPort = new Map(runs.map((r) => [r.localPort, r.pid]));
     expect(pidByPort.size).toBe(200);
     const right = events.filter((e) => pidByPort.get(e.src_port) === e.pid && e.comm === 'curl');
-    if (right.length < 200) console.log('misses', JSON.stringify(events.filter((e) => !right.includes(e)).map((e) => ({ pid: e.pid, want: pidByPort.get(e.src_port), comm: e.comm, attribution: e.attribution, exe: e.exe }))));
+    if (right.length < 200) {
+      const misses = events.filter((e) => !right.includes(e)).map((e) => ({ pid: e.pid, want: pidByPort.get(e.src_port), comm: e.comm, attribution: e.attribution, exe: e.exe }));
+      console.log('misses', JSON.stringify(misses), 'agent:', JSON.stringify((await a.stop()).summary?.attribution_counts));
+    }
     recordFigure({ scenario: `burst of 200 curls (${ns === 'host' ? 'host' : 'namespace container'})`, requests: 200, right: right.length });
     expect(right.length / 200).toBeGreaterThanOrEqual(0.99);
     // and none is attributed to a wrong process: a miss may only be "unknown"

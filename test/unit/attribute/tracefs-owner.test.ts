@@ -221,6 +221,28 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
 
+    it('a lookup whose time ran out during a stall reads the trace up to now before it says unknown', async () => {
+      const { finder, source } = await markingFinder();
+      const found = finder.find(imdsKey(41500), 20);
+      // The reader's batch is delivered after the timer: the loop was blocked past the 20 ms,
+      // and Node runs expired timers before pending reads.
+      source.next = [exec(9400, '/usr/bin/curl'), ...connection(9400, 41500)];
+      const until = Date.now() + 60;
+      while (Date.now() < until); // the stall
+      expect(await found).toMatchObject({ pid: 9400, comm: 'curl' });
+      expect(source.marks).toBe(1);
+      expect(finder.stats.timedOut).toBe(0);
+      await finder.close();
+    });
+
+    it('a reader that has nothing more still answers unknown, one marker later', async () => {
+      const { finder, source } = await markingFinder();
+      expect(await finder.find(imdsKey(41501), 20)).toMatchObject({ pid: null, attribution: 'unknown' });
+      expect(source.marks).toBe(1);
+      expect(finder.stats.timedOut).toBe(1);
+      await finder.close();
+    });
+
     it('an open connection answers at once, with no marker', async () => {
       const { finder, source } = await markingFinder();
       source.push(...connection(9277, 37816));
