@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/config/duration.js';
+import { peakRssMib, treeCpuTicks as ticks } from './proc-usage.js';
 import { runClient, testbedScript } from '../src/testbed/clients.js';
 import { createTestbed, type Testbed } from '../src/testbed/testbed.js';
 import { DaemonProcess } from '../test/helpers/daemon-process.js';
@@ -17,26 +18,6 @@ import { MotoServer } from '../test/helpers/moto.js';
 const READBACK = fileURLToPath(new URL('../../test/helpers/cloudwatch-readback.mjs', import.meta.url));
 const ENV: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DISABLE_REQUEST_COMPRESSION: 'true' };
 const INSTANCE = 'i-0bbbbbbbbbbbbbbbb';
-
-function ticks(pid: number): number {
-  let total = 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += Number(f[11]) + Number(f[12]);
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += ticks(Number(child));
-    }
-  } catch {
-    /* gone */
-  }
-  return total;
-}
-
-function peakRssMib(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
-}
 
 function dirBytes(dir: string): number {
   let total = 0;

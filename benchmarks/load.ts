@@ -2,59 +2,48 @@
 // Usage (root, after `npm run build`): node dist/benchmarks/load.js [--seconds 60] [--idle-seconds 30] [--json FILE]
 // Exits 1 when a target is missed (a request not reported, or attribution below 99 %).
 
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AgentProcess } from '../src/testbed/agent-process.js';
 import { curlV1, runClient, testbedScript, type ClientRun } from '../src/testbed/clients.js';
+import { spawnInNetns } from '../src/testbed/netns.js';
 import { createTestbed, type Testbed } from '../src/testbed/testbed.js';
 import type { TestbedNamespace } from '../src/testbed/testbed-layout.js';
 import type { ImdsRequestEvent } from '../src/pipeline/events.js';
+import { startReferenceTool, type ReferenceTool } from './capture-tools.js';
+import { CLOCK_TICKS_PER_SECOND, treeCpuTicks, treePeakRssMib } from './proc-usage.js';
 
-const CLOCK_TICKS_PER_SECOND = 100;
+const AGENT = 'imds-sniff --format json' as const;
+type Tool = typeof AGENT | ReferenceTool;
+const TOOLS: readonly Tool[] = [AGENT, 'tshark (each request)', 'tcpdump -w /dev/null'];
 
 interface Figures {
+  tool: Tool;
   scenario: string;
   sent: number;
-  reported: number;
+  /** The agent: requests reported; tshark: request lines printed; tcpdump: null (it prints nothing). */
+  reported: number | null;
   missed: number;
   /** Reported more than once (each request must be reported exactly once). */
   doubled: number;
-  attributed_right: number;
-  attribution_rate: number;
-  agent_cpu_percent_of_one_core: number;
-  agent_peak_rss_mib: number;
+  attributed_right: number | null;
+  attribution_rate: number | null;
+  /** The agent's own account: connections by how their process was found, and packets the kernel dropped. */
+  attribution_counts?: Record<string, number>;
+  kernel_drops?: number;
+  cpu_percent_of_one_core: number;
+  peak_rss_mib: number;
   delay_ms_p50: number | null;
   delay_ms_p99: number | null;
   seconds: number;
 }
 
-function ownTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ticks of the agent and every process it started (the trace_pipe reader). */
-function cpuTicks(pid: number): number {
-  let children: number[] = [];
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      children = children.concat(readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-    }
-  } catch {
-    /* gone */
-  }
-  return ownTicks(pid) + children.reduce((sum, child) => sum + cpuTicks(child), 0);
-}
-
-function peakRssMib(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
+interface Work {
+  sent: number;
+  rightPids: Set<number>;
+  path: string;
+  portOwner?: Map<number, number>;
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -62,12 +51,55 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
 }
 
+/** CPU % of one core used by `pid` and its descendants while `work` ran, and their peak RSS. */
+async function usage<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpu: number; rss: number; seconds: number }> {
+  const ticks0 = treeCpuTicks(pid);
+  const t0 = Date.now();
+  const result = await work();
+  const seconds = (Date.now() - t0) / 1000;
+  const cpu = Math.round(((treeCpuTicks(pid) - ticks0) / CLOCK_TICKS_PER_SECOND / seconds) * 1000) / 10;
+  return { result, cpu, rss: treePeakRssMib(pid), seconds };
+}
+
+/** Runs `work` under tcpdump or tshark, started fresh in the instance namespace. */
+async function measureReference(tb: Testbed, tool: ReferenceTool, scenario: string, work: () => Promise<Work>): Promise<Figures> {
+  const running = await startReferenceTool(tb.nsName('host'), tool);
+  try {
+    const pid = running.child.pid as number;
+    // tshark prints a request once its answer is dissected: give it the same settling time as the agent.
+    const { result, cpu, rss, seconds } = await usage(pid, async () => {
+      const r = await work();
+      if (tool !== 'tcpdump -w /dev/null') await waitUntil(() => running.lines >= r.sent, 10_000);
+      return r;
+    });
+    const reported = tool === 'tcpdump -w /dev/null' ? null : running.lines;
+    return {
+      tool,
+      scenario,
+      sent: result.sent,
+      reported,
+      missed: reported === null ? 0 : Math.max(0, result.sent - reported),
+      doubled: reported === null ? 0 : Math.max(0, reported - result.sent),
+      attributed_right: null,
+      attribution_rate: null,
+      cpu_percent_of_one_core: cpu,
+      peak_rss_mib: rss,
+      delay_ms_p50: null,
+      delay_ms_p99: null,
+      seconds: Math.round(seconds * 10) / 10,
+    };
+  } finally {
+    await running.stop();
+  }
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Runs `work` with a fresh agent and measures it. `rightPids` says which pids the requests must be attributed to. */
-async function measure(
-  tb: Testbed,
-  scenario: string,
-  work: () => Promise<{ sent: number; rightPids: Set<number>; path: string; portOwner?: Map<number, number> }>,
-): Promise<Figures> {
+async function measure(tb: Testbed, scenario: string, work: () => Promise<Work>): Promise<Figures> {
   const agent = await AgentProcess.start(tb.nsName('host'), ['--no-identity']);
   const pid = agent.child.pid as number;
   const received = new Map<ImdsRequestEvent, number>();
@@ -75,14 +107,13 @@ async function measure(
     const now = Date.now();
     for (const e of agent.requests) if (!received.has(e)) received.set(e, now);
   });
-  const ticks0 = cpuTicks(pid);
-  const t0 = Date.now();
-  const { sent, rightPids, path, portOwner } = await work();
-  await agent.waitForRequests(sent, 30_000, (e) => e.path === path).catch(() => undefined);
-  const seconds = (Date.now() - t0) / 1000;
-  const ticks = cpuTicks(pid) - ticks0;
-  const rss = peakRssMib(pid);
-  await agent.stop();
+  const { result, cpu, rss, seconds } = await usage(pid, async () => {
+    const r = await work();
+    await agent.waitForRequests(r.sent, 30_000, (e) => e.path === r.path).catch(() => undefined);
+    return r;
+  });
+  const { sent, rightPids, path, portOwner } = result;
+  const exit = await agent.stop();
   const events = agent.requests.filter((e) => e.path === path);
   const delays = events
     .map((e) => (received.get(e) ?? Date.now()) - Date.parse(e.time))
@@ -90,15 +121,18 @@ async function measure(
   // Right = the process that sent it; for curls, the one whose own source port the event carries.
   const right = events.filter((e) => e.pid !== null && (portOwner ? portOwner.get(e.src_port) === e.pid : rightPids.has(e.pid))).length;
   return {
+    tool: AGENT,
     scenario,
     sent,
     reported: events.length,
+    attribution_counts: exit.summary?.attribution_counts ?? {},
+    kernel_drops: exit.summary?.capture.kernel_drops ?? 0,
     missed: Math.max(0, sent - events.length),
     doubled: Math.max(0, events.length - sent),
     attributed_right: right,
     attribution_rate: sent === 0 ? 1 : Math.round((right / sent) * 10000) / 10000,
-    agent_cpu_percent_of_one_core: Math.round((ticks / CLOCK_TICKS_PER_SECOND / seconds) * 1000) / 10,
-    agent_peak_rss_mib: rss,
+    cpu_percent_of_one_core: cpu,
+    peak_rss_mib: rss,
     delay_ms_p50: percentile(delays, 50),
     delay_ms_p99: percentile(delays, 99),
     seconds: Math.round(seconds * 10) / 10,
@@ -126,44 +160,108 @@ async function curlBurst(tb: Testbed, ns: TestbedNamespace) {
   };
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '60' }, 'idle-seconds': { type: 'string', default: '30' }, json: { type: 'string' } },
-  });
-  const seconds = Number(values.seconds);
-  const idleSeconds = Number(values['idle-seconds']);
-  const tb = await createTestbed({ prefix: `imdsbench${process.pid % 10000}`, block: 60 });
-  const figures: Figures[] = [];
-  try {
-    const idle = async () => {
+/**
+ * A shell in the instance namespace that starts about 20 short processes a second, as a
+ * busy host does: fork and exec events reach the agent's trace readers even with no IMDS traffic.
+ */
+function processChurn(tb: Testbed): { stop(): void } {
+  const child = spawnInNetns(tb.nsName('host'), ['sh', '-c', 'while :; do sleep 0.05; done'], { stdio: 'ignore' });
+  return { stop: () => child.kill('SIGKILL') };
+}
+
+interface Scenario {
+  name: string;
+  work: () => Promise<Work>;
+  /** Only the agent: these check attribution, which the reference tools do not do. */
+  agentOnly?: boolean;
+}
+
+function scenarios(tb: Testbed, seconds: number, idleSeconds: number): Scenario[] {
+  const idle = async (): Promise<Work> => {
+    const churn = processChurn(tb);
+    try {
       await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-      return { sent: 0, rightPids: new Set<number>(), path: '/none' };
-    };
-    figures.push(await measure(tb, `idle, no IMDS traffic (${idleSeconds}s)`, idle));
-    figures.push(await measure(tb, `100 new connections/s for ${seconds}s`, () => loadGenerator(tb, 'new-connections', 100, seconds)));
-    figures.push(await measure(tb, `500 requests/s on 10 keep-alive connections for ${seconds}s`, () => loadGenerator(tb, 'keep-alive', 500, seconds)));
-    figures.push(await measure(tb, '200 curl processes, 25 at a time (host)', () => curlBurst(tb, 'host')));
-    figures.push(await measure(tb, '200 curl processes, 25 at a time (container)', () => curlBurst(tb, 'ctr')));
-  } finally {
-    await tb.destroy();
-  }
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
+    } finally {
+      churn.stop();
+    }
+    return { sent: 0, rightPids: new Set<number>(), path: '/none' };
+  };
+  return [
+    { name: `idle: no IMDS traffic, ~20 new processes/s (${idleSeconds}s)`, work: idle },
+    { name: `100 new connections/s for ${seconds}s`, work: () => loadGenerator(tb, 'new-connections', 100, seconds) },
+    { name: `500 requests/s on 10 keep-alive connections for ${seconds}s`, work: () => loadGenerator(tb, 'keep-alive', 500, seconds) },
+    { name: '200 curl processes, 25 at a time (host)', work: () => curlBurst(tb, 'host'), agentOnly: true },
+    { name: '200 curl processes, 25 at a time (container)', work: () => curlBurst(tb, 'ctr'), agentOnly: true },
+  ];
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || !(b > 0)) return '-';
+  return `${Math.round((a / b) * 100) / 100}×`;
+}
+
+function printTables(machine: string, figures: Figures[]): void {
   process.stdout.write(`imds-sniff load benchmark on ${machine}\n`);
   console.table(
     figures.map((f) => ({
+      tool: f.tool,
       scenario: f.scenario,
       sent: f.sent,
+      reported: f.reported ?? '-',
       missed: f.missed,
       doubled: f.doubled,
-      'attributed %': f.sent === 0 ? '-' : Math.round(f.attribution_rate * 1000) / 10,
-      'cpu % (1 core)': f.agent_cpu_percent_of_one_core,
-      'peak RSS MiB': f.agent_peak_rss_mib,
-      'delay p50 ms': f.delay_ms_p50,
-      'delay p99 ms': f.delay_ms_p99,
+      'attributed %': f.attribution_rate === null || f.sent === 0 ? '-' : Math.round(f.attribution_rate * 1000) / 10,
+      'cpu % (1 core)': f.cpu_percent_of_one_core,
+      'peak RSS MiB': f.peak_rss_mib,
+      'delay p99 ms': f.delay_ms_p99 ?? '-',
     })),
   );
+  const shared = [...new Set(figures.filter((f) => f.tool !== AGENT).map((f) => f.scenario))];
+  const of = (tool: Tool, scenario: string) => figures.find((f) => f.tool === tool && f.scenario === scenario);
+  process.stdout.write('agent / tshark (printed, not asserted: CI machines are noisy)\n');
+  console.table(
+    shared.map((scenario) => {
+      const agent = of(AGENT, scenario);
+      const tshark = of('tshark (each request)', scenario);
+      return {
+        scenario,
+        'cpu agent/tshark': ratio(agent?.cpu_percent_of_one_core, tshark?.cpu_percent_of_one_core),
+        'RSS agent/tshark': ratio(agent?.peak_rss_mib, tshark?.peak_rss_mib),
+        'cpu agent/tcpdump': ratio(agent?.cpu_percent_of_one_core, of('tcpdump -w /dev/null', scenario)?.cpu_percent_of_one_core),
+      };
+    }),
+  );
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '60' },
+      'idle-seconds': { type: 'string', default: '30' },
+      json: { type: 'string' },
+      'agent-only': { type: 'boolean', default: false },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const idleSeconds = Number(values['idle-seconds']);
+  const tools: readonly Tool[] = values['agent-only'] ? [AGENT] : TOOLS;
+  const tb = await createTestbed({ prefix: `imdsbench${process.pid % 10000}`, block: 60 });
+  const figures: Figures[] = [];
+  try {
+    for (const scenario of scenarios(tb, seconds, idleSeconds)) {
+      // One after the other on the same load: each tool alone in the namespace while it is measured.
+      for (const tool of scenario.agentOnly ? ([AGENT] as const) : tools) {
+        figures.push(tool === AGENT ? await measure(tb, scenario.name, scenario.work) : await measureReference(tb, tool, scenario.name, scenario.work));
+      }
+    }
+  } finally {
+    await tb.destroy();
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, node ${process.version}`;
+  printTables(machine, figures);
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ machine, figures }, null, 2)}\n`);
-  const failures = figures.filter((f) => f.reported !== f.sent || (f.sent > 0 && f.attribution_rate < 0.99));
+  // The agent must report every request exactly once and name the right process; the ratios are figures.
+  const failures = figures.filter((f) => f.tool === AGENT && (f.reported !== f.sent || (f.sent > 0 && (f.attribution_rate ?? 0) < 0.99)));
   for (const f of failures) {
     process.stderr.write(`target missed: ${f.scenario}: missed ${f.missed}, doubled ${f.doubled}, attribution ${f.attribution_rate}\n`);
   }

@@ -15,7 +15,7 @@ case "$(node --version)" in
 esac
 
 need_apt=()
-for pkg in libpcap-dev tcpdump iproute2 nftables curl wget procps python3 ca-certificates; do
+for pkg in libpcap-dev tcpdump tshark iproute2 nftables curl wget procps python3 ca-certificates; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

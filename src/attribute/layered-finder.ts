@@ -8,7 +8,8 @@ const FALLBACK_TIMEOUT_MS = 300;
 /**
  * Tries the tracefs finder, then the procfs one: a connection opened before
  * the agent started (seen mid-stream) never produced a trace line, and a
- * long-lived process keeps its socket open, so /proc finds it. When tracefs
+ * long-lived process keeps its socket open, so /proc finds it. A miss of the
+ * trace goes to /proc only when the trace lost events lately. When tracefs
  * fails during the run (its reader died), every lookup goes to /proc and
  * `failure` says why.
  */
@@ -32,7 +33,10 @@ export class LayeredOwnerFinder implements SocketOwnerFinder {
   async find(key: SocketKey, timeoutMs: number, hint?: { midStream: boolean }): Promise<ProcessInfo> {
     if (hint?.midStream || this.failure !== null) return this.fallback.find(key, Math.min(timeoutMs, FALLBACK_TIMEOUT_MS), hint);
     const found = await this.primary.find(key, timeoutMs, hint);
-    if (found.attribution !== 'unknown') return found;
+    // A connection the trace saw no connect for, though it lost nothing, was not made while it
+    // watched: /proc cannot do better, and scanning it for each such miss on a starved host
+    // only starves it more.
+    if (found.attribution !== 'unknown' || this.primary.missedRecently?.() === false) return found;
     return this.fallback.find(key, Math.min(timeoutMs, FALLBACK_TIMEOUT_MS), hint);
   }
 

@@ -6,6 +6,10 @@ import type { SocketKey } from './types.js';
 const TCP_SYN_SENT = 2;
 const TCP_CLOSE = 7;
 const IPPROTO_TCP = 6;
+/** How long a transition read before its socket's connect waits for it. */
+const EARLY_MS = 5_000;
+/** A connection has a handful of transitions; more for one unknown socket is not a connection. */
+const MAX_EARLY_PER_SOCKET = 8;
 
 /** One outgoing connection, from its CLOSE → SYN_SENT transition on. */
 export interface ConnectRecord<P> {
@@ -88,6 +92,13 @@ export class SocketStateIndex<P> {
    * and ports): lookups on them answer nothing rather than guess.
    */
   private readonly ambiguous = new Map<string, number>();
+  /**
+   * Transitions of a socket whose connect has not been applied yet: another CPU's reader
+   * can lag past the reorder holdback (a starved host), so the ESTABLISHED transition,
+   * handled in softirq on the CPU that took the SYN-ACK, may come first. They wait here,
+   * briefly, for their connect.
+   */
+  private readonly early = new Map<string, { events: SockStateEvent[]; atMs: number }>();
   private seq = 0;
 
   constructor(opts: SocketStateIndexOptions = {}) {
@@ -120,10 +131,38 @@ export class SocketStateIndex<P> {
       this.bySkaddr.delete(ev.skaddr);
       this.bySkaddr.set(ev.skaddr, record);
       this.prune(nowMs);
-      return { connected: record, changed: false };
+      // Later transitions of this socket that were read before its connect (kernel time says which).
+      const early = this.early.get(ev.skaddr);
+      this.early.delete(ev.skaddr);
+      let changed = false;
+      for (const later of early?.events ?? []) if (later.timestamp >= ev.timestamp) changed = this.advance(record, later, nowMs) || changed;
+      return { connected: record, changed };
     }
     const record = this.bySkaddr.get(ev.skaddr);
-    if (!record) return { connected: null, changed: false };
+    if (!record) {
+      this.keepEarly(ev, nowMs);
+      return { connected: null, changed: false };
+    }
+    return { connected: null, changed: this.advance(record, ev, nowMs) };
+  }
+
+  /** Holds a transition of a socket with no connect yet (bounded, forgotten after EARLY_MS). */
+  private keepEarly(ev: SockStateEvent, nowMs: number): void {
+    const held = this.early.get(ev.skaddr);
+    if (held && nowMs - held.atMs <= EARLY_MS) {
+      if (held.events.length < MAX_EARLY_PER_SOCKET) held.events.push(ev);
+    } else {
+      this.early.delete(ev.skaddr);
+      this.early.set(ev.skaddr, { events: [ev], atMs: nowMs });
+    }
+    for (const [k, e] of this.early) {
+      if (this.early.size <= this.maxEntries && nowMs - e.atMs <= EARLY_MS) break;
+      this.early.delete(k);
+    }
+  }
+
+  /** A transition after the connect: the port bound, or the socket closed. True when lookups may answer differently. */
+  private advance(record: ConnectRecord<P>, ev: SockStateEvent, nowMs: number): boolean {
     let changed = false;
     if (record.sport === null && ev.sport !== 0) {
       record.sport = ev.sport;
@@ -142,10 +181,10 @@ export class SocketStateIndex<P> {
     }
     if (ev.newState === TCP_CLOSE) {
       record.closedAtMs = nowMs;
-      this.bySkaddr.delete(ev.skaddr);
+      if (this.bySkaddr.get(ev.skaddr) === record) this.bySkaddr.delete(ev.skaddr);
       changed = true;
     }
-    return { connected: null, changed };
+    return changed;
   }
 
   /**
@@ -175,8 +214,8 @@ export class SocketStateIndex<P> {
   }
 
   /** Records held, for stats and tests. */
-  get size(): { connecting: number; bound: number } {
-    return { connecting: this.bySkaddr.size, bound: this.byKey.size };
+  get size(): { connecting: number; bound: number; early: number } {
+    return { connecting: this.bySkaddr.size, bound: this.byKey.size, early: this.early.size };
   }
 
   /** Drops records older than expiryMs and the oldest beyond maxEntries. */

@@ -35,6 +35,9 @@ const COMM_MAX = 15;
  */
 const CATCH_UP_MS = 2_000;
 
+/** Lost trace events make misses worth a /proc look for this long. */
+const LOSS_MEMORY_MS = 60_000;
+
 /** Options for {@link TracefsOwnerFinder}. */
 export interface TracefsOwnerOptions extends ProcOptions, TracefsInstanceOptions {
   /** Replaces the tracefs instance (tests replay recorded ring-buffer pages through it). */
@@ -123,6 +126,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private readonly markWaiters = new Set<{ n: number; pass: () => void }>();
   private source: TraceEventSource | null = null;
   private closed = false;
+  private lastLossAtMs = -Infinity;
 
   constructor(private readonly opts: TracefsOwnerOptions = {}) {
     const maxEntries = opts.maxEntries ?? 10_000;
@@ -143,6 +147,11 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.source = await (this.opts.openSource?.() ?? TracefsInstance.create(this.opts));
     this.notes.push(...this.source.notes);
     this.source.stream((events) => this.onEvents(events));
+  }
+
+  /** True while events were lost in the last minute: a connection not found may be one of them. */
+  missedRecently(): boolean {
+    return performance.now() - this.lastLossAtMs <= LOSS_MEMORY_MS;
   }
 
   /** Why the event stream stopped, if it did. */
@@ -273,6 +282,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           break;
         case 'lost':
           this.stats.lostEvents += ev.count > 0 ? ev.count : 1;
+          this.lastLossAtMs = now;
           break;
         case 'exec':
           this.execs.set(ev.pid, ev.filename, now);

@@ -60,6 +60,11 @@ export interface SocketOwnerFinder {
   find(key: SocketKey, timeoutMs: number, hint?: { midStream: boolean }): Promise<ProcessInfo>;
   /** Why the method stopped working during the run, or null while it works. */
   readonly failure?: string | null;
+  /**
+   * Whether the method may have missed connections lately (trace events lost). When it
+   * cannot have, a connection it did not find is not worth a costly /proc scan.
+   */
+  missedRecently?(): boolean;
   /** Stop watching and release kernel resources (tracefs instance). Safe to call twice. */
   close(): Promise<void>;
 }

@@ -31,9 +31,34 @@ export interface TracefsMount {
   releaseSync(): void;
 }
 
+/** Private mounts are named after the agent that made them: `imds-sniff-tracefs-<pid>-<random>`. */
+const PRIVATE_MOUNT = /(?:^|\/)imds-sniff-tracefs-(\d+)-[^/]+$/;
+
+/** The pid that made a private mount, or null for any other mount point. */
+export function privateMountOwner(mountPoint: string): number | null {
+  const m = PRIVATE_MOUNT.exec(mountPoint);
+  return m ? Number(m[1]) : null;
+}
+
+/** Any agent's private mount, this version's or an earlier one's (`imds-sniff-tracefs-<random>`). */
+export function isPrivateMount(mountPoint: string): boolean {
+  return path.basename(mountPoint).startsWith('imds-sniff-tracefs-');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Uses the first tracefs mount that has an `instances` directory; otherwise mounts tracefs
  * on a private temporary directory (Node has no mount(2), so this spawns mount/umount).
+ * Another agent's private mount is never used (it unmounts it when it stops); one left by
+ * an agent that was killed is unmounted, best effort.
  */
 export async function acquireTracefs(mountsPath = '/proc/self/mounts'): Promise<TracefsMount> {
   let mounts = '';
@@ -43,6 +68,11 @@ export async function acquireTracefs(mountsPath = '/proc/self/mounts'): Promise<
     // No mounts table: try mounting.
   }
   for (const root of tracefsMountPoints(mounts)) {
+    if (isPrivateMount(root)) {
+      const owner = privateMountOwner(root);
+      if (owner !== null && owner !== process.pid && !isAlive(owner)) await run('umount', ['-l', root]).then(() => rmdir(root)).catch(() => {});
+      continue;
+    }
     try {
       await access(path.join(root, 'instances'));
       return { root, mountedByUs: false, release: async () => {}, releaseSync: () => {} };
@@ -50,7 +80,7 @@ export async function acquireTracefs(mountsPath = '/proc/self/mounts'): Promise<
       // Read-only or incomplete mount: try the next.
     }
   }
-  const root = await mkdtemp(path.join(tmpdir(), 'imds-sniff-tracefs-'));
+  const root = await mkdtemp(path.join(tmpdir(), `imds-sniff-tracefs-${process.pid}-`));
   try {
     await run('mount', ['-t', 'tracefs', 'nodev', root]);
   } catch (cause) {

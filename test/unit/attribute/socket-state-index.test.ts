@@ -192,3 +192,44 @@ describe('SocketStateIndex: transitions', () => {
     expect(index.lookup(key(1_999), 999)?.tid).toBe(100);
   });
 });
+
+describe('SocketStateIndex: a later transition read before its connect (another CPU lagging)', () => {
+  const connect = ev({ tid: 300, skaddr: 'ffffaa01', timestamp: 10 });
+  const established = ev({ tid: 0, skaddr: 'ffffaa01', timestamp: 10.0002, oldState: 2, newState: 1, sport: 45000, cpu: 1 });
+
+  it('joins them once the connect arrives: the port from the later one, the process from the connect', () => {
+    const index = new SocketStateIndex<number>();
+    expect(index.apply(established, 1, () => 0)).toEqual({ connected: null, changed: false });
+    expect(index.lookup(key(45000), 1)).toBeNull();
+    expect(index.size.early).toBe(1);
+    const update = index.apply(connect, 2, () => 7);
+    expect(update.changed).toBe(true);
+    expect(index.lookup(key(45000), 2)).toMatchObject({ tid: 300, sport: 45000, payload: 7 });
+    expect(index.size.early).toBe(0);
+  });
+
+  it('a close read early too leaves the connection answering as closed', () => {
+    const index = new SocketStateIndex<number>();
+    index.apply(established, 1, () => 0);
+    index.apply(ev({ tid: 0, skaddr: 'ffffaa01', timestamp: 10.5, oldState: 1, newState: 7, sport: 45000 }), 1, () => 0);
+    index.apply(connect, 2, () => 7);
+    expect(index.lookup(key(45000), 2)).toMatchObject({ tid: 300, closedAtMs: 2 });
+    expect(index.size.connecting).toBe(0);
+  });
+
+  it('ignores a transition older than the connect (the previous socket at that address)', () => {
+    const index = new SocketStateIndex<number>();
+    index.apply(ev({ tid: 0, skaddr: 'ffffaa01', timestamp: 9, oldState: 2, newState: 1, sport: 44000 }), 1, () => 0);
+    index.apply(connect, 2, () => 7);
+    expect(index.lookup(key(44000), 2)).toBeNull();
+    expect(index.lookup(key(45000), 2)).toBeNull();
+  });
+
+  it('forgets early transitions after a while and keeps few per socket', () => {
+    const index = new SocketStateIndex<number>({ maxEntries: 3 });
+    for (let i = 0; i < 10; i++) index.apply(ev({ skaddr: `ffffbb0${i}`, oldState: 2, newState: 1, sport: 46000 + i }), 1, () => 0);
+    expect(index.size.early).toBe(3);
+    index.apply(ev({ skaddr: 'ffffcc01', oldState: 2, newState: 1, sport: 47000 }), 10_000, () => 0);
+    expect(index.size.early).toBe(1);
+  });
+});

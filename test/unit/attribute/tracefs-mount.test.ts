@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tracefsMountPoints } from '../../../src/attribute/tracefs/mount.js';
+import { isPrivateMount, privateMountOwner, tracefsMountPoints } from '../../../src/attribute/tracefs/mount.js';
 
 describe('tracefsMountPoints', () => {
   it.each([
@@ -13,5 +13,28 @@ describe('tracefsMountPoints', () => {
     ['empty', '', []],
   ])('%s', (_name, text, expected) => {
     expect(tracefsMountPoints(text)).toEqual(expected);
+  });
+});
+
+describe('privateMountOwner', () => {
+  it.each([
+    ['/tmp/imds-sniff-tracefs-4242-AbC123', 4242],
+    ['/var/tmp/imds-sniff-tracefs-7-x', 7],
+    ['/sys/kernel/tracing', null],
+    ['/tmp/imds-sniff-tracefs-XxKrNV', null], // the old unnamed form: not ours to judge
+    ['/tmp/imds-sniff-tracefs-12-ab/sub', null],
+  ])('%s → %s', (mountPoint, owner) => {
+    expect(privateMountOwner(mountPoint)).toBe(owner);
+  });
+});
+
+describe('isPrivateMount', () => {
+  it.each([
+    ['/tmp/imds-sniff-tracefs-4242-AbC123', true],
+    ['/tmp/imds-sniff-tracefs-XxKrNV', true],
+    ['/sys/kernel/tracing', false],
+    ['/sys/kernel/debug/tracing', false],
+  ])('%s → %s', (mountPoint, expected) => {
+    expect(isPrivateMount(mountPoint)).toBe(expected);
   });
 });

@@ -124,6 +124,18 @@ describe('TracefsOwnerFinder (events)', () => {
     await finder.close();
   });
 
+  it('the port shows on another CPU and arrives after the holdback: the connect, read later, still joins it', async () => {
+    const { finder, source } = await started(0);
+    const [connect, established] = connection(2016, 40001);
+    const found = finder.find(imdsKey(40001), 1_000);
+    source.push({ ...established, cpu: 1 });
+    await new Promise((r) => setTimeout(r, 30)); // the connect's CPU lags
+    source.push(exec(2016, '/usr/bin/curl', 0.9), connect);
+    expect(await found).toMatchObject({ pid: 2016, comm: 'curl' });
+    expect(finder.stats.timedOut).toBe(0);
+    await finder.close();
+  });
+
   it('IPv6: the full addresses tell apart two namespaces using the same ports', async () => {
     const { finder, source } = await started();
     const v6 = (tid: number, saddr: string, skaddr: string): SockStateEvent[] =>
@@ -175,8 +187,10 @@ describe('TracefsOwnerFinder (events)', () => {
 
   it('counts lost events (a page that says how many, and one that only flags a loss)', async () => {
     const { finder, source } = await started();
+    expect(finder.missedRecently()).toBe(false);
     source.push({ kind: 'lost', cpu: 1, count: 42 }, { kind: 'lost', cpu: 0, count: -1 });
     expect(finder.stats.lostEvents).toBe(43);
+    expect(finder.missedRecently()).toBe(true); // a miss is now worth a /proc look
     await finder.close();
   });
 
