@@ -185,11 +185,14 @@ const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 const finder = new TracefsOwnerFinder();
 await finder.start();
 out({ ev: 'ready', notes: finder.notes });
-createInterface({ input: process.stdin }).on('line', async (line) => {
+const lines = createInterface({ input: process.stdin });
+lines.on('line', async (line) => {
   const msg = JSON.parse(line);
   if (msg.close) { await finder.close(); out({ ev: 'closed' }); process.exit(0); }
   out({ ev: 'found', id: msg.id, info: await finder.find(msg.key, ${LOOKUP_TIMEOUT_MS}) });
 });
+// The test runner gone (killed, timed out): stop too, never an orphan holding a trace instance.
+lines.on('close', async () => { await finder.close(); process.exit(0); });
 `,
       );
     });
