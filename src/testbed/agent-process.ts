@@ -64,9 +64,9 @@ export class AgentProcess {
     });
   }
 
-  /** Starts the agent in namespace `ns` and resolves once it printed its `start` line (capture open). */
-  static async start(ns: string, args: readonly string[], timeoutMs = 20_000): Promise<AgentProcess> {
-    const child = spawnInNetns(ns, [process.execPath, resolveAgentScript(), '--format', 'json', ...args], {
+  /** Starts the agent in namespace `ns` (`nodeArgs` go to node, e.g. --cpu-prof) and resolves once it printed its `start` line (capture open). */
+  static async start(ns: string, args: readonly string[], timeoutMs = 20_000, nodeArgs: readonly string[] = []): Promise<AgentProcess> {
+    const child = spawnInNetns(ns, [process.execPath, ...nodeArgs, resolveAgentScript(), '--format', 'json', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const agent = new AgentProcess(child);

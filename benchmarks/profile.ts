@@ -1,0 +1,93 @@
+// CPU profile of the agent under the benchmark's 100 new connections/s load: where its time goes.
+// Usage (root, after `npm run build`): node dist/benchmarks/profile.js [--seconds 20] [--mode new-connections|keep-alive|idle] [--top 25]
+// Prints self time by function and by source file, from the agent's own V8 profile (--cpu-prof).
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { AgentProcess } from '../src/testbed/agent-process.js';
+import { runClient, testbedScript } from '../src/testbed/clients.js';
+import { spawnInNetns } from '../src/testbed/netns.js';
+import { createTestbed } from '../src/testbed/testbed.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per key (µs), from the sample deltas. */
+function selfTimes(profile: CpuProfile, keyOf: (n: ProfileNode) => string): Map<string, number> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    if (!node) return;
+    const key = keyOf(node);
+    out.set(key, (out.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  });
+  return out;
+}
+
+function shortUrl(url: string): string {
+  const at = url.indexOf('/dist/');
+  if (at >= 0) return url.slice(at + 6);
+  const nm = url.indexOf('/node_modules/');
+  if (nm >= 0) return url.slice(nm + 1);
+  return url || '(native)';
+}
+
+function print(title: string, times: Map<string, number>, totalUs: number, top: number): void {
+  process.stdout.write(`\n${title}\n`);
+  const rows = [...times].sort((a, b) => b[1] - a[1]).slice(0, top);
+  for (const [key, us] of rows) process.stdout.write(`${((us / totalUs) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}\n`);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '20' }, mode: { type: 'string', default: 'new-connections' }, top: { type: 'string', default: '25' } },
+  });
+  const seconds = Number(values.seconds);
+  const dir = mkdtempSync(path.join(tmpdir(), 'imds-sniff-profile-'));
+  const tb = await createTestbed({ prefix: `imdsprof${process.pid % 10000}`, block: 61 });
+  try {
+    const agent = await AgentProcess.start(tb.nsName('host'), ['--no-identity'], 20_000, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    if (values.mode === 'idle') {
+      const churn = spawnInNetns(tb.nsName('host'), ['sh', '-c', 'while :; do sleep 0.05; done'], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      churn.kill('SIGKILL');
+    } else {
+      const rate = values.mode === 'keep-alive' ? 500 : 100;
+      await runClient(tb, 'host', [process.execPath, testbedScript('load-generator'), String(values.mode), String(rate), String(seconds), '10']);
+    }
+    await agent.stop();
+    const file = readdirSync(dir).find((f) => f.includes(`.${agent.child.pid}.`));
+    if (!file) throw new Error(`no profile of the agent (pid ${agent.child.pid}) in ${dir}`);
+    const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    const total = profile.endTime - profile.startTime;
+    const top = Number(values.top);
+    process.stdout.write(`agent profile, ${values.mode} for ${seconds}s: ${(total / 1e6).toFixed(1)} s wall\n`);
+    print('self time by function', selfTimes(profile, (n) => `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`), total, top);
+    print('self time by file', selfTimes(profile, (n) => shortUrl(n.callFrame.url)), total, top);
+    return 0;
+  } finally {
+    await tb.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`profile failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
