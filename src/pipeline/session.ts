@@ -8,7 +8,7 @@ import { LiveCapture } from '../capture/live.js';
 import { openCaptureFile } from '../capture/pcap-file.js';
 import { LinkType } from '../decode/link.js';
 import { captureLosses, fileProblems } from './evidence.js';
-import { bpfFilterFor } from '../capture/bpf-filter.js';
+import { bpfFilterFor, liveBpfFilterFor } from '../capture/bpf-filter.js';
 import { IMDS_ENDPOINTS } from '../capture/endpoints.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
 import type { OwnProgram } from '../attribute/own-program.js';
@@ -115,7 +115,7 @@ function pipelineOptions(
 /** Captures until `durationMs` or `stop`; returns the summary (already written to the sinks). */
 export async function runLiveSession(options: LiveSessionOptions): Promise<SummaryEvent> {
   const endpoints = options.endpoints ?? IMDS_ENDPOINTS;
-  const filter = bpfFilterFor(endpoints);
+  const filter = liveBpfFilterFor(endpoints);
   const aggregator = new Aggregator(ownNetns());
   const emit = fanOut(options.sinks, aggregator, options.onRequest);
   let pipeline: Pipeline | null = null;
