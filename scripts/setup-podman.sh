@@ -24,7 +24,7 @@ rootfs=.cache/podman-rootfs
 stamp="$rootfs/.imds-sniff-rootfs"
 curl_bin="$(command -v curl)"
 # Rebuilt when the host's curl changes (its libraries are copied, not installed).
-want="v1 $(sha256sum "$curl_bin" | cut -c1-16)"
+want="v2 $(sha256sum "$curl_bin" | cut -c1-16)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "setup-podman: $rootfs is up to date" >&2
   exit 0
@@ -34,7 +34,8 @@ echo "setup-podman: building $rootfs (busybox-static + the host's curl)" >&2
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$rootfs"
-mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/lib,lib,lib64,etc,proc,sys,dev,tmp,run,root,var/tmp}
+# hostproc: where the podman test mounts the host's /proc (made here, not by runc in the shared root).
+mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/lib,lib,lib64,etc,proc,sys,dev,tmp,run,root,var/tmp,hostproc}
 chmod 1777 "$rootfs/tmp" "$rootfs/var/tmp"
 
 (cd "$tmp" && apt-get download -qq busybox-static >/dev/null 2>&1) || {
