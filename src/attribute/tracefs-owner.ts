@@ -89,6 +89,17 @@ interface ConnectPayload {
   nsPid: number | undefined;
 }
 
+/**
+ * What is known about a task, with the trace time of the event that said it. Events are
+ * looked at as each CPU's batch arrives, not in kernel order: a child's own
+ * cgroup_attach_task can arrive before the fork that made it, and the older fork must then
+ * not undo it.
+ */
+interface Tracked<T> {
+  value: T;
+  timestamp: number;
+}
+
 interface Waiter {
   key: SocketKey;
   settle: (record: ConnectRecord<ConnectPayload> | null) => void;
@@ -118,14 +129,14 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    * (a runtime moving a container's first process) and inherited at fork: a process that
    * exits before /proc is read still names its container.
    */
-  private readonly containerCgroups: ExpiringMap<number, CgroupEntry[]>;
+  private readonly containerCgroups: ExpiringMap<number, Tracked<CgroupEntry[]>>;
   /**
    * In-container pids (innermost NSpid) of tracked container tasks, read from
    * /proc/<pid>/status as their fork, exec or cgroup_attach_task event arrives: a client that
    * exits right after its request is usually reaped before its connect is read, but its fork
    * came a whole process lifetime earlier. No tracepoint carries a namespace pid.
    */
-  private readonly containerPids: ExpiringMap<number, number>;
+  private readonly containerPids: ExpiringMap<number, Tracked<number>>;
   private readonly reorder: ReorderBuffer;
   private readonly waiters = new Set<Waiter>();
   /** trace_marker writes made and their lines read: a barrier is passed when read ≥ its number. */
@@ -252,17 +263,20 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           this.captures.delete(ev.pid);
           this.comms.set(ev.pid, path.basename(ev.filename).slice(0, COMM_MAX), now);
           if (ev.oldPid !== ev.pid) this.containerPids.delete(ev.oldPid);
-          if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, now);
+          if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, ev.timestamp, now);
           break;
         case 'fork':
           this.captures.delete(ev.childPid);
           this.comms.set(ev.childPid, ev.childComm, now);
-          this.containerPids.delete(ev.childPid); // a reused pid: the old one's
-          if (this.inheritCgroups(ev.parentPid, ev.childPid, now)) this.readContainerPid(ev.childPid, now);
+          // A reused pid: what was known about the task that had it before is not the child's.
+          if ((this.containerPids.get(ev.childPid, now)?.timestamp ?? Infinity) < ev.timestamp) this.containerPids.delete(ev.childPid);
+          if (this.inheritCgroups(ev.parentPid, ev.childPid, ev.timestamp, now) && this.containerPids.get(ev.childPid, now) === undefined) {
+            this.readContainerPid(ev.childPid, ev.timestamp, now);
+          }
           break;
         case 'cgroup-attach':
-          this.trackCgroup(ev.pid, ev.root, ev.path, now);
-          if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, now);
+          this.trackCgroup(ev.pid, ev.root, ev.path, ev.timestamp, now);
+          if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, ev.timestamp, now);
           break;
         case 'sock-state':
           if (isConnectTransition(ev)) {
@@ -315,34 +329,39 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /** Remembers a task's cgroup on one hierarchy when the path names a container. */
-  private trackCgroup(pid: number, root: number, cgroupPath: string, now: number): void {
-    const entries = (this.containerCgroups.get(pid, now) ?? []).filter((e) => e.hierarchyId !== root);
+  private trackCgroup(pid: number, root: number, cgroupPath: string, timestamp: number, now: number): void {
+    const entries = (this.containerCgroups.get(pid, now)?.value ?? []).filter((e) => e.hierarchyId !== root);
     if (containerIdFromCgroup(cgroupPath) !== null) entries.push({ hierarchyId: root, controllers: [], path: cgroupPath });
-    if (entries.length > 0) this.containerCgroups.set(pid, entries, now);
+    if (entries.length > 0) this.containerCgroups.set(pid, { value: entries, timestamp }, now);
     else this.containerCgroups.delete(pid);
     this.stats.trackedContainerTasks = this.containerCgroups.size;
   }
 
-  /** Copies the parent's container cgroups to the child; true if there were any. */
-  private inheritCgroups(parent: number, child: number, now: number): boolean {
-    const entries = this.containerCgroups.get(parent, now);
-    if (!entries) {
+  /**
+   * Copies the parent's container cgroups to the child at its fork; true if the child is in a
+   * container. What the child's own later events (arrived first) said is kept.
+   */
+  private inheritCgroups(parent: number, child: number, timestamp: number, now: number): boolean {
+    const own = this.containerCgroups.get(child, now);
+    if (own && own.timestamp >= timestamp) return true;
+    const inherited = this.containerCgroups.get(parent, now);
+    if (!inherited) {
       // A reused pid: the task that had it before (and its container) is gone.
       if (this.containerCgroups.delete(child)) this.stats.trackedContainerTasks = this.containerCgroups.size;
       return false;
     }
-    this.containerCgroups.set(parent, entries, now);
-    this.containerCgroups.set(child, entries, now);
+    this.containerCgroups.set(parent, inherited, now);
+    this.containerCgroups.set(child, { value: inherited.value, timestamp }, now);
     this.stats.trackedContainerTasks = this.containerCgroups.size;
     return true;
   }
 
   /** Reads a container task's in-container pid now, while it (most likely) still exists. */
-  private readContainerPid(pid: number, now: number): void {
+  private readContainerPid(pid: number, timestamp: number, now: number): void {
     const text = captureStatus(pid, this.opts);
     const nsPid = text === null ? null : innermostNsPid(parseStatus(text));
     if (nsPid === null) return;
-    this.containerPids.set(pid, nsPid, now);
+    this.containerPids.set(pid, { value: nsPid, timestamp }, now);
     this.stats.containerPidsRead++;
   }
 
@@ -367,8 +386,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       capture,
       exec: this.execs.get(capture.pid, now),
       parentPid: this.parents.get(capture.pid, now),
-      containerCgroups: this.containerCgroups.get(ev.tid, now) ?? this.containerCgroups.get(capture.pid, now),
-      nsPid: this.containerPids.get(capture.pid, now),
+      containerCgroups: (this.containerCgroups.get(ev.tid, now) ?? this.containerCgroups.get(capture.pid, now))?.value,
+      nsPid: this.containerPids.get(capture.pid, now)?.value,
     };
   }
 

@@ -212,6 +212,17 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
 
+    it("the container's first process: its own attach (CPU 1) read before the older fork from runc (CPU 0) — the fork undoes nothing", async () => {
+      const { finder, source } = await startedOn();
+      status(7150, [7150, 1]);
+      source.push(...attach(7150, `/libpod_parent/libpod-${ID}`, 0.2).map((e) => ({ ...e, cpu: 1 })));
+      source.push(fork(7149, 7150, 'runc:[2:INIT]', 0.1));
+      reap(7150);
+      source.push(exec(7150, '/usr/bin/curl', 0.3), ...connection(7150, 42005));
+      expect(await finder.find(imdsKey(42005), 100)).toMatchObject({ pid: 7150, comm: 'curl', containerId: ID, nsPid: 1, attribution: 'exited' });
+      await finder.close();
+    });
+
     it('from the status captured as the connect arrived when only that was left (stat already gone)', async () => {
       const { finder, source } = await startedOn();
       status(7200, [7200, 9]);
