@@ -56,6 +56,13 @@ function parseTruth(stdout: string): Truth[] {
 const checked = (e: ImdsRequestEvent | undefined) =>
   e && { kind: e.kind, status: e.status, pid: e.pid, comm: e.comm, container_id: e.container_id, container_pid: e.container_pid };
 
+/** What the agent said about its attribution, for a run that missed. */
+async function agentReport(agent: AgentProcess): Promise<string> {
+  const exit = await agent.stop();
+  const warnings = agent.events.filter((e) => e.event === 'warning');
+  return `attribution_counts ${JSON.stringify(exit.summary?.attribution_counts)}; warnings ${JSON.stringify(warnings)}; stderr: ${agent.stderr.trim().split('\n').slice(-5).join(' | ')}`;
+}
+
 describe.skipIf(skip !== null)(skip === null ? 'podman containers' : `podman containers (skipped: ${skip})`, () => {
   let tb: Testbed;
   let agent: AgentProcess | null = null;
@@ -121,7 +128,7 @@ describe.skipIf(skip !== null)(skip === null ? 'podman containers' : `podman con
       const right = runs.filter((r) => JSON.stringify(checked(byPort.get(r.truth.port))) === JSON.stringify(want(r)));
       console.log(`podman as command (${manager}): ${[...byPort.values()].filter((e) => e.attribution === 'exited').length}/${runs.length} gone before /proc was read`);
       recordFigure({ scenario: `podman: curl as the container command, 20 containers (${manager})`, requests: runs.length, right: right.length });
-      if (right.length < runs.length) console.log('misses', JSON.stringify(runs.filter((r) => !right.includes(r)).map((r) => ({ want: want(r), got: checked(byPort.get(r.truth.port)), attribution: byPort.get(r.truth.port)?.attribution }))));
+      if (right.length < runs.length) console.log('misses', JSON.stringify(runs.filter((r) => !right.includes(r)).map((r) => ({ want: want(r), got: checked(byPort.get(r.truth.port)), attribution: byPort.get(r.truth.port)?.attribution }))), await agentReport(a));
       expect(right.length / runs.length).toBeGreaterThanOrEqual(0.99);
       const first = byPort.get(runs[0]!.truth.port);
       expect(first?.cgroup).toContain(manager === 'systemd' ? `libpod-${runs[0]!.id}.scope` : `/libpod_parent/libpod-${runs[0]!.id}`);
@@ -153,7 +160,7 @@ describe.skipIf(skip !== null)(skip === null ? 'podman containers' : `podman con
       const exited = [...byPort.values()].filter((e) => e.attribution === 'exited').length;
       console.log(`podman burst (${manager}): pid ${rightPid}/60, container_id ${rightContainer}/60, container_pid ${rightContainerPid}/60; ${exited} gone before /proc was read`);
       recordFigure({ scenario: `podman: burst of 60 curls in one container (${manager})`, requests: 60, right: right.length });
-      if (right.length < 60) console.log('misses', JSON.stringify(truths.filter((t) => !right.includes(t)).map((t) => ({ want: want(t), got: checked(byPort.get(t.port)), attribution: byPort.get(t.port)?.attribution }))));
+      if (right.length < 60) console.log('misses', JSON.stringify(truths.filter((t) => !right.includes(t)).map((t) => ({ want: want(t), got: checked(byPort.get(t.port)), attribution: byPort.get(t.port)?.attribution }))), await agentReport(a));
       expect(right.length / 60).toBeGreaterThanOrEqual(0.99);
       expect(truths.filter((t) => { const e = byPort.get(t.port); return e?.pid != null && e.pid !== t.hostPid; })).toEqual([]);
       const exit = await a.stop();
