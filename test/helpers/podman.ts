@@ -1,6 +1,6 @@
 // Test helper: real OCI containers (podman + runc) from the exploded root scripts/setup-podman.sh builds, in a testbed namespace.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,7 +123,27 @@ export class Podman {
       const target = line.split(' ')[1];
       if (target?.startsWith(this.dir)) await runCommand(['umount', '-l', target]);
     }
+    // conmon runs `podman … container cleanup` with this storage when a container exits, in
+    // the background: removing the directory under it would have it made anew.
+    const deadline = Date.now() + 20_000;
+    while (processesUsing(this.dir).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const stragglers = processesUsing(this.dir);
+    if (stragglers.length > 0) problems.push(`processes still using ${this.dir}: ${stragglers.join(', ')}`);
     rmSync(this.dir, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(problems.join('; '));
   }
+}
+
+/** Pids whose command line names `dir` (podman and conmon get the storage paths as arguments). */
+function processesUsing(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
