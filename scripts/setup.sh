@@ -48,6 +48,9 @@ if [ ! -d node_modules/pcap/build/Release ] || [ package-lock.json -nt node_modu
   node -e "require('pcap')" || { echo "setup: the pcap module did not build for $(node --version)" >&2; exit 1; }
 fi
 
+# podman + runc and the exploded root test/e2e/agent/podman.test.ts runs its containers from.
+bash scripts/setup-podman.sh
+
 echo "setup: building" >&2
 npx tsc -p tsconfig.json
 chmod +x dist/src/main.js

@@ -44,11 +44,16 @@ export interface ProcStatus {
   ppid: number | null;
   /** Real uid (the first of the four Uid: columns). */
   uid: number | null;
+  /**
+   * NSpid: the process's pid in each pid namespace it belongs to, the reader's first, its own
+   * innermost last (one entry outside containers); null when the line is missing (before 4.1).
+   */
+  nsPids: number[] | null;
 }
 
 /** Parses /proc/<pid>/status (`Key:\tvalue` lines). */
 export function parseStatus(text: string): ProcStatus {
-  const out: ProcStatus = { name: null, tgid: null, ppid: null, uid: null };
+  const out: ProcStatus = { name: null, tgid: null, ppid: null, uid: null, nsPids: null };
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
@@ -62,8 +67,21 @@ export function parseStatus(text: string): ProcStatus {
     else if (key === 'Tgid') out.tgid = firstInt();
     else if (key === 'PPid') out.ppid = firstInt();
     else if (key === 'Uid') out.uid = firstInt();
+    else if (key === 'NSpid') {
+      const pids = value.trim().split(/\s+/).map(Number);
+      out.nsPids = pids.length > 0 && pids.every((n) => Number.isInteger(n) && n > 0) ? pids : null;
+    }
   }
   return out;
+}
+
+/**
+ * The pid inside the process's own (innermost) pid namespace, from NSpid: null when the
+ * process shares the reader's pid namespace (one entry) or NSpid is unknown.
+ */
+export function innermostNsPid(status: ProcStatus | null): number | null {
+  const pids = status?.nsPids;
+  return pids && pids.length > 1 ? (pids[pids.length - 1] ?? null) : null;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   parseNsLink,
   parseStat,
   parseStatus,
+  innermostNsPid,
   stripDeleted,
   type ProcStat,
 } from './proc-parsers.js';
@@ -84,7 +85,7 @@ export interface VolatileProcFiles {
   cmdline: string | null;
   netns: string | null;
   cgroup: string | null;
-  /** Raw /proc/<pid>/status (it outlives the others, but not the reaping: kept for uid). */
+  /** Raw /proc/<pid>/status (it outlives the others, but not the reaping: kept for uid and NSpid). */
   status: string | null;
 }
 
@@ -102,6 +103,11 @@ export function captureVolatile(pid: number, opts: ProcOptions = {}): VolatilePr
     cgroup: readTextSync(procPath(opts, pid, 'cgroup')),
     status: readTextSync(procPath(opts, pid, 'status')),
   };
+}
+
+/** Raw /proc/<pid>/status, or null when the process is gone. */
+export function captureStatus(pid: number, opts: ProcOptions = {}): string | null {
+  return readTextSync(procPath(opts, pid, 'status'));
 }
 
 /**
@@ -127,7 +133,8 @@ export async function readProcessSnapshot(
   const stat = statText === null ? null : parseStat(statText);
   if (!stat) return null;
   const statusText = readTextSync(procPath(opts, pid, 'status')) ?? volatile.status;
-  const uid = statusText === null ? null : parseStatus(statusText).uid;
+  const status = statusText === null ? null : parseStatus(statusText);
+  const uid = status?.uid ?? null;
   const cgroups = volatile.cgroup === null ? null : describeCgroups(parseCgroup(volatile.cgroup));
   const ancestors = stat.ppid > 0 ? readAncestors(stat.ppid, opts) : [];
   const users = opts.users ?? userNamesFor(opts.hostRoot);
@@ -144,6 +151,8 @@ export async function readProcessSnapshot(
     netns: volatile.netns === null ? null : parseNsLink(volatile.netns),
     cgroup: cgroups?.path ?? null,
     containerId: cgroups?.containerId ?? null,
+    // NSpid from the early capture first: it is the connecting moment's, and the live read may be a reused pid's.
+    nsPid: innermostNsPid(volatile.status === null ? status : parseStatus(volatile.status)),
     attribution: 'procfs',
   };
   return { info, stat };

@@ -6,6 +6,7 @@ import { containerIdFromCgroup, describeCgroups } from './container.js';
 import { ExpiringMap } from './expiring-map.js';
 import { normalizeIp } from '../decode/ip-address.js';
 import {
+  captureStatus,
   captureVolatile,
   capturedAlive,
   readAncestors,
@@ -15,7 +16,7 @@ import {
   type ProcOptions,
   type VolatileProcFiles,
 } from './process-info.js';
-import { parseCgroup, parseCmdline, parseNsLink, parseStatus, stripDeleted, type CgroupEntry } from './proc-parsers.js';
+import { innermostNsPid, parseCgroup, parseCmdline, parseNsLink, parseStatus, stripDeleted, type CgroupEntry } from './proc-parsers.js';
 import { userNamesFor } from './users.js';
 import { isConnectTransition, SocketStateIndex, type ConnectRecord } from './socket-state-index.js';
 import { TracefsInstance, type TracefsInstanceOptions } from './tracefs/instance.js';
@@ -64,6 +65,8 @@ export interface TracefsOwnerStats {
   lostEvents: number;
   /** Tasks whose container cgroup is known from cgroup_attach_task and fork inheritance. */
   trackedContainerTasks: number;
+  /** Their in-container pids (NSpid) read when they entered the container or were forked there. */
+  containerPidsRead: number;
   /** Lookups answered from a live /proc snapshot. */
   resolved: number;
   /** Lookups answered from trace data because the process had exited first. */
@@ -85,6 +88,19 @@ interface ConnectPayload {
   parentPid: number | undefined;
   /** The container cgroups tracked from tracepoints, if the task is in one. */
   containerCgroups: CgroupEntry[] | undefined;
+  /** The in-container pid read while the process was young, if it is in a tracked container. */
+  nsPid: number | undefined;
+}
+
+/**
+ * What is known about a task, with the trace time of the event that said it. Events are
+ * looked at as each CPU's batch arrives, not in kernel order: a child's own
+ * cgroup_attach_task can arrive before the fork that made it, and the older fork must then
+ * not undo it.
+ */
+interface Tracked<T> {
+  value: T;
+  timestamp: number;
 }
 
 interface Waiter {
@@ -104,7 +120,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   readonly method = 'tracefs' as const;
   /** Global changes made and optional features missing (for the start-up line and doctor). */
   readonly notes: string[] = [];
-  readonly stats: TracefsOwnerStats = { events: 0, connects: 0, connectsWithoutTgid: 0, lostEvents: 0, trackedContainerTasks: 0, resolved: 0, exited: 0, timedOut: 0 };
+  readonly stats: TracefsOwnerStats = { events: 0, connects: 0, connectsWithoutTgid: 0, lostEvents: 0, trackedContainerTasks: 0, containerPidsRead: 0, resolved: 0, exited: 0, timedOut: 0 };
   private readonly index: SocketStateIndex<ConnectPayload>;
   private readonly execs: ExpiringMap<number, string>;
   private readonly parents: ExpiringMap<number, number>;
@@ -116,7 +132,14 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    * (a runtime moving a container's first process) and inherited at fork: a process that
    * exits before /proc is read still names its container.
    */
-  private readonly containerCgroups: ExpiringMap<number, CgroupEntry[]>;
+  private readonly containerCgroups: ExpiringMap<number, Tracked<CgroupEntry[]>>;
+  /**
+   * In-container pids (innermost NSpid) of tracked container tasks, read from
+   * /proc/<pid>/status as their fork, exec or cgroup_attach_task event arrives: a client that
+   * exits right after its request is usually reaped before its connect is read, but its fork
+   * came a whole process lifetime earlier. No tracepoint carries a namespace pid.
+   */
+  private readonly containerPids: ExpiringMap<number, Tracked<number>>;
   private readonly reorder: ReorderBuffer;
   private readonly waiters = new Set<Waiter>();
   /** trace_marker writes made and their lines read: a barrier is passed when read ≥ its number. */
@@ -137,6 +160,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.comms = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     // Long: a container's shell may start its client hours after it was placed; refreshed at each fork.
     this.containerCgroups = new ExpiringMap({ ttlMs: 24 * 3_600_000, maxEntries: maxEntries * 2 });
+    // A process still alive at its connect is read then: this only has to outlive short-lived ones.
+    this.containerPids = new ExpiringMap({ ttlMs: 600_000, maxEntries: maxEntries * 2 });
     this.reorder = new ReorderBuffer((events) => this.apply(events), { holdbackMs: opts.reorderHoldbackMs });
   }
 
@@ -246,14 +271,21 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           // A new program or a reused pid makes an earlier capture of that pid stale.
           this.captures.delete(ev.pid);
           this.comms.set(ev.pid, path.basename(ev.filename).slice(0, COMM_MAX), now);
+          if (ev.oldPid !== ev.pid) this.containerPids.delete(ev.oldPid);
+          if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, ev.timestamp, now);
           break;
         case 'fork':
           this.captures.delete(ev.childPid);
           this.comms.set(ev.childPid, ev.childComm, now);
-          this.inheritCgroups(ev.parentPid, ev.childPid, now);
+          // A reused pid: what was known about the task that had it before is not the child's.
+          if ((this.containerPids.get(ev.childPid, now)?.timestamp ?? Infinity) < ev.timestamp) this.containerPids.delete(ev.childPid);
+          if (this.inheritCgroups(ev.parentPid, ev.childPid, ev.timestamp, now) && this.containerPids.get(ev.childPid, now) === undefined) {
+            this.readContainerPid(ev.childPid, ev.timestamp, now);
+          }
           break;
         case 'cgroup-attach':
-          this.trackCgroup(ev.pid, ev.root, ev.path, now);
+          this.trackCgroup(ev.pid, ev.root, ev.path, ev.timestamp, now);
+          if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, ev.timestamp, now);
           break;
         case 'sock-state':
           if (isConnectTransition(ev)) {
@@ -307,20 +339,40 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /** Remembers a task's cgroup on one hierarchy when the path names a container. */
-  private trackCgroup(pid: number, root: number, cgroupPath: string, now: number): void {
-    const entries = (this.containerCgroups.get(pid, now) ?? []).filter((e) => e.hierarchyId !== root);
+  private trackCgroup(pid: number, root: number, cgroupPath: string, timestamp: number, now: number): void {
+    const entries = (this.containerCgroups.get(pid, now)?.value ?? []).filter((e) => e.hierarchyId !== root);
     if (containerIdFromCgroup(cgroupPath) !== null) entries.push({ hierarchyId: root, controllers: [], path: cgroupPath });
-    if (entries.length > 0) this.containerCgroups.set(pid, entries, now);
+    if (entries.length > 0) this.containerCgroups.set(pid, { value: entries, timestamp }, now);
     else this.containerCgroups.delete(pid);
     this.stats.trackedContainerTasks = this.containerCgroups.size;
   }
 
-  private inheritCgroups(parent: number, child: number, now: number): void {
-    const entries = this.containerCgroups.get(parent, now);
-    if (!entries) return;
-    this.containerCgroups.set(parent, entries, now);
-    this.containerCgroups.set(child, entries, now);
+  /**
+   * Copies the parent's container cgroups to the child at its fork; true if the child is in a
+   * container. What the child's own later events (arrived first) said is kept.
+   */
+  private inheritCgroups(parent: number, child: number, timestamp: number, now: number): boolean {
+    const own = this.containerCgroups.get(child, now);
+    if (own && own.timestamp >= timestamp) return true;
+    const inherited = this.containerCgroups.get(parent, now);
+    if (!inherited) {
+      // A reused pid: the task that had it before (and its container) is gone.
+      if (this.containerCgroups.delete(child)) this.stats.trackedContainerTasks = this.containerCgroups.size;
+      return false;
+    }
+    this.containerCgroups.set(parent, inherited, now);
+    this.containerCgroups.set(child, { value: inherited.value, timestamp }, now);
     this.stats.trackedContainerTasks = this.containerCgroups.size;
+    return true;
+  }
+
+  /** Reads a container task's in-container pid now, while it (most likely) still exists. */
+  private readContainerPid(pid: number, timestamp: number, now: number): void {
+    const text = captureStatus(pid, this.opts);
+    const nsPid = text === null ? null : innermostNsPid(parseStatus(text));
+    if (nsPid === null) return;
+    this.containerPids.set(pid, { value: nsPid, timestamp }, now);
+    this.stats.containerPidsRead++;
   }
 
   /** The volatile files of the connecting process (reused for a pid seen within snapshotTtlMs). */
@@ -344,7 +396,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       capture,
       exec: this.execs.get(capture.pid, now),
       parentPid: this.parents.get(capture.pid, now),
-      containerCgroups: this.containerCgroups.get(ev.tid, now) ?? this.containerCgroups.get(capture.pid, now),
+      containerCgroups: (this.containerCgroups.get(ev.tid, now) ?? this.containerCgroups.get(capture.pid, now))?.value,
+      nsPid: this.containerPids.get(capture.pid, now)?.value,
     };
   }
 
@@ -357,7 +410,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
 
   /** ProcessInfo from what /proc showed at connect time, completed from the trace where it had gone. */
   private async describe(record: ConnectRecord<ConnectPayload>): Promise<ProcessInfo> {
-    const { capture, exec, parentPid, containerCgroups } = record.payload;
+    const { capture, exec, parentPid, containerCgroups, nsPid } = record.payload;
     const snap = await capture.snapshot;
     const alive = capturedAlive(capture.volatile);
     const execComm = exec ? path.basename(exec).slice(0, COMM_MAX) : null;
@@ -369,6 +422,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
         exe: snap.info.exe ?? exec ?? null,
         cgroup: cgroupGone ? tracked.path : snap.info.cgroup,
         containerId: snap.info.containerId ?? tracked?.containerId ?? null,
+        nsPid: snap.info.nsPid ?? nsPid ?? null,
         attribution: alive ? 'tracefs' : 'exited',
       };
     }
@@ -391,6 +445,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       netns: v.netns === null ? null : parseNsLink(v.netns),
       cgroup: cgroups?.path ?? null,
       containerId: cgroups?.containerId ?? null,
+      nsPid: innermostNsPid(status) ?? nsPid ?? null,
       ancestors: ppid === null ? [] : readAncestors(ppid, this.opts),
       attribution: 'exited',
     };

@@ -35,6 +35,8 @@ export interface ProcessInfo {
   cgroup: string | null;
   /** Docker / containerd / Kubernetes container id (64 hex) when the cgroup names one. */
   containerId: string | null;
+  /** The pid inside the process's own pid namespace (innermost NSpid); null when it is the host's or unknown. */
+  nsPid: number | null;
   attribution: AttributionMethod;
 }
 
@@ -83,6 +85,7 @@ export function unknownProcess(): ProcessInfo {
     netns: null,
     cgroup: null,
     containerId: null,
+    nsPid: null,
     attribution: 'unknown',
   };
 }

@@ -39,6 +39,8 @@ export interface ImdsRequestEvent {
   netns: number | null;
   cgroup: string | null;
   container_id: string | null;
+  /** The pid inside the client's own pid namespace (a container's view, NSpid); null when it is the host's or unknown. */
+  container_pid: number | null;
   attribution: AttributionMethod;
   /** The requested token lifetime of a token PUT (not a secret). */
   token_ttl_seconds: number | null;
@@ -99,6 +101,7 @@ export function buildRequestEvent(
     netns: process.netns,
     cgroup: text(process.cgroup, 1024),
     container_id: text(process.containerId, 128),
+    container_pid: process.nsPid,
     attribution: process.attribution,
     token_ttl_seconds: Number.isFinite(ttl) ? ttl : null,
     response_ttl: exchange.responseTtl,

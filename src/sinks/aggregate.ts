@@ -14,6 +14,8 @@ export interface ProcessSummary {
   /** Up to 10 distinct pids seen, and how many there were. */
   pids: number[];
   pid_count: number;
+  /** Up to 10 distinct in-container pids (container_pid) seen: a container's own view of the callers. */
+  container_pids: number[];
   /** A command line of one of its IMDSv1 calls when it made any, else of its first call. */
   cmdline: string[] | null;
   v1: number;
@@ -95,6 +97,7 @@ export class Aggregator {
         user: e.user,
         pids: [],
         pid_count: 0,
+        container_pids: [],
         cmdline: e.cmdline,
         v1: 0,
         v2_token: 0,
@@ -120,6 +123,7 @@ export class Aggregator {
       s.pid_count += 1;
       if (s.pids.length < MAX_PIDS) s.pids.push(e.pid);
     }
+    if (e.container_pid !== null && !s.container_pids.includes(e.container_pid) && s.container_pids.length < MAX_PIDS) s.container_pids.push(e.container_pid);
     if (e.cmdline !== null && !this.cmdlineFromV1.has(s) && (s.cmdline === null || e.kind === 'v1')) {
       s.cmdline = e.cmdline;
       if (e.kind === 'v1') this.cmdlineFromV1.add(s);

@@ -26,7 +26,7 @@ export function formatRequestLine(e: ImdsRequestEvent): string {
         : e.attribution === 'none'
           ? '-'
           : `unattributed (${e.attribution})`;
-  const where = e.container_id ? ` container=${t(e.container_id.slice(0, 12))}` : '';
+  const where = `${e.container_id ? ` container=${t(e.container_id.slice(0, 12))}` : ''}${e.container_pid !== null ? ` container_pid=${e.container_pid}` : ''}`;
   const status = e.status === null ? '---' : String(e.status);
   const flags = [
     e.hop_limit_exceeded ? 'HOP-LIMIT: answer lost at container hop' : '',

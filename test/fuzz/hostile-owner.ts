@@ -45,6 +45,7 @@ export function hostileProcess(key: SocketKey): ProcessInfo {
     netns: null,
     cgroup: `/system.slice/${choose(COMMS, h, 16)}.service`,
     containerId: choose(CONTAINERS, h, 19),
+    nsPid: null,
     attribution: 'tracefs',
   };
 }

@@ -5,6 +5,7 @@ import {
   parseNsLink,
   parseStat,
   parseStatus,
+  innermostNsPid,
   stripDeleted,
 } from '../../../src/attribute/proc-parsers.js';
 import { fixtureText } from './fixtures.js';
@@ -31,13 +32,27 @@ describe('parseStat', () => {
 
 describe('parseStatus', () => {
   it.each([
-    ['fixture curl', fixtureText('host', 'proc', '2015', 'status'), { name: 'curl', tgid: 2015, ppid: 812, uid: 0 }],
+    ['fixture curl', fixtureText('host', 'proc', '2015', 'status'), { name: 'curl', tgid: 2015, ppid: 812, uid: 0, nsPids: [2015, 7] }],
     ['uid 1000', fixtureText('host', 'proc', '3001', 'status'), { name: 'my app) (x', tgid: 3001, uid: 1000 }],
     ['a thread', 'Name:\tpython3\nTgid:\t3985\nPid:\t4026\nPPid:\t3950\nUid:\t1000\t0\t0\t0\n', { tgid: 3985, ppid: 3950, uid: 1000 }],
-    ['empty', '', { name: null, tgid: null, ppid: null, uid: null }],
+    ['empty', '', { name: null, tgid: null, ppid: null, uid: null, nsPids: null }],
+    ['NSpid nested twice (container in a container)', 'Pid:\t9000\nNSpid:\t9000\t310\t1\n', { nsPids: [9000, 310, 1] }],
+    ['NSpid garbled', 'NSpid:\t9000\tx\n', { nsPids: null }],
   ])('%s', (_name, text, expected) => {
     expect(parseStatus(text)).toMatchObject(expected);
   });
+});
+
+describe('innermostNsPid', () => {
+  it.each([
+    ['container: the last NSpid', 'NSpid:\t2015\t7\n', 7],
+    ['nested: the innermost', 'NSpid:\t9000\t310\t1\n', 1],
+    ['host pid namespace: one entry', 'NSpid:\t812\n', null],
+    ['no NSpid line (kernel < 4.1)', 'Pid:\t812\n', null],
+  ])('%s', (_name, text, expected) => {
+    expect(innermostNsPid(parseStatus(text))).toBe(expected);
+  });
+  it('unknown status', () => expect(innermostNsPid(null)).toBeNull());
 });
 
 describe('parseCmdline', () => {

@@ -19,6 +19,7 @@ describe('readProcessInfo over fixtures/proc/host', () => {
       netns: 4026532451,
       cgroup: '/system.slice/docker-4f3b5a6c7d8e9f00112233445566778899aabbccddeeff00112233445566aabb.scope',
       containerId: '4f3b5a6c7d8e9f00112233445566778899aabbccddeeff00112233445566aabb',
+      nsPid: 7,
       attribution: 'procfs',
     });
   });
@@ -30,6 +31,7 @@ describe('readProcessInfo over fixtures/proc/host', () => {
       uid: 1000,
       ancestors: [{ pid: 1, comm: 'systemd' }],
       containerId: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+      nsPid: 1,
       cmdline: ['/opt/app/bin/app', '--serve'],
     }],
     ['zombie: only stat and status left', 4000, {
@@ -42,7 +44,7 @@ describe('readProcessInfo over fixtures/proc/host', () => {
       user: null,
       ancestors: [{ pid: 812, comm: 'bash' }, { pid: 1, comm: 'systemd' }],
     }],
-    ['pid 1 has no ancestors', 1, { ppid: 0, ancestors: [], netns: 4026531840, cgroup: '/init.scope' }],
+    ['pid 1 has no ancestors; one NSpid entry: the host pid namespace', 1, { ppid: 0, ancestors: [], netns: 4026531840, cgroup: '/init.scope', nsPid: null }],
   ])('%s', async (_name, pid, expected) => {
     expect(await readProcessInfo(pid, fakeHost)).toMatchObject(expected);
   });

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TracefsOwnerFinder } from '../../../src/attribute/tracefs-owner.js';
 import type { SockStateEvent, TraceEvent } from '../../../src/attribute/tracefs/trace-events.js';
 import type { SocketKey } from '../../../src/attribute/types.js';
@@ -173,6 +176,92 @@ describe('TracefsOwnerFinder (events)', () => {
     );
     expect(await finder.find(imdsKey(41001), 100)).toMatchObject({ pid: 6100, containerId: null });
     await finder.close();
+  });
+
+  describe('in-container pid (NSpid) of a client that is gone before its connect is read', () => {
+    const ID = '41e499c7cbf3178feccc4d73fa585fbc0f9dbfccbb0e1139b8f19254be5e31fd';
+    /** podman --cgroup-manager cgroupfs on a hybrid host: one attach per hierarchy (fixtures/proc/cgroup). */
+    const attach = (pid: number, path: string, t: number): TraceEvent[] =>
+      [0, 1, 4, 9].map((root) => ({ kind: 'cgroup-attach', comm: null, tid: 1, tgid: null, cpu: 0, timestamp: t, root, path, pid }) as TraceEvent);
+    let procRoot = '';
+    /** A /proc/<pid>/status the test can remove, as the kernel does at reaping. */
+    const status = (pid: number, nsPids: number[]): void => {
+      mkdirSync(join(procRoot, String(pid)), { recursive: true });
+      writeFileSync(join(procRoot, String(pid), 'status'), `Name:\tsh\nTgid:\t${pid}\nPid:\t${pid}\nPPid:\t1\nUid:\t0\t0\t0\t0\nNSpid:\t${nsPids.join('\t')}\n`);
+    };
+    const reap = (pid: number): void => rmSync(join(procRoot, String(pid)), { recursive: true, force: true });
+    async function startedOn(): Promise<{ finder: TracefsOwnerFinder; source: ReplaySource }> {
+      const source = new ReplaySource();
+      const finder = new TracefsOwnerFinder({ procRoot, hostRoot: fakeHost.hostRoot, openSource: async () => source, reorderHoldbackMs: 0 });
+      await finder.start();
+      return { finder, source };
+    }
+    beforeEach(() => {
+      procRoot = mkdtempSync(join(tmpdir(), 'imds-sniff-proc-'));
+    });
+    afterEach(() => rmSync(procRoot, { recursive: true, force: true }));
+
+    it('read at fork (burst child of a container shell), kept after the process is reaped', async () => {
+      const { finder, source } = await startedOn();
+      status(7000, [7000, 1]);
+      source.push(...attach(7000, `/libpod_parent/libpod-${ID}`, 0.1));
+      status(7042, [7042, 42]);
+      source.push(fork(7000, 7042, 'sh', 0.2));
+      reap(7042);
+      source.push(exec(7042, '/usr/bin/curl', 0.3), ...connection(7042, 42000));
+      expect(await finder.find(imdsKey(42000), 100)).toMatchObject({ pid: 7042, comm: 'curl', containerId: ID, nsPid: 42, attribution: 'exited' });
+      expect(finder.stats.containerPidsRead).toBe(2);
+      await finder.close();
+    });
+
+    it("read at cgroup_attach_task (the container's own command is pid 1), kept after reaping", async () => {
+      const { finder, source } = await startedOn();
+      status(7100, [7100, 1]);
+      source.push(fork(7099, 7100, 'runc:[2:INIT]', 0.05), ...attach(7100, `/libpod_parent/libpod-${ID}`, 0.1));
+      reap(7100);
+      source.push(exec(7100, '/usr/bin/curl', 0.3), ...connection(7100, 42001));
+      expect(await finder.find(imdsKey(42001), 100)).toMatchObject({ pid: 7100, comm: 'curl', containerId: ID, nsPid: 1, attribution: 'exited' });
+      await finder.close();
+    });
+
+    it("the container's first process: its own attach (CPU 1) read before the older fork from runc (CPU 0) — the fork undoes nothing", async () => {
+      const { finder, source } = await startedOn();
+      status(7150, [7150, 1]);
+      source.push(...attach(7150, `/libpod_parent/libpod-${ID}`, 0.2).map((e) => ({ ...e, cpu: 1 })));
+      source.push(fork(7149, 7150, 'runc:[2:INIT]', 0.1));
+      reap(7150);
+      source.push(exec(7150, '/usr/bin/curl', 0.3), ...connection(7150, 42005));
+      expect(await finder.find(imdsKey(42005), 100)).toMatchObject({ pid: 7150, comm: 'curl', containerId: ID, nsPid: 1, attribution: 'exited' });
+      await finder.close();
+    });
+
+    it('from the status captured as the connect arrived when only that was left (stat already gone)', async () => {
+      const { finder, source } = await startedOn();
+      status(7200, [7200, 9]);
+      source.push(...connection(7200, 42002));
+      expect(await finder.find(imdsKey(42002), 100)).toMatchObject({ pid: 7200, comm: 'sh', nsPid: 9, attribution: 'exited' });
+      await finder.close();
+    });
+
+    it('conmon (…/conmon) is not tracked, and a host process gets no container pid', async () => {
+      const { finder, source } = await startedOn();
+      status(7300, [7300]);
+      source.push(...attach(7300, '/libpod_parent/conmon', 0.1), fork(7300, 7301, 'conmon', 0.2), ...connection(7301, 42003));
+      expect(await finder.find(imdsKey(42003), 100)).toMatchObject({ pid: 7301, containerId: null, nsPid: null });
+      expect(finder.stats.trackedContainerTasks).toBe(0);
+      await finder.close();
+    });
+
+    it('a reused pid forked outside the container forgets the old in-container pid', async () => {
+      const { finder, source } = await startedOn();
+      status(7000, [7000, 1]);
+      status(7400, [7400, 5]);
+      source.push(...attach(7000, `/libpod_parent/libpod-${ID}`, 0.1), fork(7000, 7400, 'sh', 0.2));
+      reap(7400);
+      source.push(fork(1, 7400, 'bash', 0.3), ...connection(7400, 42004));
+      expect(await finder.find(imdsKey(42004), 100)).toMatchObject({ pid: 7400, containerId: null, nsPid: null });
+      await finder.close();
+    });
   });
 
   it('times out with unknown, and close() releases pending lookups', async () => {

@@ -8,7 +8,7 @@ function ev(over: Partial<ImdsRequestEvent>): ImdsRequestEvent {
     event: 'imds_request', time: '2026-11-23T10:00:00.000Z', kind: 'v1', probe_cloud: null, method: 'GET', path: '/latest/meta-data/', status: 200,
     src_ip: '10.0.0.2', src_port: 1, dst_ip: '169.254.169.254', dst_port: 80, nat_src: [], user_agent: null,
     pid: 100, ppid: 1, comm: 'curl', exe: '/usr/bin/curl', cmdline: ['curl', 'x'], uid: 0, user: 'root', ancestors: [],
-    netns: 1, cgroup: null, container_id: null, attribution: 'tracefs', token_ttl_seconds: null, response_ttl: 64,
+    netns: 1, cgroup: null, container_id: null, container_pid: null, attribution: 'tracefs', token_ttl_seconds: null, response_ttl: 64,
     forwarded: false, hop_limit_exceeded: false, latency_ms: 1, connection: 1, request_index: 1, own: false, ...over,
   };
 }
@@ -32,6 +32,17 @@ describe('Aggregator', () => {
     expect(v.safe_to_require_imdsv2).toBe(false);
     expect(v.message).toBe('not safe to require IMDSv2: 1 process still uses IMDSv1: curl; IMDSv2 token answers are lost at the container hop for: curl (container cccccccccccc)');
     expect(v.fixes.join('\n')).toContain('HttpPutResponseHopLimit to 2');
+  });
+
+  it('lists the in-container pids of a container process (container_pids), none for the host', () => {
+    const a = new Aggregator();
+    const c = 'c'.repeat(64);
+    for (const [pid, container_pid] of [[5001, 7], [5002, 8], [5003, 7]] as const) a.add(ev({ pid, container_id: c, container_pid }));
+    a.add(ev({ pid: 6 }));
+    expect(a.processes().map((p) => [p.name, p.pids, p.container_pids])).toEqual([
+      ['curl (container cccccccccccc)', [5001, 5002, 5003], [7, 8]],
+      ['curl', [6], []],
+    ]);
   });
 
   it('keeps a process in another network namespace apart from the host\'s', () => {

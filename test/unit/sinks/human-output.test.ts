@@ -72,3 +72,14 @@ describe('human output of hostile names', () => {
     expect(text).not.toContain(TOKEN.slice(4, 24));
   });
 });
+
+describe('formatRequestLine: containers', () => {
+  const c = '41e499c7cbf3178feccc4d73fa585fbc0f9dbfccbb0e1139b8f19254be5e31fd';
+  const base = buildRequestEvent(exchange('curl/7.88.1', '/latest/meta-data/'), { ...unknownProcess(), pid: 13036, comm: 'curl', attribution: 'tracefs' }, { kind: 'v1', probeCloud: null, forwarded: false, hopLimitExceeded: false, own: false });
+  it.each([
+    ['container id and in-container pid', { container_id: c, container_pid: 1 }, 'curl[13036] container=41e499c7cbf3 container_pid=1  10.0.0.2:40000'],
+    ['host process: neither', {}, 'curl[13036]  10.0.0.2:40000'],
+  ])('%s', (_name, over, expected) => {
+    expect(formatRequestLine({ ...base, ...over })).toContain(expected);
+  });
+});

@@ -8,7 +8,7 @@ export function requestEvent(timeMs: number, over: Partial<ImdsRequestEvent> = {
     event: 'imds_request', time: new Date(timeMs).toISOString(), kind: 'v1', probe_cloud: null, method: 'GET', path: '/latest/meta-data/', status: 200,
     src_ip: '10.0.0.2', src_port: 40000, dst_ip: '169.254.169.254', dst_port: 80, nat_src: [], user_agent: 'curl/7.88.1',
     pid: 100, ppid: 1, comm: 'curl', exe: '/usr/bin/curl', cmdline: ['curl', '-s'], uid: 0, user: 'root', ancestors: [],
-    netns: 1, cgroup: null, container_id: null, attribution: 'tracefs', token_ttl_seconds: null, response_ttl: 64,
+    netns: 1, cgroup: null, container_id: null, container_pid: null, attribution: 'tracefs', token_ttl_seconds: null, response_ttl: 64,
     forwarded: false, hop_limit_exceeded: false, latency_ms: 1, connection: 1, request_index: 1, own: false, ...over,
   };
 }
