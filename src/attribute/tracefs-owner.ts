@@ -281,6 +281,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           this.parents.set(ev.childPid, ev.tgid ?? ev.parentPid, now);
           break;
         case 'sock-state': {
+          // The thread's fork (its only name when it is gone) may be on another CPU whose page
+          // arrived after this one's (seen on 5.10): by now, in time order, it has arrived.
+          if (ev.comm === null && isConnectTransition(ev)) ev.comm = this.comms.get(ev.tid, now) ?? null;
           const early = this.captured.get(ev);
           this.captured.delete(ev);
           const update = this.index.apply(ev, now, (e) => this.payload(e, early, now));

@@ -115,6 +115,14 @@ describe('TracefsOwnerFinder (events)', () => {
     await finder.close();
   });
 
+  it("a gone thread's fork on another CPU arrives after its connect: named from the fork all the same", async () => {
+    const { finder, source } = await started(20);
+    source.push(...connection(4027, 37199, {}, 1));
+    source.push({ ...fork(3985, 4027, 'python3', 0.9), cpu: 1 });
+    expect(await finder.find(imdsKey(37199), 1_000)).toMatchObject({ pid: 4027, comm: 'python3', attribution: 'exited' });
+    await finder.close();
+  });
+
   it('the port shows on another CPU and arrives first: the reorder buffer applies the connect before it', async () => {
     const { finder, source } = await started(20);
     const [connect, established] = connection(2015, 40000);
