@@ -8,6 +8,7 @@ import { TestbedError } from '../errors.js';
 import type { ImdsRequestEvent } from '../pipeline/events.js';
 import type { OutputEvent, StartEvent, SummaryEvent } from '../sinks/sink.js';
 import { spawnInNetns } from './netns.js';
+import { scaledMs } from './time-scale.js';
 
 /** Path of the compiled CLI entry (dist/src/main.js), from dist or from the sources under vitest. */
 export function resolveAgentScript(): string {
@@ -65,7 +66,7 @@ export class AgentProcess {
   }
 
   /** Starts the agent in namespace `ns` and resolves once it printed its `start` line (capture open). */
-  static async start(ns: string, args: readonly string[], timeoutMs = 20_000): Promise<AgentProcess> {
+  static async start(ns: string, args: readonly string[], timeoutMs = scaledMs(20_000)): Promise<AgentProcess> {
     const child = spawnInNetns(ns, [process.execPath, resolveAgentScript(), '--format', 'json', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -133,7 +134,7 @@ export class AgentProcess {
    * of --duration), then resolves with the exit code and the summary; SIGKILL if it
    * does not exit within `timeoutMs`.
    */
-  async stop(timeoutMs = 15_000, signal: 'SIGINT' | 'SIGTERM' | 'none' = 'SIGINT'): Promise<AgentExit> {
+  async stop(timeoutMs = scaledMs(15_000), signal: 'SIGINT' | 'SIGTERM' | 'none' = 'SIGINT'): Promise<AgentExit> {
     if (signal !== 'none' && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const code = await this.exited;

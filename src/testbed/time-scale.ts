@@ -1,0 +1,12 @@
+// Testbed waits, stretched on slow machines: the kernel VM lane runs the e2e tests under qemu TCG.
+
+/**
+ * `ms` times IMDS_SNIFF_TIME_SCALE (a number ≥ 1; default 1). The kernel VM lane
+ * (scripts/test-kernels.sh) sets it: starting the agent there takes 10–30 s instead of 1 s,
+ * and a 200-curl burst minutes. Only waits for the testbed itself use it (agent start and
+ * stop, the mock's readiness, the demo's wait for events), never the agent's own timing.
+ */
+export function scaledMs(ms: number): number {
+  const scale = Number(process.env['IMDS_SNIFF_TIME_SCALE'] ?? 1);
+  return Number.isFinite(scale) && scale > 1 ? Math.round(ms * scale) : ms;
+}
