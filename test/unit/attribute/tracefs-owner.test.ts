@@ -36,8 +36,8 @@ function connection(tid: number, sport: number, over: Partial<SockStateEvent> = 
   return [base, { ...base, tid: 0, timestamp: t + 0.001, oldState: 2, newState: 1, sport }];
 }
 const imdsKey = (srcPort: number): SocketKey => ({ family: 4, srcIp: '10.0.2.15', srcPort, dstIp: '169.254.169.254', dstPort: 80 });
-const fork = (parentPid: number, childPid: number, childComm: string, t = 0.5): TraceEvent => ({
-  kind: 'fork', comm: null, tid: parentPid, tgid: null, cpu: 0, timestamp: t, parentComm: childComm, parentPid, childComm, childPid,
+const fork = (parentPid: number, childPid: number, childComm: string, t = 0.5, cpu = 0): TraceEvent => ({
+  kind: 'fork', comm: null, tid: parentPid, tgid: null, cpu, timestamp: t, parentComm: childComm, parentPid, childComm, childPid,
 });
 const exec = (pid: number, filename: string, t = 0.6): TraceEvent => ({ kind: 'exec', comm: null, tid: pid, tgid: null, cpu: 0, timestamp: t, filename, pid, oldPid: pid });
 
@@ -118,7 +118,7 @@ describe('TracefsOwnerFinder (events)', () => {
   it("a gone thread's fork on another CPU arrives after its connect: named from the fork all the same", async () => {
     const { finder, source } = await started(20);
     source.push(...connection(4027, 37199, {}, 1));
-    source.push({ ...fork(3985, 4027, 'python3', 0.9), cpu: 1 });
+    source.push(fork(3985, 4027, 'python3', 0.9, 1));
     expect(await finder.find(imdsKey(37199), 1_000)).toMatchObject({ pid: 4027, comm: 'python3', attribution: 'exited' });
     await finder.close();
   });
