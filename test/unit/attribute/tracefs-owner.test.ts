@@ -123,6 +123,19 @@ describe('TracefsOwnerFinder (events)', () => {
     await finder.close();
   });
 
+  it("an exec from another CPU's page that came after the reorder window still names the program it ran before connect", async () => {
+    const { finder, source } = await started(5);
+    // `ip netns exec ns curl …`: the shell's exec of ip, then ip's exec of curl on CPU 1, whose page is late.
+    source.push(exec(9278, '/usr/sbin/ip', 0.3), ...connection(9278, 37817));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const lateExec = exec(9278, '/usr/bin/curl', 0.8);
+    const later = exec(9278, '/usr/bin/true', 1.5); // after the connect: not the connecting program
+    source.push({ ...lateExec, cpu: 1 } as TraceEvent, { ...later, cpu: 1 } as TraceEvent);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await finder.find(imdsKey(37817), 1_000)).toMatchObject({ pid: 9278, comm: 'curl', exe: '/usr/bin/curl', attribution: 'exited' });
+    await finder.close();
+  });
+
   it('the port shows on another CPU and arrives first: the reorder buffer applies the connect before it', async () => {
     const { finder, source } = await started(20);
     const [connect, established] = connection(2015, 40000);
