@@ -83,13 +83,13 @@ done
 
 echo
 echo "Kernel matrix: attribution figures (requests, right pid)"
-printf '%-10s %-42s %9s %10s\n' kernel scenario requests 'right pid'
+printf '%-16s %-40s %9s %15s\n' kernel scenario requests 'right pid'
 for k in "${kernels[@]}"; do
   f="$cache/results-$k/figures.jsonl"
-  [ -s "$f" ] || { printf '%-10s %-42s %9s %10s\n' "$k" '(no figures)' - -; continue; }
+  [ -s "$f" ] || { printf '%-16s %-40s %9s %15s\n' "$k" '(no figures)' - -; continue; }
   node -e '
     const lines = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
-    for (const l of lines) console.log(`${l.kernel.padEnd(10).slice(0, 18)} ${l.scenario.padEnd(42)} ${String(l.requests).padStart(9)} ${(l.right_percent + " %").padStart(10)}`);
+    for (const l of lines) console.log(`${l.kernel.padEnd(16)} ${l.scenario.padEnd(40)} ${String(l.requests).padStart(9)} ${`${l.right} (${l.right_percent} %)`.padStart(15)}`);
   ' "$f"
 done
 echo
