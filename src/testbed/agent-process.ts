@@ -67,7 +67,11 @@ export class AgentProcess {
 
   /** Starts the agent in namespace `ns` and resolves once it printed its `start` line (capture open). */
   static async start(ns: string, args: readonly string[], timeoutMs = scaledMs(20_000)): Promise<AgentProcess> {
-    const child = spawnInNetns(ns, [process.execPath, resolveAgentScript(), '--format', 'json', ...args], {
+    // Where the testbed runs slowly (time-scale.ts), so does the agent: its default 500 ms wait for
+    // a connection's owner is stretched the same way unless the caller chose one.
+    const slow = scaledMs(500) > 500 && !args.includes('--attribution-timeout');
+    const timing = slow ? ['--attribution-timeout', `${Math.min(scaledMs(500), 10_000)}ms`] : [];
+    const child = spawnInNetns(ns, [process.execPath, resolveAgentScript(), '--format', 'json', ...timing, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const agent = new AgentProcess(child);
