@@ -84,7 +84,10 @@ interface Capture {
 /** Made at CLOSE → SYN_SENT, while the caller is (usually) still inside connect(). */
 interface ConnectPayload {
   capture: Capture;
-  exec: string | undefined;
+  /** The process's last exec applied before its connect. */
+  exec: ExecSeen | undefined;
+  /** Kernel time of the connect: an exec applied later but from before it still names the process. */
+  connectedAt: number;
   parentPid: number | undefined;
   /** The container cgroups tracked from tracepoints, if the task is in one. */
   containerCgroups: CgroupEntry[] | undefined;
@@ -100,6 +103,20 @@ interface ConnectPayload {
  */
 interface Tracked<T> {
   value: T;
+  timestamp: number;
+}
+
+/** Execs kept per pid: enough for a wrapper chain (sh → ip netns exec → curl) and one after. */
+const EXECS_KEPT = 4;
+
+/** The last of a pid's execs at or before kernel time t. */
+function lastBefore(execs: ExecSeen[] | undefined, t: number): ExecSeen | undefined {
+  return execs?.filter((e) => e.timestamp <= t).at(-1);
+}
+
+/** A program run by a pid, and when (kernel time). */
+interface ExecSeen {
+  filename: string;
   timestamp: number;
 }
 
@@ -122,7 +139,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   readonly notes: string[] = [];
   readonly stats: TracefsOwnerStats = { events: 0, connects: 0, connectsWithoutTgid: 0, lostEvents: 0, trackedContainerTasks: 0, containerPidsRead: 0, resolved: 0, exited: 0, timedOut: 0 };
   private readonly index: SocketStateIndex<ConnectPayload>;
-  private readonly execs: ExpiringMap<number, string>;
+  /** Each pid's last few execs, oldest first. */
+  private readonly execs: ExpiringMap<number, ExecSeen[]>;
   private readonly parents: ExpiringMap<number, number>;
   private readonly captures: ExpiringMap<number, Capture>;
   /** Thread names from fork (child_comm) and exec (file name): raw records carry no comm. */
@@ -317,12 +335,18 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           this.lastLossAtMs = now;
           break;
         case 'exec':
-          this.execs.set(ev.pid, ev.filename, now);
+          {
+            const seen = [...(this.execs.get(ev.pid, now) ?? []), { filename: ev.filename, timestamp: ev.timestamp }];
+            this.execs.set(ev.pid, seen.sort((x, y) => x.timestamp - y.timestamp).slice(-EXECS_KEPT), now);
+          }
           break;
         case 'fork':
           this.parents.set(ev.childPid, ev.tgid ?? ev.parentPid, now);
           break;
         case 'sock-state': {
+          // The thread's fork (its only name when it is gone) may be on another CPU whose page
+          // arrived after this one's (seen on 5.10): by now, in time order, it has arrived.
+          if (ev.comm === null && isConnectTransition(ev)) ev.comm = this.comms.get(ev.tid, now) ?? null;
           const early = this.captured.get(ev);
           this.captured.delete(ev);
           const update = this.index.apply(ev, now, (e) => this.payload(e, early, now));
@@ -394,7 +418,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     capture.snapshot ??= readProcessSnapshot(capture.pid, this.opts, capture.volatile);
     return {
       capture,
-      exec: this.execs.get(capture.pid, now),
+      exec: lastBefore(this.execs.get(capture.pid, now), ev.timestamp),
+      connectedAt: ev.timestamp,
       parentPid: this.parents.get(capture.pid, now),
       containerCgroups: (this.containerCgroups.get(ev.tid, now) ?? this.containerCgroups.get(capture.pid, now))?.value,
       nsPid: this.containerPids.get(capture.pid, now)?.value,
@@ -408,9 +433,21 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     }
   }
 
+  /**
+   * The exec that named the process at its connect. One from another CPU can be applied after the
+   * connect when that CPU's page came later than the reorder window (seen under qemu TCG:
+   * `ip netns exec … curl` reported as ip): a newer exec still from before the connect wins.
+   */
+  private execBefore(payload: ConnectPayload): ExecSeen | undefined {
+    const latest = lastBefore(this.execs.get(payload.capture.pid, performance.now()), payload.connectedAt);
+    const atConnect = payload.exec;
+    return latest && latest.timestamp > (atConnect?.timestamp ?? -Infinity) ? latest : atConnect;
+  }
+
   /** ProcessInfo from what /proc showed at connect time, completed from the trace where it had gone. */
   private async describe(record: ConnectRecord<ConnectPayload>): Promise<ProcessInfo> {
-    const { capture, exec, parentPid, containerCgroups, nsPid } = record.payload;
+    const { capture, parentPid, containerCgroups, nsPid } = record.payload;
+    const exec = this.execBefore(record.payload)?.filename;
     const snap = await capture.snapshot;
     const alive = capturedAlive(capture.volatile);
     const execComm = exec ? path.basename(exec).slice(0, COMM_MAX) : null;

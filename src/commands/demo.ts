@@ -4,6 +4,7 @@ import { ExitCode, TestbedError, type ExitCodeValue } from '../errors.js';
 import { createTestbed, type Testbed } from '../testbed/testbed.js';
 import { AgentProcess } from '../testbed/agent-process.js';
 import { runDemoScenario } from '../testbed/demo-scenario.js';
+import { scaledMs } from '../testbed/time-scale.js';
 import { openOutput } from './output.js';
 import { stopOnSignals } from './signals.js';
 import { terminalSafe } from '../text/terminal-safe.js';
@@ -13,7 +14,7 @@ Needs root, iproute2 and nftables (scripts/setup.sh installs them). Everything
 it creates lives in three network namespaces, imdsdemo<pid>-host, -imds and
 -ctr, removed at the end, also on Ctrl-C. No traffic leaves them.`;
 
-const AGENT_WAIT_MS = 15_000;
+const AGENT_WAIT_MS = scaledMs(15_000);
 
 export async function runDemo(flags: { format: 'table' | 'json' }): Promise<ExitCodeValue> {
   const sink = openOutput(flags.format, undefined);

@@ -8,6 +8,7 @@ import { TestbedError } from '../errors.js';
 import type { ImdsRequestEvent } from '../pipeline/events.js';
 import type { OutputEvent, StartEvent, SummaryEvent } from '../sinks/sink.js';
 import { spawnInNetns } from './netns.js';
+import { scaledMs } from './time-scale.js';
 
 /** Path of the compiled CLI entry (dist/src/main.js), from dist or from the sources under vitest. */
 export function resolveAgentScript(): string {
@@ -65,8 +66,12 @@ export class AgentProcess {
   }
 
   /** Starts the agent in namespace `ns` (`nodeArgs` go to node, e.g. --cpu-prof) and resolves once it printed its `start` line (capture open). */
-  static async start(ns: string, args: readonly string[], timeoutMs = 20_000, nodeArgs: readonly string[] = []): Promise<AgentProcess> {
-    const child = spawnInNetns(ns, [process.execPath, ...nodeArgs, resolveAgentScript(), '--format', 'json', ...args], {
+  static async start(ns: string, args: readonly string[], timeoutMs = scaledMs(20_000), nodeArgs: readonly string[] = []): Promise<AgentProcess> {
+    // Where the testbed runs slowly (time-scale.ts), so does the agent: its default 500 ms wait for
+    // a connection's owner is stretched the same way unless the caller chose one.
+    const slow = scaledMs(500) > 500 && !args.includes('--attribution-timeout');
+    const timing = slow ? ['--attribution-timeout', `${Math.min(scaledMs(500), 10_000)}ms`] : [];
+    const child = spawnInNetns(ns, [process.execPath, ...nodeArgs, resolveAgentScript(), '--format', 'json', ...timing, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const agent = new AgentProcess(child);
@@ -133,7 +138,7 @@ export class AgentProcess {
    * of --duration), then resolves with the exit code and the summary; SIGKILL if it
    * does not exit within `timeoutMs`.
    */
-  async stop(timeoutMs = 15_000, signal: 'SIGINT' | 'SIGTERM' | 'none' = 'SIGINT'): Promise<AgentExit> {
+  async stop(timeoutMs = scaledMs(15_000), signal: 'SIGINT' | 'SIGTERM' | 'none' = 'SIGINT'): Promise<AgentExit> {
     if (signal !== 'none' && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const code = await this.exited;

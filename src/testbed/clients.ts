@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { SplitClientResult, SplitClientSpec } from './split-client.js';
 import type { Testbed } from './testbed.js';
 import type { TestbedNamespace } from './testbed-layout.js';
+import { scaledMs } from './time-scale.js';
 
 /** A finished client: its pid (what attribution must report), exit code and output. */
 export interface ClientRun {
@@ -33,15 +34,18 @@ export function runClient(testbed: Testbed, ns: TestbedNamespace, argv: readonly
   });
 }
 
+/** curl's --max-time: 3 s, stretched where the testbed runs slowly (time-scale.ts). */
+const curlMaxTime = (): string => String(Math.round(scaledMs(3000) / 1000));
+
 /** `curl` IMDSv1: a token-less GET. stdout is the HTTP status; `localPort` the source port curl used. */
 export async function curlV1(testbed: Testbed, ns: TestbedNamespace, path = '/latest/meta-data/instance-id', base = IMDS_V4): Promise<ClientRun> {
-  const run = await runClient(testbed, ns, ['curl', '-sS', '-g', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code} %{local_port}', `${base}${path}`]);
+  const run = await runClient(testbed, ns, ['curl', '-sS', '-g', '--max-time', curlMaxTime(), '-o', '/dev/null', '-w', '%{http_code} %{local_port}', `${base}${path}`]);
   const [status = '', port = ''] = run.stdout.split(' ');
   return { ...run, stdout: status, localPort: Number(port) || undefined };
 }
 
 /** `curl` token PUT; stdout is the token (kept by the caller, never printed). */
-export function curlToken(testbed: Testbed, ns: TestbedNamespace, base = IMDS_V4, maxTimeSeconds = 3): Promise<ClientRun> {
+export function curlToken(testbed: Testbed, ns: TestbedNamespace, base = IMDS_V4, maxTimeSeconds = Number(curlMaxTime())): Promise<ClientRun> {
   return runClient(testbed, ns, [
     'curl', '-sS', '-g', '--max-time', String(maxTimeSeconds), '-X', 'PUT',
     '-H', 'X-aws-ec2-metadata-token-ttl-seconds: 21600', `${base}/latest/api/token`,
@@ -51,7 +55,7 @@ export function curlToken(testbed: Testbed, ns: TestbedNamespace, base = IMDS_V4
 /** `curl` GET with a token header (the token is on its command line, as in real scripts). */
 export function curlWithToken(testbed: Testbed, ns: TestbedNamespace, token: string, path = '/latest/meta-data/instance-id', base = IMDS_V4): Promise<ClientRun> {
   return runClient(testbed, ns, [
-    'curl', '-sS', '-g', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}',
+    'curl', '-sS', '-g', '--max-time', curlMaxTime(), '-o', '/dev/null', '-w', '%{http_code}',
     '-H', `X-aws-ec2-metadata-token: ${token}`, `${base}${path}`,
   ]);
 }
@@ -83,7 +87,7 @@ export function sdkCredentials(testbed: Testbed, ns: TestbedNamespace, options: 
   delete env['AWS_EC2_METADATA_DISABLED'];
   delete env['AWS_EC2_METADATA_V1_DISABLED']; // imds-sniff sets it for itself; the workload is a default SDK
   env['AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE'] = options.ipv6 ? 'IPv6' : 'IPv4';
-  return runClient(testbed, ns, [process.execPath, testbedScript('sdk-client'), String(options.timeoutMs ?? 1000)], env).then((run) => ({
+  return runClient(testbed, ns, [process.execPath, testbedScript('sdk-client'), String(options.timeoutMs ?? scaledMs(1000))], env).then((run) => ({
     ...run,
     comm: 'node',
   }));

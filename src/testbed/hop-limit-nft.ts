@@ -7,6 +7,9 @@ import { firstLine, runCommand } from './run-command.js';
 /** Name of the nft table the mock owns in its namespace. */
 export const HOP_LIMIT_TABLE = 'imds_mock';
 
+/** "PUT " as a 32-bit big-endian number, as nft compares raw payload. */
+const PUT_PREFIX = '0x50555420';
+
 /**
  * The ruleset for one hop limit. Real IMDS sends the token PUT answer with IP TTL (IPv6
  * hop limit) = HttpPutResponseHopLimit, so behind one NAT hop a limit of 1 never reaches
@@ -24,7 +27,7 @@ export function renderHopLimitRuleset(hopLimit: number, port = 80): string {
     `table inet ${HOP_LIMIT_TABLE} {`,
     '  chain input {',
     '    type filter hook input priority 0;',
-    `    tcp dport ${port} @ih,0,32 0x50555420 ct mark set 1`,
+    ...putMatchRules(port),
     '  }',
     '  chain output {',
     '    type filter hook output priority 0;',
@@ -34,6 +37,19 @@ export function renderHopLimitRuleset(hopLimit: number, port = 80): string {
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * One rule per TCP data offset (5..15 words) matching "PUT " at the start of the payload.
+ * The inner-header base `@ih` would say this in one rule, but kernels before 5.16 refuse it
+ * ("Operation not supported", e.g. Debian 11's 5.10); `@th` at bit doff*32 works everywhere.
+ */
+export function putMatchRules(port: number): string[] {
+  const rules: string[] = [];
+  for (let doff = 5; doff <= 15; doff++) {
+    rules.push(`    tcp dport ${port} tcp doff ${doff} @th,${doff * 32},32 ${PUT_PREFIX} ct mark set 1`);
+  }
+  return rules;
 }
 
 /**

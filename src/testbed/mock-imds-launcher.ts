@@ -8,6 +8,7 @@ import { TestbedError } from '../errors.js';
 import { MockImdsControl } from './mock-imds-control.js';
 import type { MockImdsOptionsPatch } from './mock-imds-options.js';
 import type { MockImdsReadyLine } from './mock-imds-process.js';
+import { scaledMs } from './time-scale.js';
 
 /** Options for launchMockImds. */
 export interface LaunchMockImdsOptions {
@@ -66,12 +67,12 @@ export async function launchMockImds(options: LaunchMockImdsOptions): Promise<La
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const guard = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const guard = setTimeout(() => child.kill('SIGKILL'), scaledMs(5_000));
     await exited;
     clearTimeout(guard);
   };
   try {
-    const ready = await waitForReady(child, options.readyTimeoutMs ?? 20_000);
+    const ready = await waitForReady(child, options.readyTimeoutMs ?? scaledMs(20_000));
     const control = new MockImdsControl(options.controlPath);
     if (options.options !== undefined && Object.keys(options.options).length > 0) await control.setOptions(options.options);
     return { child, control, ready, stop };

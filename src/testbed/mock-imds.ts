@@ -10,6 +10,7 @@ import {
 } from './mock-imds-options.js';
 import { errorPage, resolveMetadataPath } from './mock-imds-routes.js';
 import { parseTokenTtlSeconds, TokenStore, type TokenCheck } from './mock-imds-tokens.js';
+import { scaledMs } from './time-scale.js';
 
 /** Path of the IMDSv2 session-token endpoint. */
 export const TOKEN_PATH = '/latest/api/token';
@@ -98,7 +99,9 @@ export class MockImdsServer {
 
   /** Starts one more listener; call once per address (e.g. the v4 and the v6 IMDS address). */
   async listen(address: ListenAddress): Promise<AddressInfo> {
-    const server = createServer((req, res) => this.handle(req, res));
+    // Node's 5 s idle keep-alive timeout, stretched: in the kernel VMs an agent start outlasts it
+    // and the keep-alive test's connection would be closed before the agent sees it reused.
+    const server = createServer({ keepAliveTimeout: scaledMs(5_000) }, (req, res) => this.handle(req, res));
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -7,13 +7,14 @@ import { AgentProcess } from '../../../src/testbed/agent-process.js';
 import { curlToken, curlV1, curlWithToken, IMDS_V6, nodeWithTokenOnCmdline, runClient, sdkCredentials, type ClientRun } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
+import { scaledMs } from '../../../src/testbed/time-scale.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
 import { recordFigure } from '../../helpers/figures.js';
 
 const prereq = testbedPrerequisites();
 const title = prereq.ok ? 'agent end to end' : `agent end to end (skipped: ${prereq.reason ?? ''})`;
 const prefix = `imdssa${randomBytes(3).toString('hex')}`;
-const WAIT_MS = 10_000;
+const WAIT_MS = scaledMs(10_000);
 
 /** The request events of one client process, in order. */
 function of(agent: AgentProcess, run: ClientRun): ImdsRequestEvent[] {
@@ -299,7 +300,7 @@ describe.skipIf(!prereq.ok)(title, () => {
       runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, ns, '/latest/meta-data/ami-id')))));
     }
     expect(runs.every((r) => r.stdout === '200' && r.localPort !== undefined)).toBe(true);
-    await a.waitForRequests(200, 30_000, (e) => e.path === '/latest/meta-data/ami-id');
+    await a.waitForRequests(200, scaledMs(30_000), (e) => e.path === '/latest/meta-data/ami-id');
     const events = a.requests.filter((e) => e.path === '/latest/meta-data/ami-id');
     expect(events).toHaveLength(200);
     // Each curl's own source port names its request: the event must carry that curl's pid and comm.
@@ -323,7 +324,7 @@ describe.skipIf(!prereq.ok)(title, () => {
       runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, 'host', '/latest/meta-data/hostname', IMDS_V6)))));
     }
     expect(runs.every((r) => r.stdout === '200' && r.localPort !== undefined)).toBe(true);
-    await a.waitForRequests(50, 30_000, (e) => e.path === '/latest/meta-data/hostname');
+    await a.waitForRequests(50, scaledMs(30_000), (e) => e.path === '/latest/meta-data/hostname');
     const events = a.requests.filter((e) => e.path === '/latest/meta-data/hostname');
     expect(events).toHaveLength(50);
     expect(events.every((e) => e.dst_ip === 'fd00:ec2::254' && e.kind === 'v1' && e.status === 200)).toBe(true);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveAgentScript } from '../../../src/testbed/agent-process.js';
 import { listNetns } from '../../../src/testbed/netns.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
+import { scaledMs } from '../../../src/testbed/time-scale.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
 import type { OutputEvent, SummaryEvent } from '../../../src/sinks/sink.js';
 
@@ -32,7 +33,7 @@ function leftoverInstances(): string[] {
 
 describe.skipIf(!prereq.ok)(prereq.ok ? 'imds-sniff demo' : `imds-sniff demo (skipped: ${prereq.reason ?? ''})`, () => {
   it('runs the clients, reports each request, and leaves nothing behind', async () => {
-    const r = spawnSync(process.execPath, [MAIN, 'demo', '--format', 'json'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [MAIN, 'demo', '--format', 'json'], { encoding: 'utf8', timeout: scaledMs(120_000) });
     expect(r.status, r.stderr).toBe(0);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as OutputEvent);
     const requests = events.filter((e): e is ImdsRequestEvent => e.event === 'imds_request' && !e.own);

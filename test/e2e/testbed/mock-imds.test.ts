@@ -233,7 +233,10 @@ describe('hop-limit rules and argv', () => {
     const ruleset = renderHopLimitRuleset(hopLimit);
     expect(ruleset).toContain(`ip ttl set ${hopLimit}`);
     expect(ruleset).toContain(`ip6 hoplimit set ${hopLimit}`);
-    expect(ruleset).toContain('@ih,0,32 0x50555420 ct mark set 1');
+    expect(ruleset).not.toContain('@ih');
+    for (let doff = 5; doff <= 15; doff++) {
+      expect(ruleset).toContain(`tcp dport 80 tcp doff ${doff} @th,${doff * 32},32 0x50555420 ct mark set 1`);
+    }
   });
 
   it.each([0, 65])('refuses hop limit %i', (hopLimit) => {

@@ -39,8 +39,8 @@ function connection(tid: number, sport: number, over: Partial<SockStateEvent> = 
   return [base, { ...base, tid: 0, timestamp: t + 0.001, oldState: 2, newState: 1, sport }];
 }
 const imdsKey = (srcPort: number): SocketKey => ({ family: 4, srcIp: '10.0.2.15', srcPort, dstIp: '169.254.169.254', dstPort: 80 });
-const fork = (parentPid: number, childPid: number, childComm: string, t = 0.5): TraceEvent => ({
-  kind: 'fork', comm: null, tid: parentPid, tgid: null, cpu: 0, timestamp: t, parentComm: childComm, parentPid, childComm, childPid,
+const fork = (parentPid: number, childPid: number, childComm: string, t = 0.5, cpu = 0): TraceEvent => ({
+  kind: 'fork', comm: null, tid: parentPid, tgid: null, cpu, timestamp: t, parentComm: childComm, parentPid, childComm, childPid,
 });
 const exec = (pid: number, filename: string, t = 0.6): TraceEvent => ({ kind: 'exec', comm: null, tid: pid, tgid: null, cpu: 0, timestamp: t, filename, pid, oldPid: pid });
 
@@ -115,6 +115,27 @@ describe('TracefsOwnerFinder (events)', () => {
     const { finder, source } = await started();
     source.push(fork(3985, 4026, 'python3'), ...connection(4026, 37198));
     expect(await finder.find(imdsKey(37198), 100)).toMatchObject({ pid: 3985, comm: 'python3' });
+    await finder.close();
+  });
+
+  it("a gone thread's fork on another CPU arrives after its connect: named from the fork all the same", async () => {
+    const { finder, source } = await started(20);
+    source.push(...connection(4027, 37199, {}, 1));
+    source.push(fork(3985, 4027, 'python3', 0.9, 1));
+    expect(await finder.find(imdsKey(37199), 1_000)).toMatchObject({ pid: 4027, comm: 'python3', attribution: 'exited' });
+    await finder.close();
+  });
+
+  it("an exec from another CPU's page that came after the reorder window still names the program it ran before connect", async () => {
+    const { finder, source } = await started(5);
+    // `ip netns exec ns curl …`: the shell's exec of ip, then ip's exec of curl on CPU 1, whose page is late.
+    source.push(exec(9278, '/usr/sbin/ip', 0.3), ...connection(9278, 37817));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const lateExec = exec(9278, '/usr/bin/curl', 0.8);
+    const later = exec(9278, '/usr/bin/true', 1.5); // after the connect: not the connecting program
+    source.push({ ...lateExec, cpu: 1 } as TraceEvent, { ...later, cpu: 1 } as TraceEvent);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await finder.find(imdsKey(37817), 1_000)).toMatchObject({ pid: 9278, comm: 'curl', exe: '/usr/bin/curl', attribution: 'exited' });
     await finder.close();
   });
 
