@@ -45,6 +45,11 @@ const SECRET_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/g;
 const RANDOM_RUN = /[A-Za-z0-9+=]{32,}/g;
 /** Characters of a key (base64 and base64url, not the `=` that also separates a name from its value). */
 const KEY_CHAR = /[A-Za-z0-9+/_-]/;
+/** Base64 characters (not `/`, which also separates path segments). */
+const BASE64_CHAR = /[A-Za-z0-9+_-]/;
+/** Damaged bytes a secret may be split by, and the least run on the far side that is taken as its start. */
+const MAX_DAMAGED_BYTES = 3;
+const MIN_BRIDGED_RUN = 8;
 /** 8+ characters before an `@` and a host name or address. Bounded: linear. */
 const AT_HOST = /[^\s/@]{8,256}(?=@[A-Za-z0-9.[\]:-]+)/g;
 
@@ -130,8 +135,16 @@ export function scrubSecrets(input: string, scope: ScrubScope = 'rest'): string 
   }
   // A value found inside a longer run of key characters takes the whole run: the part before it is
   // the same secret with a byte damaged where the rule began to match.
+  // A byte damaged into something else (a quote, `?`) splits a secret in two: a run of 8+ base64
+  // characters right before one such byte goes too.
   for (const span of values) {
     while (span[0] > 0 && KEY_CHAR.test(text[span[0] - 1] as string)) span[0] -= 1;
+    for (let bridges = 0; bridges < MAX_DAMAGED_BYTES && span[0] >= 2 && !/\s/.test(text[span[0] - 1] as string); bridges++) {
+      let run = span[0] - 1;
+      while (run > 0 && BASE64_CHAR.test(text[run - 1] as string)) run -= 1;
+      if (span[0] - 1 - run < MIN_BRIDGED_RUN) break;
+      span[0] = run;
+    }
     spans.push(span);
   }
   if (spans.length === 0) return input;

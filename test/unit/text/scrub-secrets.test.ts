@@ -126,6 +126,9 @@ describe('scrubSecrets: pieces of a damaged secret (found by the long fuzz run)'
     ['a token tail ending in padding glued onto a path', '/??c1Jm5Ds0GyEaQuRiOpSd==', '/??[redacted]'],
     ['a token piece before a recognised one', 'curl/8.5.0 b6Hc1Jm5AQAEAFUZZCANARY', 'curl/8.5.0 [redacted]'],
     ['a password before @host with no // (a damaged scheme)', '/?6g5h4j3kFuzzPw@169.254.169.254/latest/', '[redacted]'],
+    // seed 7, index 795024 of the 10^6 run: a bit flip put a quote inside the token, and its first byte too
+    ['a token split by a damaged byte: the piece before it goes too', `/latest/meta-data/"?QAEAFUZZCANARYTOKENq8Wz3'r7Xk2Pf9Tn4Vb6Hc1Jm5Ds0GyEaQuRiOpSd==`, '/latest/meta-data/"?[redacted]'],
+    ['two damaged bytes', 'x QAEAFUZZCANA"YTOKENq8?z3Lr7Xk2Pf9Tn4Vb6Hc1Jm5Ds0GyEaQuRiOpSd==', 'x [redacted]'],
   ])('%s', (_name, input, expected) => {
     expect(scrubSecrets(input, 'wire')).toBe(expected);
   });
