@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findExecutable } from '../../src/testbed/prerequisites.js';
 import { firstLine, runCommand, type CommandResult } from '../../src/testbed/run-command.js';
+import { scaledMs } from '../../src/testbed/time-scale.js';
 
 /** .cache/podman-rootfs: busybox-static and the host's curl (scripts/setup-podman.sh). */
 export const PODMAN_ROOTFS = fileURLToPath(new URL('../../.cache/podman-rootfs', import.meta.url));
@@ -63,7 +64,7 @@ export class Podman {
   }
 
   /** Runs `podman <args>` with this instance's storage; rejects on a non-zero exit. */
-  async podman(args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+  async podman(args: readonly string[], timeoutMs = scaledMs(60_000)): Promise<CommandResult> {
     const result = await runCommand(['podman', ...this.global(), ...args], { timeoutMs });
     if (result.code !== 0) throw new Error(`podman ${args[0] ?? ''} failed (${String(result.code ?? result.signal)}): ${firstLine(result)}`);
     return result;
@@ -92,7 +93,7 @@ export class Podman {
   }
 
   /** `podman exec` in a running container; resolves with its output when it exits. */
-  exec(name: string, argv: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+  exec(name: string, argv: readonly string[], timeoutMs = scaledMs(60_000)): Promise<CommandResult> {
     return this.podman(['exec', name, ...argv], timeoutMs);
   }
 
@@ -114,7 +115,7 @@ export class Podman {
   async close(): Promise<void> {
     const problems: string[] = [];
     if (this.names.size > 0 && existsSync(this.dir)) {
-      const rm = await runCommand(['podman', ...this.global(), 'rm', '--force', '--ignore', '--time', '0', ...this.names], { timeoutMs: 60_000 });
+      const rm = await runCommand(['podman', ...this.global(), 'rm', '--force', '--ignore', '--time', '0', ...this.names], { timeoutMs: scaledMs(60_000) });
       if (rm.code !== 0) problems.push(`podman rm: ${firstLine(rm)}`);
       this.names.clear();
     }
