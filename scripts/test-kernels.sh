@@ -9,16 +9,18 @@
 #   --kernel   only this kernel (repeatable); default both
 #   --timeout  per-kernel limit for the VM, boot to power-off (default 600)
 #   --no-build skip `tsc` (dist/ must be current: the guest never compiles TypeScript)
+#   --list F   the tests to run, "FILE | NAME PATTERN" per line (default scripts/vm/e2e-tests.txt)
 #   -- CMD     run CMD in the guest (from the checkout's root) instead of the e2e test list
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-kernels=() timeout_s=600 build=1 cmd=()
+kernels=() timeout_s=600 build=1 cmd=() list=scripts/vm/e2e-tests.txt
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernels+=("$2"); shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --list) list="$2"; shift 2 ;;
     --) shift; cmd=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "test-kernels: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -37,7 +39,7 @@ if [ ${#cmd[@]} -eq 0 ]; then
     if [ ! -f "$file" ]; then echo "test-kernels: $file is not in this checkout; left out" >&2; continue; fi
     [[ " ${files[*]} " == *" $file "* ]] || files+=("$file")
     patterns+=("$pattern")
-  done <scripts/vm/e2e-tests.txt
+  done <"$list"
   regex="$(IFS='|'; echo "${patterns[*]}")"
   # Generous limits: everything is ~15x slower under TCG than on the host.
   cmd=(npx vitest run "${files[@]}" -t "$regex" --reporter=verbose --testTimeout=300000 --hookTimeout=300000)
