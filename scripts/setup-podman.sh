@@ -7,18 +7,10 @@ cd "$(dirname "$0")/.."
 
 # runc, not crun: crun refuses hybrid (v1 + v2) cgroup hosts. conmon is podman's monitor.
 # busybox-static is only downloaded (apt-get download) into the rootfs, never installed.
-need_apt=()
-for pkg in podman runc conmon; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
-done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "setup-podman: installing ${need_apt[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # No recommends: slirp4netns, fuse-overlayfs, uidmap and buildah serve rootless podman and
-  # image builds; the test runs as root with --network ns:<path> and --rootfs.
-  apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+# No recommends: slirp4netns, fuse-overlayfs, uidmap and buildah serve rootless podman and
+# image builds; the test runs as root with --network ns:<path> and --rootfs.
+. scripts/lib/apt-ensure.sh
+apt_ensure setup-podman podman runc conmon
 
 rootfs=.cache/podman-rootfs
 stamp="$rootfs/.imds-sniff-rootfs"

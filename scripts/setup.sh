@@ -14,16 +14,8 @@ case "$(node --version)" in
   *) echo "setup: Node.js $(node --version) found; imds-sniff needs Node 20 or 22" >&2; exit 1 ;;
 esac
 
-need_apt=()
-for pkg in libpcap-dev tcpdump tshark iproute2 nftables curl wget procps python3 ca-certificates; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
-done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "setup: installing ${need_apt[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+. scripts/lib/apt-ensure.sh
+apt_ensure setup libpcap-dev tcpdump tshark iproute2 nftables curl wget procps python3 ca-certificates
 
 # moto_server (AWS API emulator for the CloudWatch/EC2 tests): the pyenv Python on these machines
 # has moto 5.2.1; install it with pip only where it is missing.

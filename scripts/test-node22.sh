@@ -25,4 +25,4 @@ echo "node22: $(node --version) in $work" >&2
 npm_config_nodedir="$node22_dir" npm ci --no-audit --no-fund 2>&1 | grep -v 'Unknown user config' >&2
 node -e "require('pcap')" # fails loudly if the binding was built for another ABI
 npx tsc -p tsconfig.json
-npx vitest run ${IMDS_SNIFF_NODE22_TESTS:-test/unit test/fuzz test/e2e/agent/agent.test.ts test/e2e/cli/demo.test.ts test/e2e/cli/read-files.test.ts}
+npx vitest run ${IMDS_SNIFF_NODE22_TESTS:-test/unit test/fuzz test/e2e/agent/agent.test.ts test/e2e/agent/kernel-attribution.test.ts test/e2e/cli/demo.test.ts test/e2e/cli/read-files.test.ts}

@@ -7,6 +7,11 @@ import { VERSION } from './pipeline/session.js';
 import { COMMANDS } from './commands/index.js';
 import { terminalSafe } from './text/terminal-safe.js';
 
+// On Node < 22 the AWS SDK prints a five-line warning at its first client: its releases after
+// January 2027 will need Node 22. The versions this build pins run on Node 20, the operator can
+// do nothing about it, and the daemon's stderr is its status log. (Set to "false" to see it.)
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
   const program = new Command('imds-sniff')
     .description('Find which process on this instance still calls the EC2 metadata service with IMDSv1.')

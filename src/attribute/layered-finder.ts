@@ -1,6 +1,6 @@
 // attribute/: tracefs first, /proc when tracefs cannot know (connections older than the agent) or fails.
 
-import type { ProcessInfo, SocketKey, SocketOwnerFinder } from './types.js';
+import type { AttributionCounters, ProcessInfo, SocketKey, SocketOwnerFinder } from './types.js';
 
 /** How long the /proc fallback may take for one connection. */
 const FALLBACK_TIMEOUT_MS = 300;
@@ -38,6 +38,10 @@ export class LayeredOwnerFinder implements SocketOwnerFinder {
     // only starves it more.
     if (found.attribution !== 'unknown' || this.primary.missedRecently?.() === false) return found;
     return this.fallback.find(key, Math.min(timeoutMs, FALLBACK_TIMEOUT_MS), hint);
+  }
+
+  counters(): AttributionCounters | undefined {
+    return this.primary.counters?.();
   }
 
   async close(): Promise<void> {

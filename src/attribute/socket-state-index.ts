@@ -10,6 +10,8 @@ const IPPROTO_TCP = 6;
 const EARLY_MS = 5_000;
 /** A connection has a handful of transitions; more for one unknown socket is not a connection. */
 const MAX_EARLY_PER_SOCKET = 8;
+/** Connections kept per struct sock address: the kernel reuses one at once under a burst. */
+const RECORDS_PER_SKADDR = 4;
 
 /** One outgoing connection, from its CLOSE → SYN_SENT transition on. */
 export interface ConnectRecord<P> {
@@ -28,6 +30,10 @@ export interface ConnectRecord<P> {
   sport: number | null;
   /** Order of creation, to tell a newer connection from an older one on the same tuple. */
   seq: number;
+  /** Kernel time of the connect (trace clock seconds). */
+  connectTs: number;
+  /** Kernel time of its → CLOSE transition; null while open. */
+  closedTs: number | null;
   connectAtMs: number;
   boundAtMs: number | null;
   closedAtMs: number | null;
@@ -85,7 +91,14 @@ export class SocketStateIndex<P> {
   private readonly expiryMs: number;
   private readonly maxEntries: number;
   private readonly closedGraceMs: number;
-  private readonly bySkaddr = new Map<string, ConnectRecord<P>>();
+  /**
+   * The recent connections on each struct sock address, oldest connect first. A transition
+   * belongs to the newest one whose connect came before it in kernel time and that had not
+   * closed by then: a lagging CPU can deliver an older socket's connect after a newer one on
+   * the same (reused) address, and its transitions must not go to the newer one, nor the
+   * newer one's port to it.
+   */
+  private readonly bySkaddr = new Map<string, ConnectRecord<P>[]>();
   private readonly byKey = new Map<string, ConnectRecord<P>>();
   /**
    * Keys two open sockets claimed at once (two network namespaces using the same addresses
@@ -122,28 +135,58 @@ export class SocketStateIndex<P> {
         dport: ev.dport,
         sport: null,
         seq: ++this.seq,
+        connectTs: ev.timestamp,
+        closedTs: null,
         connectAtMs: nowMs,
         boundAtMs: null,
         closedAtMs: null,
         payload: makePayload(ev),
       };
-      // The kernel reuses struct sock memory: a new connect on a known skaddr is a new socket.
+      // The kernel reuses struct sock memory: a new connect on a known skaddr is a new socket,
+      // placed in kernel time order (a lagging CPU's connect can be older than one applied).
+      const list = (this.bySkaddr.get(ev.skaddr) ?? []).filter((r) => nowMs - r.connectAtMs <= this.expiryMs);
+      list.push(record);
+      list.sort((a, b) => a.connectTs - b.connectTs || a.seq - b.seq);
       this.bySkaddr.delete(ev.skaddr);
-      this.bySkaddr.set(ev.skaddr, record);
+      this.bySkaddr.set(ev.skaddr, list.slice(-RECORDS_PER_SKADDR));
       this.prune(nowMs);
-      // Later transitions of this socket that were read before its connect (kernel time says which).
-      const early = this.early.get(ev.skaddr);
-      this.early.delete(ev.skaddr);
+      // Later transitions of this socket that were read before its connect: those up to the
+      // next connect on this address are its own; older ones wait for their own connect.
+      const next = list[list.indexOf(record) + 1]?.connectTs ?? Infinity;
+      const held = this.early.get(ev.skaddr);
       let changed = false;
-      for (const later of early?.events ?? []) if (later.timestamp >= ev.timestamp) changed = this.advance(record, later, nowMs) || changed;
+      if (held) {
+        // In kernel order, up to its close: what comes after is a newer socket's, not read yet.
+        const mine = held.events.filter((later) => later.timestamp >= ev.timestamp && later.timestamp < next).sort((a, b) => a.timestamp - b.timestamp);
+        const taken = new Set<SockStateEvent>();
+        for (const later of mine) {
+          if (record.closedTs !== null && later.timestamp > record.closedTs) break;
+          changed = this.advance(record, later, nowMs) || changed;
+          taken.add(later);
+        }
+        held.events = held.events.filter((later) => !taken.has(later));
+        if (held.events.length === 0) this.early.delete(ev.skaddr);
+      }
       return { connected: record, changed };
     }
-    const record = this.bySkaddr.get(ev.skaddr);
+    const record = this.owner(ev);
     if (!record) {
       this.keepEarly(ev, nowMs);
       return { connected: null, changed: false };
     }
     return { connected: null, changed: this.advance(record, ev, nowMs) };
+  }
+
+  /** The connection a transition belongs to: the newest connect before it on its address, not closed before it. */
+  private owner(ev: SockStateEvent): ConnectRecord<P> | undefined {
+    const list = this.bySkaddr.get(ev.skaddr);
+    if (!list) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const r = list[i]!;
+      if (r.connectTs > ev.timestamp) continue;
+      return r.closedTs === null || r.closedTs >= ev.timestamp ? r : undefined;
+    }
+    return undefined;
   }
 
   /** Holds a transition of a socket with no connect yet (bounded, forgotten after EARLY_MS). */
@@ -179,9 +222,9 @@ export class SocketStateIndex<P> {
       this.byKey.set(key, record);
       changed = true;
     }
-    if (ev.newState === TCP_CLOSE) {
+    if (ev.newState === TCP_CLOSE && record.closedTs === null) {
       record.closedAtMs = nowMs;
-      if (this.bySkaddr.get(ev.skaddr) === record) this.bySkaddr.delete(ev.skaddr);
+      record.closedTs = ev.timestamp;
       changed = true;
     }
     return changed;
@@ -207,15 +250,30 @@ export class SocketStateIndex<P> {
     if (!record || nowMs - record.connectAtMs > this.expiryMs) return null;
     if (record.closedAtMs === null) return record;
     if (nowMs - record.closedAtMs > this.closedGraceMs) return null;
-    for (const pending of this.bySkaddr.values()) {
-      if (pending.sport === null && pending.seq > record.seq && couldBe(pending, key)) return null;
+    for (const list of this.bySkaddr.values()) {
+      for (const pending of list) {
+        if (pending.sport === null && pending.closedTs === null && pending.seq > record.seq && couldBe(pending, key)) return null;
+      }
     }
     return record;
   }
 
+  /** What the index holds that could bear on `key` (same ports): for a debug line when a lookup finds nothing. */
+  explain(key: SocketKey, nowMs: number): Record<string, unknown> {
+    const brief = (r: ConnectRecord<P>) => ({ tid: r.tid, family: r.family, saddr: r.saddr, daddr: r.daddr, sport: r.sport, connectTs: r.connectTs, closedTs: r.closedTs, ageMs: Math.round(nowMs - r.connectAtMs) });
+    const samePort = [...this.byKey.values()].filter((r) => r.sport === key.srcPort).map(brief);
+    const unbound: ReturnType<typeof brief>[] = [];
+    for (const list of this.bySkaddr.values()) for (const r of list) if (r.sport === null) unbound.push(brief(r));
+    const early = [...this.early.values()].flatMap((e) => e.events).filter((e) => e.sport === key.srcPort).map((e) => ({ skaddr: e.skaddr, old: e.oldState, new: e.newState, ts: e.timestamp, saddr: e.saddr }));
+    const ambiguous = [...this.ambiguous.keys()].filter((k) => k.includes(`|${key.srcPort}|`));
+    return { samePort, unbound: unbound.slice(-10), unboundCount: unbound.length, early, ambiguous };
+  }
+
   /** Records held, for stats and tests. */
   get size(): { connecting: number; bound: number; early: number } {
-    return { connecting: this.bySkaddr.size, bound: this.byKey.size, early: this.early.size };
+    let connecting = 0;
+    for (const list of this.bySkaddr.values()) connecting += list.filter((r) => r.closedTs === null).length;
+    return { connecting, bound: this.byKey.size, early: this.early.size };
   }
 
   /** Drops records older than expiryMs and the oldest beyond maxEntries. */
@@ -224,11 +282,14 @@ export class SocketStateIndex<P> {
       if (nowMs - since <= this.expiryMs && this.ambiguous.size <= this.maxEntries) break;
       this.ambiguous.delete(k);
     }
-    for (const map of [this.bySkaddr, this.byKey]) {
-      for (const [k, r] of map) {
-        if (map.size <= this.maxEntries && nowMs - r.connectAtMs <= this.expiryMs) break;
-        map.delete(k);
-      }
+    for (const [k, list] of this.bySkaddr) {
+      const newest = list[list.length - 1];
+      if (this.bySkaddr.size <= this.maxEntries && newest !== undefined && nowMs - newest.connectAtMs <= this.expiryMs) break;
+      this.bySkaddr.delete(k);
+    }
+    for (const [k, r] of this.byKey) {
+      if (this.byKey.size <= this.maxEntries && nowMs - r.connectAtMs <= this.expiryMs) break;
+      this.byKey.delete(k);
     }
   }
 }

@@ -22,7 +22,7 @@ import { isConnectTransition, SocketStateIndex, type ConnectRecord } from './soc
 import { TracefsInstance, type TracefsInstanceOptions } from './tracefs/instance.js';
 import { ReorderBuffer } from './tracefs/reorder-buffer.js';
 import type { SockStateEvent, TraceEvent, TraceEventSource } from './tracefs/trace-events.js';
-import { unknownProcess, type ProcessInfo, type SocketKey, type SocketOwnerFinder } from './types.js';
+import { unknownProcess, type AttributionCounters, type ProcessInfo, type SocketKey, type SocketOwnerFinder } from './types.js';
 
 /** Linux TASK_COMM_LEN - 1: exec sets comm to the first 15 bytes of the file name. */
 const COMM_MAX = 15;
@@ -35,6 +35,8 @@ const COMM_MAX = 15;
  * within one reorder holdback.
  */
 const CATCH_UP_MS = 2_000;
+/** How often a catch-up looks again at the CPUs still behind. */
+const CATCH_UP_POLL_MS = 5;
 
 /** Lost trace events make misses worth a /proc look for this long. */
 const LOSS_MEMORY_MS = 60_000;
@@ -168,6 +170,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private source: TraceEventSource | null = null;
   private closed = false;
   private lastLossAtMs = -Infinity;
+  /** Per CPU, the kernel time of the newest event its reader has delivered. */
+  private readonly delivered = new Map<number, number>();
+  /** A running wait for every CPU's events up to a time (shared by callers asking for no later time). */
+  private catchingUp: { t: number; done: Promise<void> } | null = null;
 
   constructor(private readonly opts: TracefsOwnerOptions = {}) {
     const maxEntries = opts.maxEntries ?? 10_000;
@@ -190,6 +196,11 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.source = await (this.opts.openSource?.() ?? TracefsInstance.create(this.opts));
     this.notes.push(...this.source.notes);
     this.source.stream((events) => this.onEvents(events));
+  }
+
+  counters(): AttributionCounters {
+    const s = this.stats;
+    return { trace_events: s.events, trace_lost_events: s.lostEvents, connects_traced: s.connects, lookups_timed_out: s.timedOut };
   }
 
   /** True while events were lost in the last minute: a connection not found may be one of them. */
@@ -224,19 +235,66 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           },
         };
         const timer = setTimeout(() => {
-          void this.readUpToNow(CATCH_UP_MS).then(() => waiter.settle(this.index.lookup(k, performance.now())));
+          void this.catchUp(this.source?.now?.() ?? null, CATCH_UP_MS).then(() => waiter.settle(this.index.lookup(k, performance.now())));
         }, timeoutMs);
         this.waiters.add(waiter);
       });
     }
     if (!record) {
       this.stats.timedOut++;
+      if (process.env.IMDS_SNIFF_DEBUG_ATTRIBUTION === '1') this.debugMiss(k);
       return unknownProcess();
     }
     const info = await this.describe(record);
     if (info.attribution === 'exited') this.stats.exited++;
     else this.stats.resolved++;
     return info;
+  }
+
+  /**
+   * Resolves once every CPU's events up to kernel time `t` (null: now, by a marker) have been
+   * applied, or after `timeoutMs`. A CPU whose reader delivered an event after `t` is done; one
+   * behind is done when its buffer holds nothing unread (per_cpu stats), and a trace_marker
+   * round trip then lets what its reader had already taken through the pipe arrive. A marker
+   * alone proves only this process's CPU: under load (qemu TCG, or a starved host) another
+   * CPU's reader can lag by seconds, and a connect or exec on it would be missed.
+   */
+  private catchUp(t: number | null, timeoutMs: number): Promise<void> {
+    if (t === null || !this.hasCpuStats()) return this.readUpToNow(timeoutMs);
+    if (this.catchingUp && this.catchingUp.t >= t) return this.catchingUp.done;
+    const run = { t, done: this.waitDelivered(t, timeoutMs) };
+    this.catchingUp = run;
+    void run.done.finally(() => {
+      if (this.catchingUp === run) this.catchingUp = null;
+    });
+    return run.done;
+  }
+
+  /** One stderr line on a lookup that found nothing (IMDS_SNIFF_DEBUG_ATTRIBUTION=1): what the index and readers held. */
+  private debugMiss(key: SocketKey): void {
+    const now = this.source?.now?.() ?? null;
+    const cpus = Object.fromEntries([...this.delivered].map(([cpu, ts]) => [cpu, { behindS: now === null ? null : Math.round((now - ts) * 1000) / 1000, unread: this.source?.pendingEvents?.(cpu) ?? null }]));
+    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus, index: this.index.explain(key, performance.now()) })}\n`);
+  }
+
+  /** Whether the source says how much each CPU's buffer still holds (a live instance does). */
+  private hasCpuStats(): boolean {
+    return this.source?.pendingEvents !== undefined && (this.source.cpus?.length ?? 0) > 0;
+  }
+
+  private async waitDelivered(t: number, timeoutMs: number): Promise<void> {
+    const src = this.source;
+    const deadline = performance.now() + timeoutMs;
+    const cpus = src?.cpus ?? [];
+    for (;;) {
+      if (this.closed || !src?.pendingEvents) return;
+      const behind = cpus.filter((cpu) => (this.delivered.get(cpu) ?? -Infinity) < t);
+      if (behind.length === 0) break;
+      if (behind.every((cpu) => (src.pendingEvents?.(cpu) ?? 0) === 0)) break;
+      if (performance.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
+    }
+    this.reorder.releaseUpTo(t);
   }
 
   /**
@@ -284,6 +342,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     const now = performance.now();
     this.stats.events += events.length;
     for (const ev of events) {
+      if ('cpu' in ev && ev.timestamp !== undefined && ev.timestamp > (this.delivered.get(ev.cpu) ?? -Infinity)) this.delivered.set(ev.cpu, ev.timestamp);
       switch (ev.kind) {
         case 'exec':
           // A new program or a reused pid makes an earlier capture of that pid stale.
@@ -446,9 +505,18 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
 
   /** ProcessInfo from what /proc showed at connect time, completed from the trace where it had gone. */
   private async describe(record: ConnectRecord<ConnectPayload>): Promise<ProcessInfo> {
-    const { capture, parentPid, containerCgroups, nsPid } = record.payload;
-    const exec = this.execBefore(record.payload)?.filename;
+    const { capture, containerCgroups, nsPid } = record.payload;
+    let { parentPid } = record.payload;
     const snap = await capture.snapshot;
+    if (!snap && this.hasCpuStats()) {
+      // Gone before /proc was read: the trace must name it, and its exec (or fork) may be on
+      // another CPU whose reader is behind. Wait for every CPU up to the connect.
+      await this.catchUp(record.payload.connectedAt, CATCH_UP_MS);
+      const now = performance.now();
+      record.comm ??= this.comms.get(record.tid, now) ?? null;
+      parentPid ??= this.parents.get(capture.pid, now);
+    }
+    const exec = this.execBefore(record.payload)?.filename;
     const alive = capturedAlive(capture.volatile);
     const execComm = exec ? path.basename(exec).slice(0, COMM_MAX) : null;
     const tracked = containerCgroups ? describeCgroups(containerCgroups) : null;

@@ -67,8 +67,18 @@ export interface SocketOwnerFinder {
    * cannot have, a connection it did not find is not worth a costly /proc scan.
    */
   missedRecently?(): boolean;
+  /** What the method's own reading saw (trace events read and lost, lookups timed out), for the summary. */
+  counters?(): AttributionCounters | undefined;
   /** Stop watching and release kernel resources (tracefs instance). Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** The tracefs reader's health over a run: events it lost make an `unknown` explainable. */
+export interface AttributionCounters {
+  trace_events: number;
+  trace_lost_events: number;
+  connects_traced: number;
+  lookups_timed_out: number;
 }
 
 /** A ProcessInfo with nothing known. */

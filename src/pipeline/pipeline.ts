@@ -58,6 +58,11 @@ export interface PipelineStats {
   dropped: Record<string, number>;
   /** Live connections by how their process was found (tracefs, exited, procfs, unknown). */
   attributed: Record<string, number>;
+  /** Connections first seen after their SYN (open before the capture, or the SYN lost): /proc names them. */
+  midStream: number;
+  /** Lookups that failed (the event says unknown); the first reason is kept. */
+  lookupErrors: number;
+  firstLookupError: string | null;
 }
 
 function offlineProcess(): ProcessInfo {
@@ -73,7 +78,7 @@ export class Pipeline {
   private readonly endpointIps: ReadonlySet<string>;
   /** The endpoints' addresses as they stand in a packet, to recognise IMDS traffic in a frame that does not decode. */
   private readonly endpointBytes: Buffer[];
-  readonly stats: PipelineStats = { frames: 0, ipPackets: 0, segments: 0, connections: 0, requests: 0, dropped: {}, attributed: {} };
+  readonly stats: PipelineStats = { frames: 0, ipPackets: 0, segments: 0, connections: 0, requests: 0, dropped: {}, attributed: {}, midStream: 0, lookupErrors: 0, firstLookupError: null };
 
   constructor(private readonly options: PipelineOptions) {
     const endpoints = new Set(options.endpoints.map((e) => `${e.ip}|${e.port}`));
@@ -144,6 +149,7 @@ export class Pipeline {
     for (const event of events) {
       if (event.type === 'open') {
         this.stats.connections += 1;
+        if (event.midStream) this.stats.midStream += 1;
         this.owners.set(event.conn.id, this.findOwner(event.conn, event.midStream));
       }
       const out = this.tracker.handle(event);
@@ -159,7 +165,11 @@ export class Pipeline {
     const key = { family: conn.family, srcIp: conn.client.ip, srcPort: conn.client.port, dstIp: conn.server.ip, dstPort: conn.server.port };
     return finder
       .find(key, this.options.attributionTimeoutMs, { midStream })
-      .catch(() => unknownProcess())
+      .catch((err: unknown) => {
+        this.stats.lookupErrors += 1;
+        this.stats.firstLookupError ??= err instanceof Error ? err.message : String(err);
+        return unknownProcess();
+      })
       .then((info) => {
         this.stats.attributed[info.attribution] = (this.stats.attributed[info.attribution] ?? 0) + 1;
         return info;

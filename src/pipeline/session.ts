@@ -75,7 +75,7 @@ function fanOut(sinks: Sink[], aggregator: Aggregator, onRequest?: (e: ImdsReque
 function summaryOf(
   aggregator: Aggregator,
   pipeline: Pipeline,
-  extra: Pick<SummaryEvent, 'host' | 'interface' | 'file' | 'started' | 'duration_s' | 'attribution_method'>,
+  extra: Pick<SummaryEvent, 'host' | 'interface' | 'file' | 'started' | 'duration_s' | 'attribution_method' | 'attribution_trace'>,
   kernelDrops: number,
   fileProblem: string | null = null,
 ): SummaryEvent {
@@ -86,6 +86,7 @@ function summaryOf(
     time: new Date().toISOString(),
     ...extra,
     ...(extra.attribution_method === 'none' ? {} : { attribution_counts: { ...pipeline.stats.attributed } }),
+    ...(pipeline.stats.lookupErrors > 0 ? { attribution_errors: { count: pipeline.stats.lookupErrors, first: pipeline.stats.firstLookupError ?? '' } } : {}),
     requests: pipeline.stats.requests - aggregator.ownRequests,
     own_requests: aggregator.ownRequests,
     processes: aggregator.processes(),
@@ -97,6 +98,7 @@ function summaryOf(
     capture: {
       frames: pipeline.stats.frames,
       connections: pipeline.stats.connections,
+      mid_stream_connections: pipeline.stats.midStream,
       kernel_drops: kernelDrops,
       dropped: { ...pipeline.stats.dropped },
       not_evidence: notEvidence,
@@ -193,6 +195,7 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
         started: new Date(started).toISOString(),
         duration_s: Math.round((Date.now() - started) / 100) / 10,
         attribution_method: options.finder?.method ?? 'none',
+        ...(options.finder?.counters?.() ? { attribution_trace: options.finder.counters() } : {}),
       },
       stats.droppedByKernel,
     );

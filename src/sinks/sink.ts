@@ -1,5 +1,6 @@
 // sinks/: the shape every sink shares, and the non-request lines of the output contract.
 
+import type { AttributionCounters } from '../attribute/types.js';
 import type { ImdsRequestEvent } from '../pipeline/events.js';
 import type { ProcessSummary, Verdict } from './aggregate.js';
 
@@ -42,6 +43,10 @@ export interface SummaryEvent {
   attribution_method: string;
   /** Live runs only: connections by how their process was found (tracefs, exited, procfs, unknown). */
   attribution_counts?: Record<string, number>;
+  /** Live tracefs runs only: the trace reader's own counts; lost events explain an `unknown`. */
+  attribution_trace?: AttributionCounters;
+  /** Lookups that failed with an error (their events say unknown), and the first error; only when there were some. */
+  attribution_errors?: { count: number; first: string };
   requests: number;
   own_requests: number;
   processes: ProcessSummary[];
@@ -49,6 +54,8 @@ export interface SummaryEvent {
   capture: {
     frames: number;
     connections: number;
+    /** Connections whose SYN was not seen (open before the capture started, or the SYN lost). */
+    mid_stream_connections: number;
     kernel_drops: number;
     dropped: Record<string, number>;
     /** Why this capture cannot stand as evidence (a damaged or undecodable file), or null. */

@@ -73,6 +73,8 @@ export class AgentProcess {
     const timing = slow ? ['--attribution-timeout', `${Math.min(scaledMs(500), 10_000)}ms`] : [];
     const child = spawnInNetns(ns, [process.execPath, ...nodeArgs, resolveAgentScript(), '--format', 'json', ...timing, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A lookup that finds nothing says on stderr what the trace index held: tests print it beside a miss.
+      env: { ...process.env, IMDS_SNIFF_DEBUG_ATTRIBUTION: process.env.IMDS_SNIFF_DEBUG_ATTRIBUTION ?? '1' },
     });
     const agent = new AgentProcess(child);
     try {
@@ -118,10 +120,21 @@ export class AgentProcess {
       const timer = setTimeout(() => {
         if (done) return;
         done = true;
-        reject(new TestbedError(`timed out after ${timeoutMs} ms waiting for ${what}; ${this.events.length} events so far`));
+        reject(new TestbedError(`timed out after ${timeoutMs} ms waiting for ${what}; ${this.events.length} events so far; requests: ${this.describeRequests()}`));
       }, timeoutMs);
       check();
     });
+  }
+
+  /** The agent's attribution-debug lines (lookups that found nothing), first few. */
+  attributionDebug(max = 3): string[] {
+    return this.stderr.split('\n').filter((l) => l.includes('attribution-debug')).slice(0, max);
+  }
+
+  /** The request events so far, in brief (who, how attributed, from where): what a failed wait shows. */
+  describeRequests(): string {
+    const brief = this.requests.map((e) => `${e.kind} pid=${e.pid ?? '-'} comm=${e.comm ?? '-'} attribution=${e.attribution} src=${e.src_ip}:${e.src_port}`);
+    return brief.length === 0 ? 'none' : brief.slice(0, 10).join('; ') + (brief.length > 10 ? `; … ${brief.length - 10} more` : '');
   }
 
   /** Waits for `count` request events matching `filter`. */

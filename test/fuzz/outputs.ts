@@ -59,7 +59,7 @@ export function buildSummary(events: readonly ImdsRequestEvent[], stats: Pipelin
     own_requests: aggregator.ownRequests,
     processes: aggregator.processes(),
     verdict: aggregator.verdict(),
-    capture: { frames: stats.frames, connections: stats.connections, kernel_drops: 0, dropped: { ...stats.dropped }, not_evidence: null },
+    capture: { frames: stats.frames, connections: stats.connections, mid_stream_connections: stats.midStream, kernel_drops: 0, dropped: { ...stats.dropped }, not_evidence: null },
   };
 }
 

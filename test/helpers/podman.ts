@@ -76,6 +76,18 @@ export class Podman {
    * container's command has exited, with its output. `detach` starts it and resolves at once.
    */
   async run(netns: string, argv: readonly string[], options: { detach?: boolean; timeoutMs?: number } = {}): Promise<PodmanRun> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(netns, argv, options);
+      } catch (err) {
+        // podman's flock of /etc/cni/net.d/cni.lock can fail with EINTR before anything ran (seen in the
+        // 6.1 VM under load): a podman bug, not ours. Retry under a new name; close() removes both.
+        if (attempt >= 3 || !/interrupted system call/.test(String(err))) throw err;
+      }
+    }
+  }
+
+  private async runOnce(netns: string, argv: readonly string[], options: { detach?: boolean; timeoutMs?: number }): Promise<PodmanRun> {
     const name = `${this.prefix}-${++this.serial}`;
     this.names.add(name);
     const args = [

@@ -2,12 +2,12 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import path from 'node:path';
 import { acquireTracefs, type TracefsMount } from './mount.js';
-import { eventsOfPage, pageSize, type PageDecoding } from './page-events.js';
+import { decodeTracePage, pageSize, type PageDecoding } from './page-events.js';
 import { PageStream } from './page-stream.js';
 import { createRecordDecoder } from './record-decoder.js';
 import { checkTracefsSupport, TRACE_EVENTS } from './support.js';
@@ -41,6 +41,12 @@ export class TracefsInstance implements TraceEventSource {
   /** Set when a reader ended without close() (the stream is dead). */
   failure: string | null = null;
   private readers: ChildProcess[] = [];
+  /** The CPUs whose buffers are read, once the readers run. */
+  cpus: readonly number[] = [];
+  /** Per CPU, the data records this process has received from its reader. */
+  private readonly recordsReceived = new Map<number, number>();
+  /** True when trace_clock is 'mono', the clock process.hrtime reads. */
+  private monoClock = false;
   private closing: Promise<void> | null = null;
   private readonly exitHook = (): void => this.closeSync();
 
@@ -75,7 +81,13 @@ export class TracefsInstance implements TraceEventSource {
         throw new Error(`tracefs rejected filter '${filter}' on inet_sock_set_state`, { cause });
       });
       // One clock for all CPUs, so their events can be merged in order.
-      await set('trace_clock', 'mono').catch(() => notes.push("trace_clock 'mono' unavailable: CPUs merged on the local clock"));
+      const monoClock = await set('trace_clock', 'mono').then(
+        () => true,
+        () => {
+          notes.push("trace_clock 'mono' unavailable: CPUs merged on the local clock");
+          return false;
+        },
+      );
       await set('buffer_size_kb', String(BUFFER_KB)).catch(() => {});
       const f = support.formats;
       const enabled = [
@@ -89,6 +101,7 @@ export class TracefsInstance implements TraceEventSource {
       const decoding = { page: support.page, header: support.header, decode: createRecordDecoder(f) };
       const instance = new TracefsInstance(mount, instanceDir, enabled, decoding);
       instance.notes.push(...notes);
+      instance.monoClock = monoClock;
       process.once('exit', instance.exitHook);
       return instance;
     } catch (err) {
@@ -101,6 +114,29 @@ export class TracefsInstance implements TraceEventSource {
   /** Writes to this instance's trace_marker (an ftrace:print record from this thread); throws when it cannot. */
   mark(): void {
     writeFileSync(path.join(this.dir, 'trace_marker'), 'imds-sniff-sync\n');
+  }
+
+  /**
+   * Events committed to `cpu`'s buffer that have not reached this process yet: those still in
+   * the buffer ("entries" in per_cpu/cpuN/stats) plus those its reader took ("read events")
+   * but had not passed on (a `cat` descheduled between its read and its write). Null if the
+   * stats cannot be read.
+   */
+  pendingEvents(cpu: number): number | null {
+    try {
+      const stats = readFileSync(path.join(this.dir, 'per_cpu', `cpu${cpu}`, 'stats'), 'latin1');
+      const entries = /^entries: (\d+)$/m.exec(stats);
+      const read = /^read events: (\d+)$/m.exec(stats);
+      if (!entries || !read) return null;
+      return Math.max(0, Number(entries[1]) + Number(read[1]) - (this.recordsReceived.get(cpu) ?? 0));
+    } catch {
+      return null;
+    }
+  }
+
+  /** CLOCK_MONOTONIC in seconds, which trace_clock 'mono' stamps events with; null on another clock. */
+  now(): number | null {
+    return this.monoClock ? Number(process.hrtime.bigint()) / 1e9 : null;
   }
 
   /** Starts one reader per CPU; `onEvents` gets each page's events. Call once. */
@@ -118,6 +154,7 @@ export class TracefsInstance implements TraceEventSource {
     if (cpus.length === 0) throw new Error(`${this.dir}/per_cpu lists no CPU`);
     if (this.closing) return;
     for (const cpu of cpus) this.readers.push(this.startReader(cpu, onEvents));
+    this.cpus = cpus;
   }
 
   private startReader(cpu: number, onEvents: (events: TraceEvent[]) => void): ChildProcess {
@@ -127,7 +164,8 @@ export class TracefsInstance implements TraceEventSource {
     const [cmd, args] = hasSetpriv() ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'cat', file]] : ['cat', [file]];
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const pages = new PageStream(pageSize(this.decoding.page), (page) => {
-      const events = eventsOfPage(page, cpu, this.decoding);
+      const { events, records } = decodeTracePage(page, cpu, this.decoding);
+      this.recordsReceived.set(cpu, (this.recordsReceived.get(cpu) ?? 0) + records);
       if (events.length > 0) onEvents(events);
     });
     child.stdout?.on('data', (chunk: Buffer) => pages.push(chunk));

@@ -54,6 +54,18 @@ export class ReorderBuffer {
     this.flush(Infinity);
   }
 
+  /**
+   * Releases now, in order, the held events at or before kernel time `t`: for a caller that
+   * knows every CPU has delivered its events up to `t`, so none earlier can still come.
+   */
+  releaseUpTo(t: number): void {
+    const out = this.held.filter((h) => timestampOf(h.event) <= t);
+    if (out.length === 0) return;
+    this.held = this.held.filter((h) => timestampOf(h.event) > t);
+    out.sort((a, b) => timestampOf(a.event) - timestampOf(b.event) || a.seq - b.seq);
+    this.release(out.map((h) => h.event));
+  }
+
   /** Stops the timer; held events are dropped. */
   close(): void {
     if (this.timer) clearTimeout(this.timer);

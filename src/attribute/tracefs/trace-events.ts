@@ -86,5 +86,11 @@ export interface TraceEventSource {
   stream(onEvents: (events: TraceEvent[]) => void): void;
   /** Writes to the instance's trace_marker; its event arrives after every event before it on that CPU. */
   mark?(): void;
+  /** The CPUs read, once the readers run. */
+  readonly cpus?: readonly number[];
+  /** Events committed to `cpu`'s ring buffer that have not been delivered yet; null when unknown. */
+  pendingEvents?(cpu: number): number | null;
+  /** Kernel trace-clock time now, in seconds, when the trace clock is one this process can read. */
+  now?(): number | null;
   close(): Promise<void>;
 }

@@ -9,7 +9,6 @@ import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import { scaledMs } from '../../../src/testbed/time-scale.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
-import { recordFigure } from '../../helpers/figures.js';
 
 const prereq = testbedPrerequisites();
 const title = prereq.ok ? 'agent end to end' : `agent end to end (skipped: ${prereq.reason ?? ''})`;
@@ -63,6 +62,11 @@ describe.skipIf(!prereq.ok)(title, () => {
     const exit = await a.stop();
     expect(exit.code).toBe(3);
     expect(exit.summary?.verdict).toMatchObject({ safe_to_require_imdsv2: false, v1_processes: ['curl'] });
+    // The trace reader's own health is in the summary: it read the connect, lost nothing.
+    expect(exit.summary?.attribution_trace).toMatchObject({ trace_lost_events: 0, lookups_timed_out: 0 });
+    expect(exit.summary?.attribution_trace?.connects_traced).toBeGreaterThanOrEqual(1);
+    expect(exit.summary?.capture.mid_stream_connections).toBe(0);
+    expect(exit.summary?.attribution_errors).toBeUndefined();
     // The summary says how each connection's process was found: here by the trace, none unknown.
     const counts = exit.summary?.attribution_counts ?? {};
     expect((counts.tracefs ?? 0) + (counts.exited ?? 0)).toBe(1);
@@ -161,47 +165,6 @@ describe.skipIf(!prereq.ok)(title, () => {
     expect(events[0]?.nat_src).toEqual([expect.stringMatching(new RegExp(`^\\[${tb.layout.host.v6}\\]:\\d+$`))]);
   });
 
-  it('counts a container keep-alive connection opened before the agent started once, and finds its process', async () => {
-    // A poller with one keep-alive connection: one request before the agent runs, then one per line on stdin.
-    const script = `
-      const http = require('node:http');
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const get = () => http.get({ host: '169.254.169.254', path: '/latest/meta-data/hostname', agent }, (res) => {
-        res.resume();
-        res.on('end', () => process.stdout.write(res.statusCode + '\\n'));
-      });
-      get();
-      require('node:readline').createInterface({ input: process.stdin }).on('line', get).on('close', () => agent.destroy());`;
-    const poller = tb.spawn('ctr', [process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
-    try {
-      const answers: string[] = [];
-      let wake: () => void = () => {};
-      poller.stdout?.on('data', (d: Buffer) => {
-        answers.push(...d.toString().trim().split('\n'));
-        wake();
-      });
-      const answered = (n: number) => new Promise<void>((resolve) => {
-        wake = () => answers.length >= n && resolve();
-        wake();
-      });
-      await answered(1);
-      const a = await startAgent();
-      for (let i = 2; i <= 4; i++) {
-        poller.stdin?.write('go\n');
-        await answered(i);
-      }
-      await a.waitForRequests(3, WAIT_MS, (e) => e.path === '/latest/meta-data/hostname');
-      await a.stop();
-      const events = a.requests.filter((e) => e.path === '/latest/meta-data/hostname');
-      expect(events.map((e) => [e.kind, e.status, e.pid, e.comm, e.attribution, e.src_ip])).toEqual(
-        Array.from({ length: 3 }, () => ['v1', 200, poller.pid, 'node', 'procfs', tb.layout.ctr.v4]),
-      );
-      expect(new Set(events.map((e) => e.connection)).size).toBe(1);
-    } finally {
-      poller.kill('SIGKILL');
-    }
-  });
-
   it('stops by itself at the end of --duration, and on SIGTERM, with a summary', async () => {
     const timed = await AgentProcess.start(tb.nsName('host'), ['--no-identity', '--duration', '2s']);
     const run = await curlV1(tb, 'host');
@@ -291,47 +254,5 @@ describe.skipIf(!prereq.ok)(title, () => {
     expect(events[0]?.cmdline?.slice(0, 2)).toEqual([process.execPath, '-e']);
     expect(events[0]?.ancestors.at(-1)).toMatchObject({ pid: 1 });
     expect(events[0]?.netns).toBe(statSync(`/run/netns/${tb.nsName('host')}`).ino);
-  });
-
-  it.each(['host', 'ctr'] as const)('attributes at least 99 percent of a burst of 200 curls, 25 at a time, from the %s', async (ns) => {
-    const a = await startAgent();
-    const runs: ClientRun[] = [];
-    for (let wave = 0; wave < 8; wave++) {
-      runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, ns, '/latest/meta-data/ami-id')))));
-    }
-    expect(runs.every((r) => r.stdout === '200' && r.localPort !== undefined)).toBe(true);
-    await a.waitForRequests(200, scaledMs(30_000), (e) => e.path === '/latest/meta-data/ami-id');
-    const events = a.requests.filter((e) => e.path === '/latest/meta-data/ami-id');
-    expect(events).toHaveLength(200);
-    // Each curl's own source port names its request: the event must carry that curl's pid and comm.
-    const pidByPort = new Map(runs.map((r) => [r.localPort, r.pid]));
-    expect(pidByPort.size).toBe(200);
-    const right = events.filter((e) => pidByPort.get(e.src_port) === e.pid && e.comm === 'curl');
-    if (right.length < 200) {
-      const misses = events.filter((e) => !right.includes(e)).map((e) => ({ pid: e.pid, want: pidByPort.get(e.src_port), comm: e.comm, attribution: e.attribution, exe: e.exe }));
-      console.log('misses', JSON.stringify(misses), 'agent:', JSON.stringify((await a.stop()).summary?.attribution_counts));
-    }
-    recordFigure({ scenario: `burst of 200 curls (${ns === 'host' ? 'host' : 'namespace container'})`, requests: 200, right: right.length });
-    expect(right.length / 200).toBeGreaterThanOrEqual(0.99);
-    // and none is attributed to a wrong process: a miss may only be "unknown"
-    expect(events.filter((e) => e.pid !== null && pidByPort.get(e.src_port) !== e.pid)).toEqual([]);
-  });
-
-  it('attributes at least 99 percent of a burst of 50 IPv6 curls, 25 at a time, matched on full addresses', async () => {
-    const a = await startAgent();
-    const runs: ClientRun[] = [];
-    for (let wave = 0; wave < 2; wave++) {
-      runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, 'host', '/latest/meta-data/hostname', IMDS_V6)))));
-    }
-    expect(runs.every((r) => r.stdout === '200' && r.localPort !== undefined)).toBe(true);
-    await a.waitForRequests(50, scaledMs(30_000), (e) => e.path === '/latest/meta-data/hostname');
-    const events = a.requests.filter((e) => e.path === '/latest/meta-data/hostname');
-    expect(events).toHaveLength(50);
-    expect(events.every((e) => e.dst_ip === 'fd00:ec2::254' && e.kind === 'v1' && e.status === 200)).toBe(true);
-    const pidByPort = new Map(runs.map((r) => [r.localPort, r.pid]));
-    const right = events.filter((e) => pidByPort.get(e.src_port) === e.pid && e.comm === 'curl');
-    recordFigure({ scenario: 'burst of 50 IPv6 curls (host)', requests: 50, right: right.length });
-    expect(right.length / 50).toBeGreaterThanOrEqual(0.99);
-    expect(events.filter((e) => e.pid !== null && pidByPort.get(e.src_port) !== e.pid)).toEqual([]);
   });
 });

@@ -233,3 +233,36 @@ describe('SocketStateIndex: a later transition read before its connect (another 
     expect(index.size.early).toBe(1);
   });
 });
+
+describe('SocketStateIndex: one struct sock reused at once, one CPU lagging (seen under qemu TCG: the port of one curl named another)', () => {
+  // Socket S is used by tid 760 (connect t=1, established t=2, closed t=3), then at once by
+  // tid 765 (connect t=4, established t=5). 760's connect comes from a CPU whose reader lags.
+  const S = 'ffff0bad';
+  const c760 = ev({ skaddr: S, tid: 760, tgid: 760, timestamp: 1 });
+  const e760 = ev({ skaddr: S, tid: 0, tgid: null, timestamp: 2, oldState: 2, newState: 1, sport: 40760 });
+  const x760 = ev({ skaddr: S, tid: 760, tgid: 760, timestamp: 3, oldState: 1, newState: 7, sport: 40760 });
+  const c765 = ev({ skaddr: S, tid: 765, tgid: 765, timestamp: 4 });
+  const e765 = ev({ skaddr: S, tid: 0, tgid: null, timestamp: 5, oldState: 2, newState: 1, sport: 40765 });
+  const orders: [string, SockStateEvent[]][] = [
+    ['in kernel order', [c760, e760, x760, c765, e765]],
+    ["760's connect last", [e760, x760, c765, e765, c760]],
+    ["760's connect after 765's, before 765's port", [e760, x760, c765, c760, e765]],
+    ["760's whole connection after 765's", [c765, e765, c760, e760, x760]],
+    ["765's port first, then both connects", [e765, e760, x760, c760, c765]],
+  ];
+  it.each(orders)('%s: each port names its own process', (_name, events) => {
+    const index = new SocketStateIndex<number>();
+    let now = 0;
+    for (const e of events) index.apply(e, (now += 1), () => 0);
+    expect(tidOf(index, key(40765), now)).toBe(765);
+    expect(tidOf(index, key(40760), now)).toBe(760);
+  });
+
+  it('a transition of a newer socket whose connect is not read yet waits for it, never joins the closed one', () => {
+    const index = new SocketStateIndex<number>();
+    for (const [i, e] of [c760, e760, x760, e765].entries()) index.apply(e, i + 1, () => 0);
+    expect(tidOf(index, key(40765), 5)).toBeNull();
+    index.apply(c765, 6, () => 0);
+    expect(tidOf(index, key(40765), 6)).toBe(765);
+  });
+});

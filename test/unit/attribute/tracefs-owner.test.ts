@@ -375,4 +375,74 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
   });
+  describe("every CPU is read up to the connect before a gone process is named (one CPU's reader lagging)", () => {
+    /** Two CPUs; what the test puts in `buffered[cpu]` is in that CPU's ring buffer, not yet taken by its reader. */
+    class TwoCpuSource extends ReplaySource {
+      readonly cpus = [0, 1];
+      readonly buffered = new Map<number, TraceEvent[]>([[0, []], [1, []]]);
+      statsReads = 0;
+      clock = 10;
+      pendingEvents(cpu: number): number | null {
+        this.statsReads++;
+        return this.buffered.get(cpu)?.length ?? null;
+      }
+      now(): number {
+        return this.clock;
+      }
+      /** The lagging reader finally takes what `cpu`'s buffer held. */
+      deliver(cpu: number): void {
+        const events = this.buffered.get(cpu) ?? [];
+        this.buffered.set(cpu, []);
+        this.push(...events);
+      }
+    }
+    const twoCpus = async (): Promise<{ finder: TracefsOwnerFinder; source: TwoCpuSource }> => {
+      const source = new TwoCpuSource();
+      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source, reorderHoldbackMs: 5 });
+      await finder.start();
+      return { finder, source };
+    };
+
+    it("a gone client's exec waits in CPU 1's buffer: the lookup waits for it and names the program", async () => {
+      const { finder, source } = await twoCpus();
+      // The shell forked and exec'd curl on CPU 1; curl migrated to CPU 0, connected and exited.
+      source.buffered.set(1, [fork(4100, 4127, 'sh', 0.5, 1), { ...exec(4127, '/usr/bin/curl', 0.8), cpu: 1 } as TraceEvent]);
+      source.push(...connection(4127, 38001, {}, 1));
+      const found = finder.find(imdsKey(38001), 1_000);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      source.deliver(1);
+      expect(await found).toMatchObject({ pid: 4127, comm: 'curl', exe: '/usr/bin/curl', ppid: 4100, attribution: 'exited' });
+      await finder.close();
+    });
+
+    it('a CPU that is behind but has nothing in its buffer does not hold the answer up', async () => {
+      const { finder, source } = await twoCpus();
+      source.push(exec(4200, '/usr/bin/curl', 0.8), ...connection(4200, 38002, {}, 1));
+      const started = performance.now();
+      expect(await finder.find(imdsKey(38002), 1_000)).toMatchObject({ pid: 4200, comm: 'curl', attribution: 'exited' });
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(source.statsReads).toBeGreaterThan(0); // CPU 1 delivered nothing: its buffer was looked at
+      await finder.close();
+    });
+
+    it('every CPU already past the connect: answered without reading any stats', async () => {
+      const { finder, source } = await twoCpus();
+      source.push(exec(4300, '/usr/bin/curl', 0.8), ...connection(4300, 38003, {}, 1));
+      source.push({ ...exec(4301, '/usr/bin/true', 1.2), cpu: 1 } as TraceEvent);
+      expect(await finder.find(imdsKey(38003), 1_000)).toMatchObject({ pid: 4300, comm: 'curl' });
+      expect(source.statsReads).toBe(0);
+      await finder.close();
+    });
+
+    it('a lookup that times out while the connect waits in a lagging CPU\'s buffer gets it after all', async () => {
+      const { finder, source } = await twoCpus();
+      source.buffered.set(1, [{ ...exec(4400, '/usr/bin/curl', 0.8), cpu: 1 } as TraceEvent, ...connection(4400, 38004, { cpu: 1 }, 1)]);
+      const found = finder.find(imdsKey(38004), 20);
+      await new Promise((resolve) => setTimeout(resolve, 80)); // past the 20 ms: the catch-up is polling CPU 1
+      source.deliver(1);
+      expect(await found).toMatchObject({ pid: 4400, comm: 'curl' });
+      expect(finder.stats.timedOut).toBe(0);
+      await finder.close();
+    });
+  });
 });

@@ -3,7 +3,7 @@ import { captureLosses, fileProblems } from '../../../src/pipeline/evidence.js';
 import type { PipelineStats } from '../../../src/pipeline/pipeline.js';
 import type { CaptureFileResult } from '../../../src/capture/pcap-file.js';
 
-const stats = (over: Partial<PipelineStats> = {}): PipelineStats => ({ frames: 10, ipPackets: 10, segments: 10, connections: 1, requests: 1, dropped: {}, attributed: {}, ...over });
+const stats = (over: Partial<PipelineStats> = {}): PipelineStats => ({ frames: 10, ipPackets: 10, segments: 10, connections: 1, requests: 1, dropped: {}, attributed: {}, midStream: 0, lookupErrors: 0, firstLookupError: null, ...over });
 const whole: CaptureFileResult = { format: 'pcap', records: 10, frames: 10, skipped: {}, damage: null, truncated: false, captureDrops: 0 };
 
 describe('captureLosses', () => {

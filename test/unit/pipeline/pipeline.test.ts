@@ -106,6 +106,29 @@ describe('Pipeline', () => {
     });
   });
 
+  it('a lookup that fails is an unknown event, counted with its reason; a connection without its SYN is counted as mid-stream', async () => {
+    const finder: SocketOwnerFinder = {
+      method: 'tracefs',
+      start: async () => {},
+      find: async (key, _timeout, hint) => {
+        if (key.srcPort === 41031) throw new Error('EACCES: /proc/41031/stat');
+        return { ...unknownProcess(), pid: key.srcPort, comm: hint?.midStream ? 'mid' : 'curl', attribution: 'tracefs' };
+      },
+      close: async () => {},
+    };
+    const { pipeline, events } = make({ finder });
+    const failing = conversation({ client: '10.0.0.2', cport: 41031, exchanges: [{ request: V1, response: OK }] });
+    // The SYN and SYN-ACK never captured: the capture began with the connection already open.
+    const mid = conversation({ client: '10.0.0.2', cport: 41032, exchanges: [{ request: V1, response: OK }] }).slice(2);
+    for (const f of [...failing, ...mid]) pipeline.handleFrame(f.frame, f.timestampUs);
+    await pipeline.flush(Number.MAX_SAFE_INTEGER);
+    expect(events.map((e) => [e.src_port, e.pid, e.comm, e.attribution])).toEqual([
+      [41031, null, null, 'unknown'],
+      [41032, 41032, 'mid', 'tracefs'],
+    ]);
+    expect(pipeline.stats).toMatchObject({ connections: 2, midStream: 1, lookupErrors: 1, firstLookupError: 'EACCES: /proc/41031/stat', attributed: { unknown: 1, tracefs: 1 } });
+  });
+
   it('pairs pipelined requests with their answers in order', async () => {
     const frames = conversation({ client: '10.0.0.2', cport: 41001, exchanges: [{ request: V1 + V2 + V1, response: OK + OK + DENIED }] });
     expect((await run(frames)).events.map(brief)).toEqual([

@@ -46,7 +46,7 @@ describe('human output of hostile names', () => {
   const summary: SummaryEvent = {
     event: 'summary', time: event.time, host: { hostname: 'h\u001b[5m', os: 'Linux', kernel: '6.1', instance_id: null }, interface: 'any', file: null,
     started: event.time, duration_s: 1, attribution_method: 'tracefs', requests: 1, own_requests: 0, processes: aggregator.processes(), verdict: aggregator.verdict(),
-    capture: { frames: 1, connections: 1, kernel_drops: 0, dropped: {}, not_evidence: null },
+    capture: { frames: 1, connections: 1, mid_stream_connections: 0, kernel_drops: 0, dropped: {}, not_evidence: null },
   };
   const line = formatRequestLine(event);
   const text = renderSummary(summary);
@@ -81,5 +81,32 @@ describe('formatRequestLine: containers', () => {
     ['host process: neither', {}, 'curl[13036]  10.0.0.2:40000'],
   ])('%s', (_name, over, expected) => {
     expect(formatRequestLine({ ...base, ...over })).toContain(expected);
+  });
+});
+
+describe('renderSummary: the attribution health lines', () => {
+  const aggregator = new Aggregator();
+  const base: SummaryEvent = {
+    event: 'summary', time: '2026-12-05T00:00:00.000Z', host: { hostname: 'h', os: 'Linux', kernel: '5.10', instance_id: null }, interface: 'any', file: null,
+    started: '2026-12-05T00:00:00.000Z', duration_s: 1, attribution_method: 'tracefs', attribution_counts: { exited: 9, unknown: 1 }, requests: 10, own_requests: 0,
+    processes: aggregator.processes(), verdict: aggregator.verdict(),
+    capture: { frames: 1, connections: 10, mid_stream_connections: 0, kernel_drops: 0, dropped: {}, not_evidence: null },
+  };
+  const healthy = { trace_events: 400, trace_lost_events: 0, connects_traced: 10, lookups_timed_out: 0 };
+
+  it('says nothing more when the trace lost nothing and no lookup timed out or failed', () => {
+    const text = renderSummary({ ...base, attribution_trace: healthy });
+    expect(text).toContain('attribution: tracefs (connections: 9 exited, 1 unknown)');
+    expect(text).not.toMatch(/trace lost|lookups/);
+  });
+
+  it('explains an unknown by lost trace events and timed-out lookups', () => {
+    const text = renderSummary({ ...base, attribution_trace: { ...healthy, trace_lost_events: 12, lookups_timed_out: 1 } });
+    expect(text).toContain('trace lost 12 of 412 events; 1 lookups timed out');
+  });
+
+  it('names the first failed lookup, escaped', () => {
+    const text = renderSummary({ ...base, attribution_errors: { count: 2, first: 'EACCES /proc/9/stat\u001b[2J' } });
+    expect(text).toContain('2 lookups failed (first: EACCES /proc/9/stat\\x1b[2J)');
   });
 });
