@@ -207,6 +207,14 @@ export class SocketStateIndex<P> {
   /** A transition after the connect: the port bound, or the socket closed. True when lookups may answer differently. */
   private advance(record: ConnectRecord<P>, ev: SockStateEvent, nowMs: number): boolean {
     let changed = false;
+    if (record.sport !== null && ev.sport !== 0 && ev.sport !== record.sport) {
+      // A later transition of this connection names another port: one of the two was joined to
+      // the wrong connect (a reused struct sock read out of order). Neither port may name this
+      // process: both answer nothing, which is unknown, never a wrong pid.
+      this.ambiguous.set(recordKey({ ...record, sport: record.sport }), nowMs);
+      this.ambiguous.set(recordKey({ ...record, sport: ev.sport }), nowMs);
+      return true;
+    }
     if (record.sport === null && ev.sport !== 0) {
       record.sport = ev.sport;
       record.boundAtMs = nowMs;

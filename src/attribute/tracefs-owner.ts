@@ -53,7 +53,11 @@ export interface TracefsOwnerOptions extends ProcOptions, TracefsInstanceOptions
   maxEntries?: number;
   /** How long a closed connection still answers; default 5 s. */
   closedGraceMs?: number;
-  /** A process snapshot is reused for later connects of the same pid this long; default 1 s. */
+  /**
+   * A process snapshot is reused for later connects of the same pid this long; default 10 s. Its
+   * exec or a fork that reuses the pid drops it at once; a short-lived caller whose last call comes
+   * as it exits (the control CLI's verification) is still named from its first.
+   */
   snapshotTtlMs?: number;
 }
 
@@ -180,7 +184,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.index = new SocketStateIndex({ expiryMs: opts.expiryMs, maxEntries, closedGraceMs: opts.closedGraceMs });
     this.execs = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     this.parents = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
-    this.captures = new ExpiringMap({ ttlMs: opts.snapshotTtlMs ?? 1_000, maxEntries });
+    this.captures = new ExpiringMap({ ttlMs: opts.snapshotTtlMs ?? 10_000, maxEntries });
     this.comms = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     // Long: a container's shell may start its client hours after it was placed; refreshed at each fork.
     this.containerCgroups = new ExpiringMap({ ttlMs: 24 * 3_600_000, maxEntries: maxEntries * 2 });

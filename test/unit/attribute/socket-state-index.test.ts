@@ -266,3 +266,17 @@ describe('SocketStateIndex: one struct sock reused at once, one CPU lagging (see
     expect(tidOf(index, key(40765), 6)).toBe(765);
   });
 });
+
+describe('SocketStateIndex: a connection whose later transition names another port', () => {
+  it('answers neither port: unknown rather than a wrong process', () => {
+    const S = 'ffff0cab';
+    const index = new SocketStateIndex<number>();
+    index.apply(ev({ skaddr: S, tid: 1589, tgid: 1589, timestamp: 1 }), 1, () => 0);
+    // Joined to another socket's port (read out of order), then its own close shows its real port.
+    index.apply(ev({ skaddr: S, tid: 0, tgid: null, timestamp: 2, oldState: 2, newState: 1, sport: 41598 }), 2, () => 0);
+    expect(tidOf(index, key(41598), 2)).toBe(1589);
+    index.apply(ev({ skaddr: S, tid: 1589, tgid: 1589, timestamp: 3, oldState: 1, newState: 4, sport: 58188 }), 3, () => 0);
+    expect(tidOf(index, key(41598), 3)).toBeNull();
+    expect(tidOf(index, key(58188), 3)).toBeNull();
+  });
+});

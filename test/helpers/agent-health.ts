@@ -1,0 +1,7 @@
+// What an agent's summary says about its own attribution: printed beside a failed burst's misses.
+
+import type { SummaryEvent } from '../../src/sinks/sink.js';
+
+export function agentHealth(s: SummaryEvent | null | undefined): string {
+  return JSON.stringify({ counts: s?.attribution_counts, trace: s?.attribution_trace, errors: s?.attribution_errors, mid_stream: s?.capture.mid_stream_connections, kernel_drops: s?.capture.kernel_drops });
+}
