@@ -213,7 +213,7 @@ export class SocketStateIndex<P> {
       // process: both answer nothing, which is unknown, never a wrong pid.
       this.ambiguous.set(recordKey({ ...record, sport: record.sport }), nowMs);
       this.ambiguous.set(recordKey({ ...record, sport: ev.sport }), nowMs);
-      return true;
+      changed = true;
     }
     if (record.sport === null && ev.sport !== 0) {
       record.sport = ev.sport;

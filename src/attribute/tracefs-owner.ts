@@ -256,12 +256,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /**
-   * Resolves once every CPU's events up to kernel time `t` (null: now, by a marker) have been
-   * applied, or after `timeoutMs`. A CPU whose reader delivered an event after `t` is done; one
-   * behind is done when its buffer holds nothing unread (per_cpu stats), and a trace_marker
-   * round trip then lets what its reader had already taken through the pipe arrive. A marker
-   * alone proves only this process's CPU: under load (qemu TCG, or a starved host) another
-   * CPU's reader can lag by seconds, and a connect or exec on it would be missed.
+   * Resolves once every CPU's events up to kernel time `t` have been applied, or after
+   * `timeoutMs`. A CPU whose reader delivered an event after `t` is done; one behind is done
+   * when the source says nothing committed there is still on its way (the kernel's count in
+   * per_cpu stats against the records received). A trace_marker (the fallback when `t` is null
+   * or the source has no such count) proves only this process's CPU: under load (qemu TCG, a
+   * starved host) another CPU's reader can lag by seconds.
    */
   private catchUp(t: number | null, timeoutMs: number): Promise<void> {
     if (t === null || !this.hasCpuStats()) return this.readUpToNow(timeoutMs);
@@ -345,8 +345,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private onEvents(events: TraceEvent[]): void {
     const now = performance.now();
     this.stats.events += events.length;
+    // A batch is one CPU's page, in time order: its last stamped event is how far that CPU has come.
+    const last = events.findLast((ev) => 'cpu' in ev && ev.timestamp !== undefined);
+    if (last && 'cpu' in last && last.timestamp !== undefined) this.delivered.set(last.cpu, Math.max(last.timestamp, this.delivered.get(last.cpu) ?? -Infinity));
     for (const ev of events) {
-      if ('cpu' in ev && ev.timestamp !== undefined && ev.timestamp > (this.delivered.get(ev.cpu) ?? -Infinity)) this.delivered.set(ev.cpu, ev.timestamp);
       switch (ev.kind) {
         case 'exec':
           // A new program or a reused pid makes an earlier capture of that pid stale.

@@ -185,6 +185,7 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
     capture.close();
     await active.flush(Date.now() * 1000);
     const host = await options.hostFacts(await instanceId);
+    const trace = options.finder?.counters?.();
     const summary = summaryOf(
       aggregator,
       active,
@@ -195,7 +196,7 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
         started: new Date(started).toISOString(),
         duration_s: Math.round((Date.now() - started) / 100) / 10,
         attribution_method: options.finder?.method ?? 'none',
-        ...(options.finder?.counters?.() ? { attribution_trace: options.finder.counters() } : {}),
+        ...(trace ? { attribution_trace: trace } : {}),
       },
       stats.droppedByKernel,
     );

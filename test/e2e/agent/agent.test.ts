@@ -2,14 +2,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentProcess } from '../../../src/testbed/agent-process.js';
 import { curlToken, curlV1, curlWithToken, IMDS_V6, nodeWithTokenOnCmdline, runClient, sdkCredentials, type ClientRun } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
-import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import { scaledMs } from '../../../src/testbed/time-scale.js';
 import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
 import { agentHealth } from '../../helpers/agent-health.js';
+import { agentSuite } from '../../helpers/agent-suite.js';
 import { recordFigure } from '../../helpers/figures.js';
 
 const prereq = testbedPrerequisites();
@@ -25,34 +25,11 @@ function of(agent: AgentProcess, run: ClientRun): ImdsRequestEvent[] {
 const brief = (e: ImdsRequestEvent) => [e.kind, e.status, e.comm];
 
 describe.skipIf(!prereq.ok)(title, () => {
-  let tb: Testbed;
-  let agent: AgentProcess | null = null;
-
-  beforeAll(async () => {
-    tb = await createTestbed({ prefix, block: 31 });
-  });
-
-  afterEach(async () => {
-    if (agent) await agent.stop();
-    agent = null;
-    await tb.mock.setOptions({ httpTokens: 'optional', hopLimit: 1, refuseTokenPut: null, fixedToken: null });
-  });
-
-  afterAll(async () => {
-    await agent?.stop();
-    await tb?.destroy();
-    await destroyStaleTestbeds(prefix);
-  });
-
-  async function startAgent(args: string[] = []): Promise<AgentProcess> {
-    agent = await AgentProcess.start(tb.nsName('host'), ['--no-identity', ...args]);
-    expect(agent.startEvent?.attribution_method).toBe('tracefs');
-    return agent;
-  }
+  const suite = agentSuite({ prefix, block: 31 }, (tb) => tb.mock.setOptions({ httpTokens: 'optional', hopLimit: 1, refuseTokenPut: null, fixedToken: null }));
 
   it('attributes IMDSv1 from curl on the host and exits 3 with the process named', async () => {
-    const a = await startAgent();
-    const run = await curlV1(tb, 'host');
+    const a = await suite.startAgent();
+    const run = await curlV1(suite.tb, 'host');
     expect(run.stdout).toBe('200');
     await a.waitForRequests(1, WAIT_MS, (e) => e.pid === run.pid);
     expect(of(a, run).map(brief)).toEqual([['v1', 200, 'curl']]);
@@ -76,8 +53,8 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it("counts curl sending imds-sniff's User-Agent as an IMDSv1 caller: the header alone does not make a request own", async () => {
-    const a = await startAgent();
-    const run = await runClient(tb, 'host', ['curl', '-sS', '--max-time', '3', '-A', 'imds-sniff-own/1', '-o', '/dev/null', '-w', '%{http_code} %{local_port}', 'http://169.254.169.254/latest/meta-data/instance-id']);
+    const a = await suite.startAgent();
+    const run = await runClient(suite.tb, 'host', ['curl', '-sS', '--max-time', '3', '-A', 'imds-sniff-own/1', '-o', '/dev/null', '-w', '%{http_code} %{local_port}', 'http://169.254.169.254/latest/meta-data/instance-id']);
     const [status, port] = run.stdout.split(' ');
     expect(status).toBe('200');
     await a.waitForRequests(1, WAIT_MS, (e) => e.src_port === Number(port));
@@ -90,9 +67,9 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it('classifies curl IMDSv2 (token PUT, token GET) and exits 0', async () => {
-    const a = await startAgent();
-    const put = await curlToken(tb, 'host');
-    const get = await curlWithToken(tb, 'host', put.stdout);
+    const a = await suite.startAgent();
+    const put = await curlToken(suite.tb, 'host');
+    const get = await curlWithToken(suite.tb, 'host', put.stdout);
     await a.waitForRequests(2, WAIT_MS, (e) => e.pid === put.pid || e.pid === get.pid);
     expect(of(a, put).map(brief)).toEqual([['v2_token', 200, 'curl']]);
     expect(of(a, get).map(brief)).toEqual([['v2_get', 200, 'curl']]);
@@ -102,12 +79,12 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it('records 401 for IMDSv1 when the instance requires tokens', async () => {
-    await tb.mock.setOptions({ httpTokens: 'required' });
-    const a = await startAgent();
-    const v1 = await curlV1(tb, 'host');
-    const put = await curlToken(tb, 'host');
-    const v2 = await curlWithToken(tb, 'host', put.stdout);
-    const sdk = await sdkCredentials(tb, 'host');
+    await suite.tb.mock.setOptions({ httpTokens: 'required' });
+    const a = await suite.startAgent();
+    const v1 = await curlV1(suite.tb, 'host');
+    const put = await curlToken(suite.tb, 'host');
+    const v2 = await curlWithToken(suite.tb, 'host', put.stdout);
+    const sdk = await sdkCredentials(suite.tb, 'host');
     expect(JSON.parse(sdk.stdout)).toMatchObject({ ok: true });
     await a.waitForRequests(6, WAIT_MS, (e) => [v1.pid, put.pid, v2.pid, sdk.pid].includes(e.pid ?? -1));
     expect([...of(a, v1), ...of(a, put), ...of(a, v2), ...of(a, sdk)].map(brief)).toEqual([
@@ -123,10 +100,10 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it('captures IMDS over IPv6 (fd00:ec2::254)', async () => {
-    const a = await startAgent();
-    const v1 = await curlV1(tb, 'host', '/latest/meta-data/ami-id', IMDS_V6);
-    const put = await curlToken(tb, 'host', IMDS_V6);
-    const v2 = await curlWithToken(tb, 'host', put.stdout, '/latest/meta-data/ami-id', IMDS_V6);
+    const a = await suite.startAgent();
+    const v1 = await curlV1(suite.tb, 'host', '/latest/meta-data/ami-id', IMDS_V6);
+    const put = await curlToken(suite.tb, 'host', IMDS_V6);
+    const v2 = await curlWithToken(suite.tb, 'host', put.stdout, '/latest/meta-data/ami-id', IMDS_V6);
     await a.waitForRequests(3, WAIT_MS, (e) => [v1.pid, put.pid, v2.pid].includes(e.pid ?? -1));
     expect([...of(a, v1), ...of(a, put), ...of(a, v2)].map((e) => [e.kind, e.status, e.comm, e.dst_ip])).toEqual([
       ['v1', 200, 'curl', 'fd00:ec2::254'],
@@ -136,54 +113,54 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it('reports a container request once, with the pre-NAT address and the process inside', async () => {
-    const a = await startAgent();
-    const run = await curlV1(tb, 'ctr');
+    const a = await suite.startAgent();
+    const run = await curlV1(suite.tb, 'ctr');
     // A process that lives on in the container: its network namespace is read from /proc.
-    const longLived = await nodeWithTokenOnCmdline(tb, 'ctr', 'not-a-token', '/latest/meta-data/ami-id');
+    const longLived = await nodeWithTokenOnCmdline(suite.tb, 'ctr', 'not-a-token', '/latest/meta-data/ami-id');
     await a.waitForRequests(2, WAIT_MS, (e) => e.pid === run.pid || e.pid === longLived.pid);
     await a.stop();
     const events = a.requests.filter((e) => e.path === '/latest/meta-data/instance-id');
     expect(events).toHaveLength(1);
     expect(events.map(brief)).toEqual([['v1', 200, 'curl']]);
-    expect(events[0]).toMatchObject({ pid: run.pid, src_ip: tb.layout.ctr.v4, forwarded: true });
-    expect(events[0]?.nat_src).toEqual([expect.stringMatching(new RegExp(`^${tb.layout.host.v4.replace(/\./g, '\\.')}:\\d+$`))]);
+    expect(events[0]).toMatchObject({ pid: run.pid, src_ip: suite.tb.layout.ctr.v4, forwarded: true });
+    expect(events[0]?.nat_src).toEqual([expect.stringMatching(new RegExp(`^${suite.tb.layout.host.v4.replace(/\./g, '\\.')}:\\d+$`))]);
     expect(of(a, longLived)).toHaveLength(1);
     expect(of(a, longLived)[0]).toMatchObject({
-      kind: 'v2_get', status: 401, comm: 'node', attribution: 'tracefs', src_ip: tb.layout.ctr.v4,
-      netns: statSync(`/run/netns/${tb.nsName('ctr')}`).ino,
+      kind: 'v2_get', status: 401, comm: 'node', attribution: 'tracefs', src_ip: suite.tb.layout.ctr.v4,
+      netns: statSync(`/run/netns/${suite.tb.nsName('ctr')}`).ino,
     });
   });
 
   it('reports an IPv6 request from the container once (NAT66), with the container address', async () => {
-    const a = await startAgent();
-    const run = await curlV1(tb, 'ctr', '/latest/meta-data/mac', IMDS_V6);
+    const a = await suite.startAgent();
+    const run = await curlV1(suite.tb, 'ctr', '/latest/meta-data/mac', IMDS_V6);
     expect(run.stdout).toBe('200');
     await a.waitForRequests(1, WAIT_MS, (e) => e.pid === run.pid);
     await a.stop();
     const events = a.requests.filter((e) => e.path === '/latest/meta-data/mac');
     expect(events.map((e) => [e.kind, e.status, e.comm, e.pid, e.src_ip, e.src_port, e.dst_ip])).toEqual([
-      ['v1', 200, 'curl', run.pid, tb.layout.ctr.v6, run.localPort, 'fd00:ec2::254'],
+      ['v1', 200, 'curl', run.pid, suite.tb.layout.ctr.v6, run.localPort, 'fd00:ec2::254'],
     ]);
-    expect(events[0]?.nat_src).toEqual([expect.stringMatching(new RegExp(`^\\[${tb.layout.host.v6}\\]:\\d+$`))]);
+    expect(events[0]?.nat_src).toEqual([expect.stringMatching(new RegExp(`^\\[${suite.tb.layout.host.v6}\\]:\\d+$`))]);
   });
 
   it('stops by itself at the end of --duration, and on SIGTERM, with a summary', async () => {
-    const timed = await AgentProcess.start(tb.nsName('host'), ['--no-identity', '--duration', '2s']);
-    const run = await curlV1(tb, 'host');
+    const timed = await AgentProcess.start(suite.tb.nsName('host'), ['--no-identity', '--duration', '2s']);
+    const run = await curlV1(suite.tb, 'host');
     const exit = await timed.stop(15_000, 'none');
     expect(exit.code).toBe(3);
     expect(exit.summary?.duration_s).toBeGreaterThanOrEqual(1.9);
     expect(exit.summary?.duration_s).toBeLessThan(5);
     expect(timed.requests.map((e) => e.pid)).toContain(run.pid);
-    const termed = await AgentProcess.start(tb.nsName('host'), ['--no-identity']);
+    const termed = await AgentProcess.start(suite.tb.nsName('host'), ['--no-identity']);
     const termExit = await termed.stop(15_000, 'SIGTERM');
     expect(termExit.code).toBe(0);
     expect(termExit.summary?.verdict.safe_to_require_imdsv2).toBe(true);
   });
 
   it('follows the AWS SDK for JavaScript (IMDSv2: token PUT, role, credentials)', async () => {
-    const a = await startAgent();
-    const run = await sdkCredentials(tb, 'host');
+    const a = await suite.startAgent();
+    const run = await sdkCredentials(suite.tb, 'host');
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: true });
     await a.waitForRequests(3, WAIT_MS, (e) => e.pid === run.pid);
     expect(of(a, run).map((e) => [e.kind, e.status, e.comm, e.path])).toEqual([
@@ -194,9 +171,9 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it('sees the SDK fall back to IMDSv1 when the token PUT is refused', async () => {
-    await tb.mock.setOptions({ refuseTokenPut: 403 });
-    const a = await startAgent();
-    const run = await sdkCredentials(tb, 'host');
+    await suite.tb.mock.setOptions({ refuseTokenPut: 403 });
+    const a = await suite.startAgent();
+    const run = await sdkCredentials(suite.tb, 'host');
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: true });
     await a.waitForRequests(3, WAIT_MS, (e) => e.pid === run.pid);
     expect(of(a, run).map(brief)).toEqual([
@@ -209,8 +186,8 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it('detects the container hop-limit failure and says how to fix it', async () => {
-    const a = await startAgent();
-    const put = await curlToken(tb, 'ctr', undefined, 2);
+    const a = await suite.startAgent();
+    const put = await curlToken(suite.tb, 'ctr', undefined, 2);
     expect(put.code).not.toBe(0); // the answer never reached the container
     await a.waitForRequests(1, WAIT_MS, (e) => e.pid === put.pid);
     const exit = await a.stop();
@@ -224,16 +201,16 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it('does not flag the hop limit once it is 2', async () => {
-    await tb.mock.setOptions({ hopLimit: 2 });
-    const a = await startAgent();
-    const put = await curlToken(tb, 'ctr');
+    await suite.tb.mock.setOptions({ hopLimit: 2 });
+    const a = await suite.startAgent();
+    const put = await curlToken(suite.tb, 'ctr');
     expect(put.code).toBe(0);
     await a.waitForRequests(1, WAIT_MS, (e) => e.pid === put.pid);
     expect(of(a, put)[0]).toMatchObject({ kind: 'v2_token', status: 200, response_ttl: 2, hop_limit_exceeded: false });
   });
 
   it('counts each request of a keep-alive poller once', async () => {
-    const a = await startAgent();
+    const a = await suite.startAgent();
     const script = `
       const http = require('node:http');
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -243,7 +220,7 @@ describe.skipIf(!prereq.ok)(title, () => {
         res.on('end', () => (++n < 20 ? next() : agent.destroy()));
       });
       next();`;
-    const run = await runClient(tb, 'host', [process.execPath, '-e', script]);
+    const run = await runClient(suite.tb, 'host', [process.execPath, '-e', script]);
     await a.waitForRequests(20, WAIT_MS, (e) => e.pid === run.pid);
     await a.stop();
     const events = of(a, run);
@@ -255,14 +232,14 @@ describe.skipIf(!prereq.ok)(title, () => {
     expect(events[0]).toMatchObject({ attribution: 'tracefs', exe: process.execPath, uid: 0, user: 'root', container_id: null });
     expect(events[0]?.cmdline?.slice(0, 2)).toEqual([process.execPath, '-e']);
     expect(events[0]?.ancestors.at(-1)).toMatchObject({ pid: 1 });
-    expect(events[0]?.netns).toBe(statSync(`/run/netns/${tb.nsName('host')}`).ino);
+    expect(events[0]?.netns).toBe(statSync(`/run/netns/${suite.tb.nsName('host')}`).ino);
   });
 
   it('attributes at least 99 percent of a burst of 50 IPv6 curls, 25 at a time, matched on full addresses', async () => {
-    const a = await startAgent();
+    const a = await suite.startAgent();
     const runs: ClientRun[] = [];
     for (let wave = 0; wave < 2; wave++) {
-      runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, 'host', '/latest/meta-data/hostname', IMDS_V6)))));
+      runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(suite.tb, 'host', '/latest/meta-data/hostname', IMDS_V6)))));
     }
     expect(runs.every((r) => r.stdout === '200' && r.localPort !== undefined)).toBe(true);
     await a.waitForRequests(50, scaledMs(30_000), (e) => e.path === '/latest/meta-data/hostname');

@@ -3,13 +3,12 @@
 // the trace cannot have seen. scripts/vm/ci-tests.txt runs this file in the 5.10 and 6.1 VMs too.
 
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AgentProcess } from '../../../src/testbed/agent-process.js';
+import { describe, expect, it } from 'vitest';
 import { curlV1, type ClientRun } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
-import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import { scaledMs } from '../../../src/testbed/time-scale.js';
 import { agentHealth } from '../../helpers/agent-health.js';
+import { agentSuite } from '../../helpers/agent-suite.js';
 import { recordFigure } from '../../helpers/figures.js';
 
 const prereq = testbedPrerequisites();
@@ -18,29 +17,7 @@ const prefix = `imdssk${randomBytes(3).toString('hex')}`;
 const WAIT_MS = scaledMs(10_000);
 
 describe.skipIf(!prereq.ok)(title, () => {
-  let tb: Testbed;
-  let agent: AgentProcess | null = null;
-
-  beforeAll(async () => {
-    tb = await createTestbed({ prefix, block: 38 });
-  });
-
-  afterEach(async () => {
-    if (agent) await agent.stop();
-    agent = null;
-  });
-
-  afterAll(async () => {
-    await agent?.stop();
-    await tb?.destroy();
-    await destroyStaleTestbeds(prefix);
-  });
-
-  async function startAgent(args: string[] = []): Promise<AgentProcess> {
-    agent = await AgentProcess.start(tb.nsName('host'), ['--no-identity', ...args]);
-    expect(agent.startEvent?.attribution_method).toBe('tracefs');
-    return agent;
-  }
+  const suite = agentSuite({ prefix, block: 38 });
 
   it('counts a container keep-alive connection opened before the agent started once, and finds its process', async () => {
     // A poller with one keep-alive connection: one request before the agent runs, then one per line on stdin.
@@ -53,7 +30,7 @@ describe.skipIf(!prereq.ok)(title, () => {
       });
       get();
       require('node:readline').createInterface({ input: process.stdin }).on('line', get).on('close', () => agent.destroy());`;
-    const poller = tb.spawn('ctr', [process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const poller = suite.tb.spawn('ctr', [process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'ignore'] });
     try {
       const answers: string[] = [];
       let wake: () => void = () => {};
@@ -66,7 +43,7 @@ describe.skipIf(!prereq.ok)(title, () => {
         wake();
       });
       await answered(1);
-      const a = await startAgent();
+      const a = await suite.startAgent();
       for (let i = 2; i <= 4; i++) {
         poller.stdin?.write('go\n');
         await answered(i);
@@ -75,7 +52,7 @@ describe.skipIf(!prereq.ok)(title, () => {
       await a.stop();
       const events = a.requests.filter((e) => e.path === '/latest/meta-data/hostname');
       expect(events.map((e) => [e.kind, e.status, e.pid, e.comm, e.attribution, e.src_ip])).toEqual(
-        Array.from({ length: 3 }, () => ['v1', 200, poller.pid, 'node', 'procfs', tb.layout.ctr.v4]),
+        Array.from({ length: 3 }, () => ['v1', 200, poller.pid, 'node', 'procfs', suite.tb.layout.ctr.v4]),
       );
       expect(new Set(events.map((e) => e.connection)).size).toBe(1);
     } finally {
@@ -84,10 +61,10 @@ describe.skipIf(!prereq.ok)(title, () => {
   });
 
   it.each(['host', 'ctr'] as const)('attributes at least 99 percent of a burst of 200 curls, 25 at a time, from the %s', async (ns) => {
-    const a = await startAgent();
+    const a = await suite.startAgent();
     const runs: ClientRun[] = [];
     for (let wave = 0; wave < 8; wave++) {
-      runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(tb, ns, '/latest/meta-data/ami-id')))));
+      runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(suite.tb, ns, '/latest/meta-data/ami-id')))));
     }
     expect(runs.every((r) => r.stdout === '200' && r.localPort !== undefined)).toBe(true);
     await a.waitForRequests(200, scaledMs(30_000), (e) => e.path === '/latest/meta-data/ami-id');

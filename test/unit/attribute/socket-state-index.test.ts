@@ -278,5 +278,8 @@ describe('SocketStateIndex: a connection whose later transition names another po
     index.apply(ev({ skaddr: S, tid: 1589, tgid: 1589, timestamp: 3, oldState: 1, newState: 4, sport: 58188 }), 3, () => 0);
     expect(tidOf(index, key(41598), 3)).toBeNull();
     expect(tidOf(index, key(58188), 3)).toBeNull();
+    // Its close still closes it: the contradiction does not leave it open.
+    index.apply(ev({ skaddr: S, tid: 1589, tgid: 1589, timestamp: 4, oldState: 4, newState: 7, sport: 58188 }), 4, () => 0);
+    expect(index.size.connecting).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,26 @@ describe('TracefsOwnerFinder (events)', () => {
       attribution: 'tracefs',
     });
     await finder.close();
+  });
+
+  it("a caller's later connect, made as it exits, is named from what /proc showed at its first (reused up to 10 s, past the old 1 s)", async () => {
+    // The control CLI's last verification call: the process is gone before that connect is read.
+    const procRoot = mkdtempSync(join(tmpdir(), 'imds-sniff-proc-'));
+    try {
+      cpSync(join(fakeHost.procRoot, '2015'), join(procRoot, '2015'), { recursive: true, verbatimSymlinks: true });
+      const source = new ReplaySource();
+      const finder = new TracefsOwnerFinder({ procRoot, hostRoot: fakeHost.hostRoot, openSource: async () => source, reorderHoldbackMs: 0 });
+      await finder.start();
+      source.push(...connection(2015, 37816));
+      expect(await finder.find(imdsKey(37816), 100)).toMatchObject({ pid: 2015, attribution: 'tracefs' });
+      rmSync(join(procRoot, '2015'), { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      source.push(...connection(2015, 37900, { skaddr: 'ffff8881049fd100' }, 2));
+      expect(await finder.find(imdsKey(37900), 100)).toMatchObject({ pid: 2015, comm: 'curl', cmdline: ['curl', '-s', 'http://169.254.169.254/latest/meta-data/'] });
+      await finder.close();
+    } finally {
+      rmSync(procRoot, { recursive: true, force: true });
+    }
   });
 
   it('process already gone: pid from the trace, comm and exe from its exec, ppid from its fork', async () => {
