@@ -204,7 +204,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
 
   counters(): AttributionCounters {
     const s = this.stats;
-    return { trace_events: s.events, trace_lost_events: s.lostEvents, connects_traced: s.connects, lookups_timed_out: s.timedOut };
+    return { trace_events: s.events, trace_lost_events: s.lostEvents, connects_traced: s.connects, lookups_timed_out: s.timedOut, trace_reader_restarts: this.source?.readerRestarts ?? 0 };
   }
 
   /** True while events were lost in the last minute: a connection not found may be one of them. */

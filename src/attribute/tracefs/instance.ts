@@ -14,6 +14,10 @@ import { checkTracefsSupport, TRACE_EVENTS } from './support.js';
 import type { TraceEvent, TraceEventSource } from './trace-events.js';
 
 const INSTANCE_PREFIX = 'imds-sniff-';
+/** A CPU's reader that ends more often than this within the window is a dead stream, not a blip. */
+const READER_RESTARTS_MAX = 20;
+const READER_RESTART_WINDOW_MS = 10_000;
+
 /** Nice value of the ring-buffer readers. */
 const READER_NICE = -10;
 /** Per-CPU ring buffer size asked for; the kernel default (~1.4 MiB per CPU) is more than the filtered events need. */
@@ -40,6 +44,8 @@ export class TracefsInstance implements TraceEventSource {
   readonly notes: string[] = [];
   /** Set when a reader ended without close() (the stream is dead). */
   failure: string | null = null;
+  /** Readers started again after a read(2) of 0 bytes on a live instance. */
+  readerRestarts = 0;
   private readers: ChildProcess[] = [];
   /** The CPUs whose buffers are read, once the readers run. */
   cpus: readonly number[] = [];
@@ -158,16 +164,27 @@ export class TracefsInstance implements TraceEventSource {
   }
 
   private startReader(cpu: number, onEvents: (events: TraceEvent[]) => void): ChildProcess {
-    const file = path.join(this.dir, 'per_cpu', `cpu${cpu}`, 'trace_pipe_raw');
-    // setpriv --pdeathsig: if this process is SIGKILLed, the reader dies too instead of
-    // holding the instance open.
-    const [cmd, args] = hasSetpriv() ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'cat', file]] : ['cat', [file]];
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const pages = new PageStream(pageSize(this.decoding.page), (page) => {
       const { events, records } = decodeTracePage(page, cpu, this.decoding);
       this.recordsReceived.set(cpu, (this.recordsReceived.get(cpu) ?? 0) + records);
       if (events.length > 0) onEvents(events);
     });
+    return this.spawnReader(cpu, pages, []);
+  }
+
+  /**
+   * One `cat` of the CPU's trace_pipe_raw. A read(2) there can return 0 while the instance is
+   * alive (seen once on 6.18 under load: a commit racing the emptiness check), which ends `cat`
+   * with status 0; nothing is lost, the pages stay in the ring buffer, so a new reader carries
+   * on. Only a reader that keeps ending (more than READER_RESTARTS_MAX in READER_RESTART_WINDOW_MS)
+   * or fails is the end of the stream.
+   */
+  private spawnReader(cpu: number, pages: PageStream, restarts: number[]): ChildProcess {
+    const file = path.join(this.dir, 'per_cpu', `cpu${cpu}`, 'trace_pipe_raw');
+    // setpriv --pdeathsig: if this process is SIGKILLed, the reader dies too instead of
+    // holding the instance open.
+    const [cmd, args] = hasSetpriv() ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'cat', file]] : ['cat', [file]];
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (chunk: Buffer) => pages.push(chunk));
     // The readers only sleep in read(2), so a better nice costs nothing idle, but under a burst
     // of short-lived clients they get the records out before the clients exit. Best effort.
@@ -179,8 +196,21 @@ export class TracefsInstance implements TraceEventSource {
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
     child.on('error', (err) => (this.failure = `cannot run cat: ${err.message}`));
-    child.on('exit', (code, signal) => {
-      if (!this.closing) this.failure = `cpu${cpu} trace_pipe_raw reader exited (${signal ?? code}) ${stderr.trim()}`.trim();
+    // 'close', not 'exit': every page the reader wrote has been pushed by then.
+    child.on('close', (code, signal) => {
+      if (this.closing || this.failure) return;
+      const now = performance.now();
+      const recent = restarts.filter((t) => now - t < READER_RESTART_WINDOW_MS);
+      if (code === 0 && recent.length < READER_RESTARTS_MAX) {
+        this.readerRestarts++;
+        const slot = this.readers.indexOf(child);
+        const next = this.spawnReader(cpu, pages, [...recent, now]);
+        if (slot >= 0) this.readers[slot] = next;
+        else this.readers.push(next);
+        return;
+      }
+      const again = code === 0 ? ` (ended ${recent.length + 1} times in ${READER_RESTART_WINDOW_MS / 1000} s)` : '';
+      this.failure = `cpu${cpu} trace_pipe_raw reader exited (${signal ?? code})${again} ${stderr.trim()}`.trim();
     });
     return child;
   }

@@ -86,6 +86,8 @@ export interface TraceEventSource {
   stream(onEvents: (events: TraceEvent[]) => void): void;
   /** Writes to the instance's trace_marker; its event arrives after every event before it on that CPU. */
   mark?(): void;
+  /** Readers started again after a read of 0 bytes (a live source only). */
+  readonly readerRestarts?: number;
   /** The CPUs read, once the readers run. */
   readonly cpus?: readonly number[];
   /** Events committed to `cpu`'s ring buffer that have not been delivered yet; null when unknown. */

@@ -173,7 +173,7 @@ describe.skipIf(reason !== null)(`attribution e2e over network namespaces${reaso
       execFileSync(process.execPath, [
         path.join(root, 'node_modules/typescript/bin/tsc'),
         ...['--outDir', buildDir, '--rootDir', path.join(root, 'src'), '--module', 'nodenext', '--moduleResolution', 'nodenext'],
-        ...['--target', 'es2022', '--strict', '--types', 'node', '--typeRoots', path.join(root, 'node_modules/@types'), '--skipLibCheck'],
+        ...['--target', 'es2022', '--lib', 'es2023', '--strict', '--types', 'node', '--typeRoots', path.join(root, 'node_modules/@types'), '--skipLibCheck'],
         ...files.map((f) => path.join(root, 'src/attribute', f)),
       ]);
       writeFileSync(path.join(buildDir, 'package.json'), '{"type":"module"}');

@@ -92,7 +92,7 @@ describe('renderSummary: the attribution health lines', () => {
     processes: aggregator.processes(), verdict: aggregator.verdict(),
     capture: { frames: 1, connections: 10, mid_stream_connections: 0, kernel_drops: 0, dropped: {}, not_evidence: null },
   };
-  const healthy = { trace_events: 400, trace_lost_events: 0, connects_traced: 10, lookups_timed_out: 0 };
+  const healthy = { trace_events: 400, trace_lost_events: 0, connects_traced: 10, lookups_timed_out: 0, trace_reader_restarts: 0 };
 
   it('says nothing more when the trace lost nothing and no lookup timed out or failed', () => {
     const text = renderSummary({ ...base, attribution_trace: healthy });
