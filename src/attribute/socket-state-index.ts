@@ -3,7 +3,9 @@
 import type { SockStateEvent } from './tracefs/trace-events.js';
 import type { SocketKey } from './types.js';
 
+const TCP_ESTABLISHED = 1;
 const TCP_SYN_SENT = 2;
+const TCP_FIN_WAIT1 = 4;
 const TCP_CLOSE = 7;
 const IPPROTO_TCP = 6;
 /** How long a transition read before its socket's connect waits for it. */
@@ -28,6 +30,10 @@ export interface ConnectRecord<P> {
   dport: number;
   /** Null until a later transition shows the bound source port. */
   sport: number | null;
+  /** The transition that showed the port (kernel order decides whose it is when connects arrive late). */
+  boundBy: SockStateEvent | null;
+  /** The → CLOSE transition applied to it. */
+  closedBy: SockStateEvent | null;
   /** Order of creation, to tell a newer connection from an older one on the same tuple. */
   seq: number;
   /** Kernel time of the connect (trace clock seconds). */
@@ -134,6 +140,8 @@ export class SocketStateIndex<P> {
         daddr: ev.daddr,
         dport: ev.dport,
         sport: null,
+        boundBy: null,
+        closedBy: null,
         seq: ++this.seq,
         connectTs: ev.timestamp,
         closedTs: null,
@@ -150,23 +158,9 @@ export class SocketStateIndex<P> {
       this.bySkaddr.delete(ev.skaddr);
       this.bySkaddr.set(ev.skaddr, list.slice(-RECORDS_PER_SKADDR));
       this.prune(nowMs);
-      // Later transitions of this socket that were read before its connect: those up to the
-      // next connect on this address are its own; older ones wait for their own connect.
-      const next = list[list.indexOf(record) + 1]?.connectTs ?? Infinity;
-      const held = this.early.get(ev.skaddr);
-      let changed = false;
-      if (held) {
-        // In kernel order, up to its close: what comes after is a newer socket's, not read yet.
-        const mine = held.events.filter((later) => later.timestamp >= ev.timestamp && later.timestamp < next).sort((a, b) => a.timestamp - b.timestamp);
-        const taken = new Set<SockStateEvent>();
-        for (const later of mine) {
-          if (record.closedTs !== null && later.timestamp > record.closedTs) break;
-          changed = this.advance(record, later, nowMs) || changed;
-          taken.add(later);
-        }
-        held.events = held.events.filter((later) => !taken.has(later));
-        if (held.events.length === 0) this.early.delete(ev.skaddr);
-      }
+      let changed = this.takeFromPrevious(list, record, nowMs);
+      // Later transitions of this socket that were read before its connect.
+      changed = this.replayHeld(record, nowMs) || changed;
       return { connected: record, changed };
     }
     const record = this.owner(ev);
@@ -174,7 +168,64 @@ export class SocketStateIndex<P> {
       this.keepEarly(ev, nowMs);
       return { connected: null, changed: false };
     }
-    return { connected: null, changed: this.advance(record, ev, nowMs) };
+    const changed = this.advance(record, ev, nowMs);
+    // Bound now: a close held because it named this port (read before the binding) is its own.
+    return { connected: null, changed: (changed && this.replayHeld(record, nowMs)) || changed };
+  }
+
+  /**
+   * Applies the held transitions that are `record`'s: those after its connect and before the
+   * next connect on its address, in kernel order up to its close, except another socket's port.
+   */
+  private replayHeld(record: ConnectRecord<P>, nowMs: number): boolean {
+    const held = this.early.get(record.skaddr);
+    const list = this.bySkaddr.get(record.skaddr) ?? [];
+    const at = list.indexOf(record);
+    if (!held || at < 0) return false;
+    const next = list[at + 1]?.connectTs ?? Infinity;
+    const mine = held.events.filter((later) => later.timestamp >= record.connectTs && later.timestamp < next).sort((a, b) => a.timestamp - b.timestamp);
+    const taken = new Set<SockStateEvent>();
+    let changed = false;
+    for (const later of mine) {
+      if (record.closedTs !== null && later.timestamp > record.closedTs) break;
+      if (foreign(record, later)) continue; // stays held for its own connect
+      changed = this.advance(record, later, nowMs) || changed;
+      taken.add(later);
+    }
+    held.events = held.events.filter((later) => !taken.has(later));
+    if (held.events.length === 0) this.early.delete(record.skaddr);
+    return changed;
+  }
+
+  /**
+   * A connect read late, after transitions that came after it in kernel time went to the
+   * previous socket on its address: the port and close those showed are this one's (the
+   * previous socket had closed before the address was reused). The previous socket waits
+   * for its own, still unread, transitions.
+   */
+  private takeFromPrevious(list: ConnectRecord<P>[], record: ConnectRecord<P>, nowMs: number): boolean {
+    const prev = list[list.indexOf(record) - 1];
+    if (!prev) return false;
+    const moved: SockStateEvent[] = [];
+    if (prev.boundBy && prev.boundBy.timestamp > record.connectTs) {
+      moved.push(prev.boundBy);
+      const key = recordKey({ ...prev, sport: prev.sport ?? 0 });
+      if (this.byKey.get(key) === prev) this.byKey.delete(key);
+      prev.sport = null;
+      prev.boundBy = null;
+      prev.boundAtMs = null;
+    }
+    if (prev.closedBy && prev.closedBy.timestamp > record.connectTs) {
+      moved.push(prev.closedBy);
+      prev.closedBy = null;
+      prev.closedTs = null;
+      prev.closedAtMs = null;
+    }
+    if (moved.length === 0) return false;
+    for (const later of moved.sort((a, b) => a.timestamp - b.timestamp)) this.advance(record, later, nowMs);
+    // The previous socket, unbound again, may own a transition held because it named another port.
+    this.replayHeld(prev, nowMs);
+    return true;
   }
 
   /** The connection a transition belongs to: the newest connect before it on its address, not closed before it. */
@@ -207,16 +258,24 @@ export class SocketStateIndex<P> {
   /** A transition after the connect: the port bound, or the socket closed. True when lookups may answer differently. */
   private advance(record: ConnectRecord<P>, ev: SockStateEvent, nowMs: number): boolean {
     let changed = false;
+    if (foreign(record, ev)) {
+      // A newer socket's transition, its connect not read yet (this one's close lagging too): it waits for that connect.
+      this.keepEarly(ev, nowMs);
+      return false;
+    }
     if (record.sport !== null && ev.sport !== 0 && ev.sport !== record.sport) {
-      // A later transition of this connection names another port: one of the two was joined to
-      // the wrong connect (a reused struct sock read out of order). Neither port may name this
-      // process: both answer nothing, which is unknown, never a wrong pid.
-      this.ambiguous.set(recordKey({ ...record, sport: record.sport }), nowMs);
-      this.ambiguous.set(recordKey({ ...record, sport: ev.sport }), nowMs);
+      // The connecting thread itself closing with another port: that port is its own, and the
+      // one it was joined to was another socket's (a reused struct sock read out of order).
+      // That one answers nothing from now on: unknown, never this process.
+      const key = recordKey({ ...record, sport: record.sport });
+      this.ambiguous.set(key, nowMs);
+      if (this.byKey.get(key) === record) this.byKey.delete(key);
+      record.sport = null;
       changed = true;
     }
     if (record.sport === null && ev.sport !== 0) {
       record.sport = ev.sport;
+      record.boundBy = ev;
       record.boundAtMs = nowMs;
       // The source address may only be chosen with the port on some paths.
       if (!unspecified(ev.saddr)) record.saddr = ev.saddr;
@@ -233,6 +292,7 @@ export class SocketStateIndex<P> {
     if (ev.newState === TCP_CLOSE && record.closedTs === null) {
       record.closedAtMs = nowMs;
       record.closedTs = ev.timestamp;
+      record.closedBy = ev;
       changed = true;
     }
     return changed;
@@ -300,6 +360,16 @@ export class SocketStateIndex<P> {
       this.byKey.delete(k);
     }
   }
+}
+
+/**
+ * A transition that names another port than the one the connection is bound to, and is not
+ * its own thread closing it (ESTABLISHED → FIN_WAIT1 in that thread): a socket's port never
+ * changes, so it is a newer socket's on the reused address.
+ */
+function foreign(record: ConnectRecord<unknown>, ev: SockStateEvent): boolean {
+  if (record.sport === null || ev.sport === 0 || ev.sport === record.sport) return false;
+  return !(ev.tid === record.tid && ev.oldState === TCP_ESTABLISHED && ev.newState === TCP_FIN_WAIT1);
 }
 
 /** Whether an unbound connect may be the socket behind `key` once its port shows. */

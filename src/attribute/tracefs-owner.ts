@@ -244,6 +244,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
         this.waiters.add(waiter);
       });
     }
+    if (record?.boundBy && this.hasCpuStats()) {
+      // A connect on this struct sock read late from another CPU would take this port from the
+      // connection it reached first: answer once every CPU is past the transition that bound it.
+      await this.catchUp(record.boundBy.timestamp, CATCH_UP_MS);
+      record = this.index.lookup(k, performance.now());
+    }
     if (!record) {
       this.stats.timedOut++;
       if (process.env.IMDS_SNIFF_DEBUG_ATTRIBUTION === '1') this.debugMiss(k);

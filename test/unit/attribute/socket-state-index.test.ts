@@ -249,6 +249,10 @@ describe('SocketStateIndex: one struct sock reused at once, one CPU lagging (see
     ["760's connect after 765's, before 765's port", [e760, x760, c765, c760, e765]],
     ["760's whole connection after 765's", [c765, e765, c760, e760, x760]],
     ["765's port first, then both connects", [e765, e760, x760, c760, c765]],
+    // 760's own transitions lag, so 765's port reaches 760 first; 765's connect, read late, takes it back.
+    ["765's port before its connect, 760's own after", [c760, e765, c765, e760, x760]],
+    ["765's port and 760's close before 765's connect", [c760, e765, x760, c765, e760]],
+    ["760 bound, then 765's port before 760's close and 765's connect", [c760, e760, e765, x760, c765]],
   ];
   it.each(orders)('%s: each port names its own process', (_name, events) => {
     const index = new SocketStateIndex<number>();
@@ -268,7 +272,23 @@ describe('SocketStateIndex: one struct sock reused at once, one CPU lagging (see
 });
 
 describe('SocketStateIndex: a connection whose later transition names another port', () => {
-  it('answers neither port: unknown rather than a wrong process', () => {
+  it("another socket's port from softirq (the newer socket's connect and this one's close not read yet) leaves its port alone", () => {
+    // Seen in the 5.10 VM's container burst: marking both ports unknown here cost 10 % of the burst.
+    const S = 'ffff0dad';
+    const index = new SocketStateIndex<number>();
+    index.apply(ev({ skaddr: S, tid: 1346, tgid: 1346, timestamp: 1 }), 1, () => 0);
+    index.apply(ev({ skaddr: S, tid: 0, tgid: null, timestamp: 2, oldState: 2, newState: 1, sport: 50312 }), 2, () => 0);
+    index.apply(ev({ skaddr: S, tid: 0, tgid: null, timestamp: 5, oldState: 2, newState: 1, sport: 50326 }), 3, () => 0);
+    expect(tidOf(index, key(50312), 3)).toBe(1346);
+    expect(tidOf(index, key(50326), 3)).toBeNull();
+    index.apply(ev({ skaddr: S, tid: 1346, tgid: 1346, timestamp: 3, oldState: 1, newState: 7, sport: 50312 }), 4, () => 0);
+    index.apply(ev({ skaddr: S, tid: 1347, tgid: 1347, timestamp: 4 }), 5, () => 0);
+    expect(tidOf(index, key(50312), 5)).toBe(1346);
+    expect(tidOf(index, key(50326), 5)).toBe(1347);
+    expect(index.size.early).toBe(0);
+  });
+
+  it('its own thread closing with another port: that port is its own, the one it was joined to answers nothing', () => {
     const S = 'ffff0cab';
     const index = new SocketStateIndex<number>();
     index.apply(ev({ skaddr: S, tid: 1589, tgid: 1589, timestamp: 1 }), 1, () => 0);
@@ -277,7 +297,7 @@ describe('SocketStateIndex: a connection whose later transition names another po
     expect(tidOf(index, key(41598), 2)).toBe(1589);
     index.apply(ev({ skaddr: S, tid: 1589, tgid: 1589, timestamp: 3, oldState: 1, newState: 4, sport: 58188 }), 3, () => 0);
     expect(tidOf(index, key(41598), 3)).toBeNull();
-    expect(tidOf(index, key(58188), 3)).toBeNull();
+    expect(tidOf(index, key(58188), 3)).toBe(1589);
     // Its close still closes it: the contradiction does not leave it open.
     index.apply(ev({ skaddr: S, tid: 1589, tgid: 1589, timestamp: 4, oldState: 4, newState: 7, sport: 58188 }), 4, () => 0);
     expect(index.size.connecting).toBe(0);
