@@ -305,16 +305,7 @@ export class SocketStateIndex<P> {
    * still-unbound connect could turn out to be the one that reused the tuple.
    */
   lookup(key: SocketKey, nowMs: number): ConnectRecord<P> | null {
-    const portsOnly = `6|${key.srcPort}|${key.dstPort}`;
-    const [saddr, daddr] = key.family === 4 ? [`::ffff:${key.srcIp}`, `::ffff:${key.dstIp}`] : [key.srcIp, key.dstIp];
-    const v6Key = recordKey({ family: 6, saddr, daddr, sport: key.srcPort, dport: key.dstPort });
-    const v4Key = recordKey({ family: 4, saddr: key.srcIp, daddr: key.dstIp, sport: key.srcPort, dport: key.dstPort });
-    const usable = (k: string): ConnectRecord<P> | undefined => {
-      const since = this.ambiguous.get(k);
-      if (since !== undefined && nowMs - since <= this.expiryMs) return undefined;
-      return this.byKey.get(k);
-    };
-    const record = (key.family === 4 ? usable(v4Key) : undefined) ?? usable(v6Key) ?? usable(portsOnly);
+    const record = this.holder(key, nowMs);
     if (!record || nowMs - record.connectAtMs > this.expiryMs) return null;
     if (record.closedAtMs === null) return record;
     if (nowMs - record.closedAtMs > this.closedGraceMs) return null;
@@ -324,6 +315,23 @@ export class SocketStateIndex<P> {
       }
     }
     return record;
+  }
+
+  /**
+   * The connection bound to `key` and not made ambiguous, whatever its age or state: after a
+   * wait, whether the one found before still holds the port (no late connect took it).
+   */
+  holder(key: SocketKey, nowMs: number): ConnectRecord<P> | undefined {
+    const portsOnly = `6|${key.srcPort}|${key.dstPort}`;
+    const [saddr, daddr] = key.family === 4 ? [`::ffff:${key.srcIp}`, `::ffff:${key.dstIp}`] : [key.srcIp, key.dstIp];
+    const v6Key = recordKey({ family: 6, saddr, daddr, sport: key.srcPort, dport: key.dstPort });
+    const v4Key = recordKey({ family: 4, saddr: key.srcIp, daddr: key.dstIp, sport: key.srcPort, dport: key.dstPort });
+    const usable = (k: string): ConnectRecord<P> | undefined => {
+      const since = this.ambiguous.get(k);
+      if (since !== undefined && nowMs - since <= this.expiryMs) return undefined;
+      return this.byKey.get(k);
+    };
+    return (key.family === 4 ? usable(v4Key) : undefined) ?? usable(v6Key) ?? usable(portsOnly);
   }
 
   /** What the index holds that could bear on `key` (same ports): for a debug line when a lookup finds nothing. */

@@ -247,8 +247,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     if (record?.boundBy && this.hasCpuStats()) {
       // A connect on this struct sock read late from another CPU would take this port from the
       // connection it reached first: answer once every CPU is past the transition that bound it.
-      await this.catchUp(record.boundBy.timestamp, CATCH_UP_MS);
-      record = this.index.lookup(k, performance.now());
+      const first = record;
+      await this.catchUp(first.boundBy!.timestamp, CATCH_UP_MS);
+      // Still its port: the answer stands, even if it closed meanwhile or a newer connect to
+      // the same place would now hide it; otherwise whoever took the port, if anyone.
+      const now = performance.now();
+      record = this.index.holder(k, now) === first ? first : this.index.lookup(k, now);
     }
     if (!record) {
       this.stats.timedOut++;

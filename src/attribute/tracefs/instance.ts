@@ -204,7 +204,13 @@ export class TracefsInstance implements TraceEventSource {
       if (code === 0 && recent.length < READER_RESTARTS_MAX) {
         this.readerRestarts++;
         const slot = this.readers.indexOf(child);
-        const next = this.spawnReader(cpu, pages, [...recent, now]);
+        let next: ChildProcess;
+        try {
+          next = this.spawnReader(cpu, pages, [...recent, now]);
+        } catch (err) {
+          this.failure = `cpu${cpu} trace_pipe_raw reader could not be started again: ${(err as Error).message}`;
+          return;
+        }
         if (slot >= 0) this.readers[slot] = next;
         else this.readers.push(next);
         return;

@@ -120,7 +120,7 @@ describe.skipIf(reason !== null)(`tracefs instance on this kernel${reason ? ` (s
       // A restart makes no event: poll the count, to a deadline.
       const deadline = Date.now() + 5_000;
       while (instance.readerRestarts < before.size && instance.failure === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(instance.readerRestarts).toBe(before.size);
+      expect(instance.readerRestarts).toBeGreaterThanOrEqual(before.size);
       const after = readersOf(instance.dir);
       for (const [cpu, r] of before) expect(after.get(cpu)?.pid, `cpu${cpu}`).not.toBe(r.pid);
     }
