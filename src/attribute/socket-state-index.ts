@@ -158,7 +158,7 @@ export class SocketStateIndex<P> {
       this.bySkaddr.delete(ev.skaddr);
       this.bySkaddr.set(ev.skaddr, list.slice(-RECORDS_PER_SKADDR));
       this.prune(nowMs);
-      let changed = this.takeFromPrevious(list, record, nowMs);
+      let changed = this.takeFromPrevious(record, nowMs);
       // Later transitions of this socket that were read before its connect.
       changed = this.replayHeld(record, nowMs) || changed;
       return { connected: record, changed };
@@ -170,7 +170,8 @@ export class SocketStateIndex<P> {
     }
     const changed = this.advance(record, ev, nowMs);
     // Bound now: a close held because it named this port (read before the binding) is its own.
-    return { connected: null, changed: (changed && this.replayHeld(record, nowMs)) || changed };
+    if (changed) this.replayHeld(record, nowMs);
+    return { connected: null, changed };
   }
 
   /**
@@ -203,17 +204,14 @@ export class SocketStateIndex<P> {
    * previous socket had closed before the address was reused). The previous socket waits
    * for its own, still unread, transitions.
    */
-  private takeFromPrevious(list: ConnectRecord<P>[], record: ConnectRecord<P>, nowMs: number): boolean {
+  private takeFromPrevious(record: ConnectRecord<P>, nowMs: number): boolean {
+    const list = this.bySkaddr.get(record.skaddr) ?? [];
     const prev = list[list.indexOf(record) - 1];
     if (!prev) return false;
     const moved: SockStateEvent[] = [];
     if (prev.boundBy && prev.boundBy.timestamp > record.connectTs) {
       moved.push(prev.boundBy);
-      const key = recordKey({ ...prev, sport: prev.sport ?? 0 });
-      if (this.byKey.get(key) === prev) this.byKey.delete(key);
-      prev.sport = null;
-      prev.boundBy = null;
-      prev.boundAtMs = null;
+      this.unbind(prev);
     }
     if (prev.closedBy && prev.closedBy.timestamp > record.connectTs) {
       moved.push(prev.closedBy);
@@ -255,6 +253,16 @@ export class SocketStateIndex<P> {
     }
   }
 
+  /** Forgets the port a connection was joined to (its key stops naming it). */
+  private unbind(record: ConnectRecord<P>): void {
+    if (record.sport === null) return;
+    const key = recordKey({ ...record, sport: record.sport });
+    if (this.byKey.get(key) === record) this.byKey.delete(key);
+    record.sport = null;
+    record.boundBy = null;
+    record.boundAtMs = null;
+  }
+
   /** A transition after the connect: the port bound, or the socket closed. True when lookups may answer differently. */
   private advance(record: ConnectRecord<P>, ev: SockStateEvent, nowMs: number): boolean {
     let changed = false;
@@ -267,10 +275,8 @@ export class SocketStateIndex<P> {
       // The connecting thread itself closing with another port: that port is its own, and the
       // one it was joined to was another socket's (a reused struct sock read out of order).
       // That one answers nothing from now on: unknown, never this process.
-      const key = recordKey({ ...record, sport: record.sport });
-      this.ambiguous.set(key, nowMs);
-      if (this.byKey.get(key) === record) this.byKey.delete(key);
-      record.sport = null;
+      this.ambiguous.set(recordKey({ ...record, sport: record.sport }), nowMs);
+      this.unbind(record);
       changed = true;
     }
     if (record.sport === null && ev.sport !== 0) {

@@ -224,7 +224,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     if (record?.closedAtMs != null) {
       // A closed connection on this tuple may be an older one, and the connect of the one
       // asked about (the port reused at once) not read yet: read the trace up to now first.
-      await this.readUpToNow(timeoutMs);
+      await this.catchUp(this.source?.now?.() ?? null, timeoutMs);
       record = this.index.lookup(k, performance.now());
     }
     if (!record && !this.closed) {
@@ -244,11 +244,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
         this.waiters.add(waiter);
       });
     }
-    if (record?.boundBy && this.hasCpuStats()) {
+    const boundBy = record?.boundBy;
+    if (record && boundBy && this.hasCpuStats()) {
       // A connect on this struct sock read late from another CPU would take this port from the
       // connection it reached first: answer once every CPU is past the transition that bound it.
       const first = record;
-      await this.catchUp(first.boundBy!.timestamp, CATCH_UP_MS);
+      await this.catchUp(boundBy.timestamp, CATCH_UP_MS);
       // Still its port: the answer stands, even if it closed meanwhile or a newer connect to
       // the same place would now hide it; otherwise whoever took the port, if anyone.
       const now = performance.now();

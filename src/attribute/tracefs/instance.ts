@@ -46,7 +46,8 @@ export class TracefsInstance implements TraceEventSource {
   failure: string | null = null;
   /** Readers started again after a read(2) of 0 bytes on a live instance. */
   readerRestarts = 0;
-  private readers: ChildProcess[] = [];
+  /** Each CPU's current reader (a restarted one replaces the one that ended). */
+  private readonly readers = new Map<number, ChildProcess>();
   /** The CPUs whose buffers are read, once the readers run. */
   cpus: readonly number[] = [];
   /** Per CPU, the data records this process has received from its reader. */
@@ -147,7 +148,7 @@ export class TracefsInstance implements TraceEventSource {
 
   /** Starts one reader per CPU; `onEvents` gets each page's events. Call once. */
   stream(onEvents: (events: TraceEvent[]) => void): void {
-    if (this.readers.length > 0 || this.closing) throw new Error('tracefs instance already streaming or closed');
+    if (this.readers.size > 0 || this.closing) throw new Error('tracefs instance already streaming or closed');
     void this.startReaders(onEvents).catch((err: unknown) => (this.failure = `cannot start the ring-buffer readers: ${(err as Error).message}`));
   }
 
@@ -159,7 +160,7 @@ export class TracefsInstance implements TraceEventSource {
       .sort((a, b) => a - b);
     if (cpus.length === 0) throw new Error(`${this.dir}/per_cpu lists no CPU`);
     if (this.closing) return;
-    for (const cpu of cpus) this.readers.push(this.startReader(cpu, onEvents));
+    for (const cpu of cpus) this.readers.set(cpu, this.startReader(cpu, onEvents));
     this.cpus = cpus;
   }
 
@@ -174,9 +175,10 @@ export class TracefsInstance implements TraceEventSource {
 
   /**
    * One `cat` of the CPU's trace_pipe_raw. A read(2) there can return 0 while the instance is
-   * alive (seen once on 6.18 under load: a commit racing the emptiness check), which ends `cat`
-   * with status 0; nothing is lost, the pages stay in the ring buffer, so a new reader carries
-   * on. Only a reader that keeps ending (more than READER_RESTARTS_MAX in READER_RESTART_WINDOW_MS)
+   * alive, which ends `cat` with status 0: from 6.8 the kernel wakes a reader that way when any
+   * holder of the same open file closes it (seen once under a full test run; a close of a
+   * pidfd_getfd duplicate reproduces it). Nothing is lost, the pages stay in the ring buffer,
+   * so a new reader carries on. Only a reader that keeps ending (more than READER_RESTARTS_MAX in READER_RESTART_WINDOW_MS)
    * or fails is the end of the stream.
    */
   private spawnReader(cpu: number, pages: PageStream, restarts: number[]): ChildProcess {
@@ -203,16 +205,11 @@ export class TracefsInstance implements TraceEventSource {
       const recent = restarts.filter((t) => now - t < READER_RESTART_WINDOW_MS);
       if (code === 0 && recent.length < READER_RESTARTS_MAX) {
         this.readerRestarts++;
-        const slot = this.readers.indexOf(child);
-        let next: ChildProcess;
         try {
-          next = this.spawnReader(cpu, pages, [...recent, now]);
+          this.readers.set(cpu, this.spawnReader(cpu, pages, [...recent, now]));
         } catch (err) {
           this.failure = `cpu${cpu} trace_pipe_raw reader could not be started again: ${(err as Error).message}`;
-          return;
         }
-        if (slot >= 0) this.readers[slot] = next;
-        else this.readers.push(next);
         return;
       }
       const again = code === 0 ? ` (ended ${recent.length + 1} times in ${READER_RESTART_WINDOW_MS / 1000} s)` : '';
@@ -225,7 +222,7 @@ export class TracefsInstance implements TraceEventSource {
   close(): Promise<void> {
     this.closing ??= (async () => {
       process.removeListener('exit', this.exitHook);
-      await Promise.all(this.readers.map(stopChild));
+      await Promise.all([...this.readers.values()].map(stopChild));
       for (const e of this.enabled) await writeFile(path.join(this.dir, 'events', e, 'enable'), '0').catch(() => {});
       try {
         await removeInstanceDir(this.dir);
@@ -243,7 +240,7 @@ export class TracefsInstance implements TraceEventSource {
   private closeSync(): void {
     if (this.closing) return;
     this.closing = Promise.resolve();
-    for (const r of this.readers) r.kill('SIGKILL');
+    for (const r of this.readers.values()) r.kill('SIGKILL');
     for (const e of this.enabled) {
       try {
         writeFileSync(path.join(this.dir, 'events', e, 'enable'), '0');

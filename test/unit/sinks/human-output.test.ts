@@ -105,6 +105,11 @@ describe('renderSummary: the attribution health lines', () => {
     expect(text).toContain('trace lost 12 of 412 events; 1 lookups timed out');
   });
 
+  it('says when a trace reader had to be restarted', () => {
+    const text = renderSummary({ ...base, attribution_trace: { ...healthy, trace_reader_restarts: 2 } });
+    expect(text).toContain('trace lost 0 of 400 events; 0 lookups timed out; 2 trace readers restarted');
+  });
+
   it('names the first failed lookup, escaped', () => {
     const text = renderSummary({ ...base, attribution_errors: { count: 2, first: 'EACCES /proc/9/stat\u001b[2J' } });
     expect(text).toContain('2 lookups failed (first: EACCES /proc/9/stat\\x1b[2J)');
