@@ -1,8 +1,9 @@
 // CPU profile of the agent under the benchmark's 100 new connections/s load: where its time goes.
-// Usage (root, after `npm run build`): node dist/benchmarks/profile.js [--seconds 20] [--mode new-connections|keep-alive|idle] [--top 25]
-// Prints self time by function and by source file, from the agent's own V8 profile (--cpu-prof).
+// Usage (root, after `npm run build`): node dist/benchmarks/profile.js [--seconds 20] [--mode new-connections|keep-alive|idle] [--top 25] [--save FILE]
+// Prints self and total time by function and self time by source file, from the agent's own V8
+// profile (--cpu-prof), start-up left out; --save keeps the .cpuprofile.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +16,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -24,16 +26,41 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** The samples taken at least `fromUs` after the profile started (start-up left out), with their durations. */
+function samplesFrom(profile: CpuProfile, fromUs: number): Array<{ id: number; us: number }> {
+  const out: Array<{ id: number; us: number }> = [];
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t - profile.startTime >= fromUs) out.push({ id, us: profile.timeDeltas[i + 1] ?? 0 });
+  });
+  return out;
+}
+
 /** Self time per key (µs), from the sample deltas. */
-function selfTimes(profile: CpuProfile, keyOf: (n: ProfileNode) => string): Map<string, number> {
+function selfTimes(profile: CpuProfile, fromUs: number, keyOf: (n: ProfileNode) => string): Map<string, number> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const out = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
+  for (const { id, us } of samplesFrom(profile, fromUs)) {
     const node = byId.get(id);
-    if (!node) return;
+    if (!node) continue;
     const key = keyOf(node);
-    out.set(key, (out.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
-  });
+    out.set(key, (out.get(key) ?? 0) + us);
+  }
+  return out;
+}
+
+/** Total time per key (µs): each sample counts once for every distinct key on its stack. */
+function totalTimes(profile: CpuProfile, fromUs: number, keyOf: (n: ProfileNode) => string): Map<string, number> {
+  const parent = new Map<number, ProfileNode>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out = new Map<string, number>();
+  for (const { id, us } of samplesFrom(profile, fromUs)) {
+    const keys = new Set<string>();
+    for (let n = byId.get(id); n; n = parent.get(n.id)) keys.add(keyOf(n));
+    for (const key of keys) out.set(key, (out.get(key) ?? 0) + us);
+  }
   return out;
 }
 
@@ -53,13 +80,22 @@ function print(title: string, times: Map<string, number>, totalUs: number, top: 
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '20' }, mode: { type: 'string', default: 'new-connections' }, top: { type: 'string', default: '25' } },
+    options: {
+      seconds: { type: 'string', default: '20' },
+      mode: { type: 'string', default: 'new-connections' },
+      top: { type: 'string', default: '25' },
+      /** Keep the raw .cpuprofile (for Chrome DevTools or speedscope). */
+      save: { type: 'string' },
+    },
   });
   const seconds = Number(values.seconds);
   const dir = mkdtempSync(path.join(tmpdir(), 'imds-sniff-profile-'));
   const tb = await createTestbed({ prefix: `imdsprof${process.pid % 10000}`, block: 61 });
   try {
+    const spawned = performance.now();
     const agent = await AgentProcess.start(tb.nsName('host'), ['--no-identity'], 20_000, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    // Samples from before the load are start-up: left out of the figures.
+    const fromUs = (performance.now() - spawned) * 1000;
     if (values.mode === 'idle') {
       const churn = spawnInNetns(tb.nsName('host'), ['sh', '-c', 'while :; do sleep 0.05; done'], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -72,11 +108,14 @@ async function main(): Promise<number> {
     const file = readdirSync(dir).find((f) => f.includes(`.${agent.child.pid}.`));
     if (!file) throw new Error(`no profile of the agent (pid ${agent.child.pid}) in ${dir}`);
     const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
-    const total = profile.endTime - profile.startTime;
+    if (values.save) writeFileSync(values.save, JSON.stringify(profile));
+    const total = profile.endTime - profile.startTime - fromUs;
     const top = Number(values.top);
-    process.stdout.write(`agent profile, ${values.mode} for ${seconds}s: ${(total / 1e6).toFixed(1)} s wall\n`);
-    print('self time by function', selfTimes(profile, (n) => `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`), total, top);
-    print('self time by file', selfTimes(profile, (n) => shortUrl(n.callFrame.url)), total, top);
+    const fn = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+    process.stdout.write(`agent profile, ${values.mode} for ${seconds}s: ${(total / 1e6).toFixed(1)} s wall after start-up\n`);
+    print('self time by function', selfTimes(profile, fromUs, fn), total, top);
+    print('total time by function (with what it calls)', totalTimes(profile, fromUs, fn), total, top);
+    print('self time by file', selfTimes(profile, fromUs, (n) => shortUrl(n.callFrame.url)), total, top);
     return 0;
   } finally {
     await tb.destroy();

@@ -28,15 +28,19 @@ import { unknownProcess, type AttributionCounters, type ProcessInfo, type Socket
 const COMM_MAX = 15;
 
 /**
- * How long a lookup whose time is up may still wait for the reader to catch up. A timer that
- * expires during an event-loop stall runs before the pending reads (timers come first in
- * Node's loop), so the connect event may be sitting unread: a trace_marker written then and
- * read back proves the reader is past that moment, and a reader that is not lagging answers
- * within one reorder holdback.
+ * How long a lookup whose time is up may still wait for a source that cannot be read on demand
+ * (recorded pages in tests) to catch up: a trace_marker written then and read back proves the
+ * reader is past that moment. A live instance is read on the spot instead ({@link drain}).
  */
 const CATCH_UP_MS = 2_000;
-/** How often a catch-up looks again at the CPUs still behind. */
-const CATCH_UP_POLL_MS = 5;
+/**
+ * How often the ring buffers are read with nothing asked: fork, exec and cgroup events are kept
+ * in bounded maps, so this only has to keep the buffers from filling (512 KiB per CPU holds
+ * thousands of them). A lookup reads them at once, whatever the timer.
+ */
+const DRAIN_INTERVAL_MS = 100;
+/** How often they are read while a lookup waits for its connection's port (the SYN-ACK's transition). */
+const WAITING_DRAIN_MS = 2;
 
 /** Lost trace events make misses worth a /proc look for this long. */
 const LOSS_MEMORY_MS = 60_000;
@@ -149,6 +153,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private readonly execs: ExpiringMap<number, ExecSeen[]>;
   private readonly parents: ExpiringMap<number, number>;
   private readonly captures: ExpiringMap<number, Capture>;
+  /** Thread id → process id, as /proc/<tid>/status said (raw records carry only the thread id); forgotten at the tid's fork or exec. */
+  private readonly tgids: ExpiringMap<number, number>;
   /** Thread names from fork (child_comm) and exec (file name): raw records carry no comm. */
   private readonly comms: ExpiringMap<number, string>;
   /**
@@ -164,7 +170,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    * came a whole process lifetime earlier. No tracepoint carries a namespace pid.
    */
   private readonly containerPids: ExpiringMap<number, Tracked<number>>;
-  private readonly reorder: ReorderBuffer;
+  private reorder: ReorderBuffer;
   private readonly waiters = new Set<Waiter>();
   /** trace_marker writes made and their lines read: a barrier is passed when read ≥ its number. */
   private marks = { written: 0, read: 0 };
@@ -174,10 +180,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private source: TraceEventSource | null = null;
   private closed = false;
   private lastLossAtMs = -Infinity;
-  /** Per CPU, the kernel time of the newest event its reader has delivered. */
-  private readonly delivered = new Map<number, number>();
-  /** A running wait for every CPU's events up to a time (shared by callers asking for no later time). */
-  private catchingUp: { t: number; done: Promise<void> } | null = null;
+  /** The periodic read of a source read on demand, and the faster one while lookups wait. */
+  private drainTimer: NodeJS.Timeout | null = null;
+  private waitingDrain: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: TracefsOwnerOptions = {}) {
     const maxEntries = opts.maxEntries ?? 10_000;
@@ -185,6 +190,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.execs = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     this.parents = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     this.captures = new ExpiringMap({ ttlMs: opts.snapshotTtlMs ?? 10_000, maxEntries });
+    this.tgids = new ExpiringMap({ ttlMs: opts.snapshotTtlMs ?? 10_000, maxEntries });
     this.comms = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     // Long: a container's shell may start its client hours after it was placed; refreshed at each fork.
     this.containerCgroups = new ExpiringMap({ ttlMs: 24 * 3_600_000, maxEntries: maxEntries * 2 });
@@ -199,12 +205,40 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     if (this.closed) throw new Error('tracefs finder already closed');
     this.source = await (this.opts.openSource?.() ?? TracefsInstance.create(this.opts));
     this.notes.push(...this.source.notes);
+    if (this.source.drain) {
+      // Every CPU is read at once, synchronously: events are applied in order right after each read.
+      this.reorder = new ReorderBuffer((events) => this.apply(events), { holdbackMs: Infinity });
+      this.drainTimer = setInterval(() => this.drain(), DRAIN_INTERVAL_MS);
+      this.drainTimer.unref();
+    }
     this.source.stream((events) => this.onEvents(events));
+    this.drain();
+  }
+
+  /**
+   * Reads every CPU's buffer now (a source read on demand) and applies what it held, in kernel
+   * time order: when this returns, every event committed before the call is in the index.
+   */
+  private drain(): void {
+    if (this.closed || !this.source?.drain) return;
+    this.source.drain();
+    this.reorder.drain();
+  }
+
+  /** Reads the buffers every WAITING_DRAIN_MS while a lookup waits for its connection to show. */
+  private drainWhileWaiting(): void {
+    if (this.waitingDrain !== null || !this.source?.drain) return;
+    const again = (): void => {
+      this.waitingDrain = null;
+      this.drain();
+      if (this.waiters.size > 0 && !this.closed) this.waitingDrain = setTimeout(again, WAITING_DRAIN_MS);
+    };
+    this.waitingDrain = setTimeout(again, WAITING_DRAIN_MS);
   }
 
   counters(): AttributionCounters {
     const s = this.stats;
-    return { trace_events: s.events, trace_lost_events: s.lostEvents, connects_traced: s.connects, lookups_timed_out: s.timedOut, trace_reader_restarts: this.source?.readerRestarts ?? 0 };
+    return { trace_events: s.events, trace_lost_events: s.lostEvents, connects_traced: s.connects, lookups_timed_out: s.timedOut };
   }
 
   /** True while events were lost in the last minute: a connection not found may be one of them. */
@@ -220,6 +254,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** Resolves when the socket's owner is known, or with 'unknown' after `timeoutMs`. */
   async find(key: SocketKey, timeoutMs: number): Promise<ProcessInfo> {
     const k: SocketKey = { ...key, srcIp: normalizeIp(key.srcIp), dstIp: normalizeIp(key.dstIp) };
+    // Asked at the connection's first packet: its connect is in a buffer now, and its process
+    // (however short-lived) still waits for the answer. Read it, and /proc with it, at once.
+    this.drain();
     let record = this.index.lookup(k, performance.now());
     if (record?.closedAtMs != null) {
       // A closed connection on this tuple may be an older one, and the connect of the one
@@ -242,10 +279,11 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           void this.catchUp(this.source?.now?.() ?? null, CATCH_UP_MS).then(() => waiter.settle(this.index.lookup(k, performance.now())));
         }, timeoutMs);
         this.waiters.add(waiter);
+        this.drainWhileWaiting();
       });
     }
     const boundBy = record?.boundBy;
-    if (record && boundBy && this.hasCpuStats()) {
+    if (record && boundBy && this.source?.drain) {
       // A connect on this struct sock read late from another CPU would take this port from the
       // connection it reached first: answer once every CPU is past the transition that bound it.
       const first = record;
@@ -267,49 +305,20 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /**
-   * Resolves once every CPU's events up to kernel time `t` have been applied, or after
-   * `timeoutMs`. A CPU whose reader delivered an event after `t` is done; one behind is done
-   * when the source says nothing committed there is still on its way (the kernel's count in
-   * per_cpu stats against the records received). A trace_marker (the fallback when `t` is null
-   * or the source has no such count) proves only this process's CPU: under load (qemu TCG, a
-   * starved host) another CPU's reader can lag by seconds.
+   * Resolves once every CPU's events up to kernel time `t` (now, when null) have been applied:
+   * at once for a source read on demand, which is read now. Another source (recorded pages)
+   * is waited for with a trace_marker, up to `timeoutMs`.
    */
   private catchUp(t: number | null, timeoutMs: number): Promise<void> {
-    if (t === null || !this.hasCpuStats()) return this.readUpToNow(timeoutMs);
-    if (this.catchingUp && this.catchingUp.t >= t) return this.catchingUp.done;
-    const run = { t, done: this.waitDelivered(t, timeoutMs) };
-    this.catchingUp = run;
-    void run.done.finally(() => {
-      if (this.catchingUp === run) this.catchingUp = null;
-    });
-    return run.done;
+    if (!this.source?.drain) return this.readUpToNow(timeoutMs);
+    this.drain();
+    return Promise.resolve();
   }
 
-  /** One stderr line on a lookup that found nothing (IMDS_SNIFF_DEBUG_ATTRIBUTION=1): what the index and readers held. */
+  /** One stderr line on a lookup that found nothing (IMDS_SNIFF_DEBUG_ATTRIBUTION=1): what the index held. */
   private debugMiss(key: SocketKey): void {
     const now = this.source?.now?.() ?? null;
-    const cpus = Object.fromEntries([...this.delivered].map(([cpu, ts]) => [cpu, { behindS: now === null ? null : Math.round((now - ts) * 1000) / 1000, unread: this.source?.pendingEvents?.(cpu) ?? null }]));
-    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus, index: this.index.explain(key, performance.now()) })}\n`);
-  }
-
-  /** Whether the source says how much each CPU's buffer still holds (a live instance does). */
-  private hasCpuStats(): boolean {
-    return this.source?.pendingEvents !== undefined && (this.source.cpus?.length ?? 0) > 0;
-  }
-
-  private async waitDelivered(t: number, timeoutMs: number): Promise<void> {
-    const src = this.source;
-    const deadline = performance.now() + timeoutMs;
-    const cpus = src?.cpus ?? [];
-    for (;;) {
-      if (this.closed || !src?.pendingEvents) return;
-      const behind = cpus.filter((cpu) => (this.delivered.get(cpu) ?? -Infinity) < t);
-      if (behind.length === 0) break;
-      if (behind.every((cpu) => (src.pendingEvents?.(cpu) ?? 0) === 0)) break;
-      if (performance.now() >= deadline) return;
-      await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
-    }
-    this.reorder.releaseUpTo(t);
+    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus: this.source?.cpus ?? null, index: this.index.explain(key, performance.now()) })}\n`)
   }
 
   /**
@@ -342,6 +351,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** Stops the reader and removes the instance; pending find() calls resolve 'unknown'. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    if (this.waitingDrain) clearTimeout(this.waitingDrain);
     this.reorder.close();
     for (const w of [...this.markWaiters]) w.pass();
     for (const w of [...this.waiters]) w.settle(null);
@@ -356,20 +367,21 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private onEvents(events: TraceEvent[]): void {
     const now = performance.now();
     this.stats.events += events.length;
-    // A batch is one CPU's page, in time order: its last stamped event is how far that CPU has come.
-    const last = events.findLast((ev) => 'cpu' in ev && ev.timestamp !== undefined);
-    if (last && 'cpu' in last && last.timestamp !== undefined) this.delivered.set(last.cpu, Math.max(last.timestamp, this.delivered.get(last.cpu) ?? -Infinity));
     for (const ev of events) {
       switch (ev.kind) {
         case 'exec':
           // A new program or a reused pid makes an earlier capture of that pid stale.
           this.captures.delete(ev.pid);
+          // A thread that execs becomes the process leader: its old thread id is gone.
+          this.tgids.delete(ev.oldPid);
+          this.tgids.delete(ev.pid);
           this.comms.set(ev.pid, path.basename(ev.filename).slice(0, COMM_MAX), now);
           if (ev.oldPid !== ev.pid) this.containerPids.delete(ev.oldPid);
           if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, ev.timestamp, now);
           break;
         case 'fork':
           this.captures.delete(ev.childPid);
+          this.tgids.delete(ev.childPid);
           this.comms.set(ev.childPid, ev.childComm, now);
           // A reused pid: what was known about the task that had it before is not the child's.
           if ((this.containerPids.get(ev.childPid, now)?.timestamp ?? Infinity) < ev.timestamp) this.containerPids.delete(ev.childPid);
@@ -479,7 +491,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private capture(ev: SockStateEvent, now: number): Capture {
     // Without a tgid (`(-------)`: the task was not switched out yet when the line was
     // formatted) /proc/<tid>/status names the process; any thread's /proc/<tid> is readable.
-    const tgid = ev.tgid ?? readTgid(ev.tid, this.opts);
+    const tgid = ev.tgid ?? this.tgidOf(ev.tid, now);
     if (tgid === null) this.stats.connectsWithoutTgid++;
     const pid = tgid ?? ev.tid;
     const cached = this.captures.get(pid, now);
@@ -487,6 +499,15 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     const fresh: Capture = { pid, volatile: captureVolatile(pid, this.opts), snapshot: null };
     this.captures.set(pid, fresh, now);
     return fresh;
+  }
+
+  /** The process a thread belongs to, read once per thread (a process connecting 100 times a second reads it once). */
+  private tgidOf(tid: number, now: number): number | null {
+    const known = this.tgids.get(tid, now);
+    if (known !== undefined) return known;
+    const tgid = readTgid(tid, this.opts);
+    if (tgid !== null) this.tgids.set(tid, tgid, now);
+    return tgid;
   }
 
   private payload(ev: SockStateEvent, early: Capture | undefined, now: number): ConnectPayload {
@@ -525,7 +546,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     const { capture, containerCgroups, nsPid } = record.payload;
     let { parentPid } = record.payload;
     const snap = await capture.snapshot;
-    if (!snap && this.hasCpuStats()) {
+    if (!snap && this.source?.drain) {
       // Gone before /proc was read: the trace must name it, and its exec (or fork) may be on
       // another CPU whose reader is behind. Wait for every CPU up to the connect.
       await this.catchUp(record.payload.connectedAt, CATCH_UP_MS);

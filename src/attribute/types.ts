@@ -79,8 +79,6 @@ export interface AttributionCounters {
   trace_lost_events: number;
   connects_traced: number;
   lookups_timed_out: number;
-  /** Ring-buffer readers started again after a read of 0 bytes on a live instance. */
-  trace_reader_restarts: number;
 }
 
 /** A ProcessInfo with nothing known. */

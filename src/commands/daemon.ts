@@ -25,16 +25,6 @@ export interface DaemonFlags extends ConfigFlags {
   config?: string;
 }
 
-export const DAEMON_HELP = `
-Runs until SIGTERM or SIGINT (then flushes metrics, the state file and logs and exits 0).
-SIGHUP reopens the events log (logrotate) and reloads the config file.
-Flags override the config file (default /etc/imds-sniff/config.json; see README "Configuration").
-
-Examples:
-  imds-sniff daemon
-  imds-sniff daemon --config /etc/imds-sniff/config.json --metrics-sink emf
-  imds-sniff daemon --endpoint-url http://127.0.0.1:5000 --instance-id i-0123456789abcdef0 --region us-east-1`;
-
 /** The metrics sink's settings, or why metrics stay off (not on EC2 and no identity given). */
 function metricsSettings(config: AgentConfig, identity: InstanceIdentity): { settings: MetricsConfig; disabled: string | null } {
   const region = config.metrics.region ?? identity.region;

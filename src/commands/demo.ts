@@ -9,11 +9,6 @@ import { openOutput } from './output.js';
 import { stopOnSignals } from './signals.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
-export const DEMO_HELP = `
-Needs root, iproute2 and nftables (scripts/setup.sh installs them). Everything
-it creates lives in three network namespaces, imdsdemo<pid>-host, -imds and
--ctr, removed at the end, also on Ctrl-C. No traffic leaves them.`;
-
 const AGENT_WAIT_MS = scaledMs(15_000);
 
 export async function runDemo(flags: { format: 'table' | 'json' }): Promise<ExitCodeValue> {

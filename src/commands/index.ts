@@ -4,10 +4,9 @@ import { Command, Option } from 'commander';
 import type { ExitCodeValue } from '../errors.js';
 import { runSniff, SNIFF_HELP, type SniffFlags } from './sniff.js';
 import { runDoctor, DOCTOR_HELP } from './doctor.js';
-import { runDemo, DEMO_HELP } from './demo.js';
-import { runDaemon, DAEMON_HELP, type DaemonFlags } from './daemon.js';
+import type { DaemonFlags } from './daemon.js';
 import { runConfigCheck, CONFIG_CHECK_HELP } from './config-check.js';
-import { ENFORCE_HELP, ROLLBACK_HELP, STATUS_HELP } from './control-help.js';
+import { DAEMON_HELP, DEMO_HELP, ENFORCE_HELP, ROLLBACK_HELP, STATUS_HELP } from './command-help.js';
 import type { StatusFlags } from './status.js';
 import type { EnforceFlags } from './enforce.js';
 import type { RollbackFlags } from './rollback.js';
@@ -49,7 +48,7 @@ const demo: Register = (program, setResult) => {
     .description('build a throw-away testbed with a mock IMDS, run real clients, capture them, tear down')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .addHelpText('after', DEMO_HELP)
-    .action((flags: { format: 'table' | 'json' }) => setResult(runDemo(flags)));
+    .action((flags: { format: 'table' | 'json' }) => setResult(import('./demo.js').then((m) => m.runDemo(flags))));
 };
 
 const daemon: Register = (program, setResult) => {
@@ -70,7 +69,7 @@ const daemon: Register = (program, setResult) => {
     .option('--region <region>', 'AWS region (default: the instance\'s own)')
     .option('--instance-id <id>', 'instance id (default: from IMDS)')
     .addHelpText('after', DAEMON_HELP)
-    .action((flags: DaemonFlags) => setResult(runDaemon(flags)));
+    .action((flags: DaemonFlags) => setResult(import('./daemon.js').then((m) => m.runDaemon(flags))));
 };
 
 const config: Register = (program, setResult) => {

@@ -64,6 +64,32 @@ function text(value: string | null, maxLength: number): string | null {
   return value === null ? null : sanitizeText(value, maxLength);
 }
 
+/**
+ * A process's redacted command line and sanitized ancestors, made once per /proc snapshot:
+ * a client that connects 100 times a second shares one snapshot's arrays (never changed
+ * once read), so they are redacted once, not once per request.
+ */
+const redactedCmdlines = new WeakMap<readonly string[], string[]>();
+const safeAncestors = new WeakMap<readonly Ancestor[], Ancestor[]>();
+
+function cmdlineOf(argv: readonly string[]): string[] {
+  let out = redactedCmdlines.get(argv);
+  if (out === undefined) {
+    out = redactCmdline(argv).map((arg) => scrubSecrets(arg, 'word'));
+    redactedCmdlines.set(argv, out);
+  }
+  return out;
+}
+
+function ancestorsOf(chain: readonly Ancestor[]): Ancestor[] {
+  let out = safeAncestors.get(chain);
+  if (out === undefined) {
+    out = chain.map((a) => ({ pid: a.pid, comm: sanitizeText(a.comm, 64) }));
+    safeAncestors.set(chain, out);
+  }
+  return out;
+}
+
 export function isoTime(timestampUs: number): string {
   return new Date(Math.floor(timestampUs / 1000)).toISOString();
 }
@@ -94,10 +120,10 @@ export function buildRequestEvent(
     ppid: process.ppid,
     comm: text(process.comm, 64),
     exe: text(process.exe, 1024),
-    cmdline: process.cmdline === null ? null : redactCmdline(process.cmdline).map((arg) => scrubSecrets(arg, 'word')),
+    cmdline: process.cmdline === null ? null : cmdlineOf(process.cmdline),
     uid: process.uid,
     user: text(process.user, 64),
-    ancestors: process.ancestors.map((a) => ({ pid: a.pid, comm: sanitizeText(a.comm, 64) })),
+    ancestors: ancestorsOf(process.ancestors),
     netns: process.netns,
     cgroup: text(process.cgroup, 1024),
     container_id: text(process.containerId, 128),

@@ -7,7 +7,8 @@ export interface ReorderBufferOptions {
   /**
    * How long an event waits after it arrived for earlier events of other CPUs; default 10 ms.
    * A connection's transitions can fire on different CPUs (connect() in the caller, the
-   * SYN-ACK in a softirq elsewhere), and each CPU's buffer is read on its own.
+   * SYN-ACK in a softirq elsewhere), and each CPU's buffer is read on its own. Infinity: held
+   * until {@link ReorderBuffer.drain} or releaseUpTo (the caller read every CPU at once).
    */
   holdbackMs?: number;
   /** Milliseconds clock; default performance.now. */
@@ -46,7 +47,7 @@ export class ReorderBuffer {
     const arrivedMs = this.now();
     for (const event of events) this.held.push({ event, arrivedMs, seq: this.seq++ });
     if (this.holdbackMs <= 0) this.flush(Infinity);
-    else this.schedule();
+    else if (Number.isFinite(this.holdbackMs)) this.schedule();
   }
 
   /** Releases everything held now (at close, or before answering a barrier). */

@@ -395,73 +395,73 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
   });
-  describe("every CPU is read up to the connect before a gone process is named (one CPU's reader lagging)", () => {
-    /** Two CPUs; what the test puts in `buffered[cpu]` is in that CPU's ring buffer, not yet taken by its reader. */
-    class TwoCpuSource extends ReplaySource {
+  describe('a source read on demand (the live instance): every CPU is read when a lookup asks', () => {
+    /** Two CPUs; what the test puts in `buffered[cpu]` is committed to that CPU's ring buffer, not read yet. */
+    class DrainSource extends ReplaySource {
       readonly cpus = [0, 1];
       readonly buffered = new Map<number, TraceEvent[]>([[0, []], [1, []]]);
-      statsReads = 0;
+      drains = 0;
       clock = 10;
-      pendingEvents(cpu: number): number | null {
-        this.statsReads++;
-        return this.buffered.get(cpu)?.length ?? null;
-      }
       now(): number {
         return this.clock;
       }
-      /** The lagging reader finally takes what `cpu`'s buffer held. */
-      deliver(cpu: number): void {
-        const events = this.buffered.get(cpu) ?? [];
-        this.buffered.set(cpu, []);
-        this.push(...events);
+      /** Hands over each CPU's buffer, one batch per CPU, as the instance does. */
+      drain(): void {
+        this.drains++;
+        for (const [cpu, events] of this.buffered) {
+          this.buffered.set(cpu, []);
+          if (events.length > 0) this.push(...events);
+        }
       }
     }
-    const twoCpus = async (): Promise<{ finder: TracefsOwnerFinder; source: TwoCpuSource }> => {
-      const source = new TwoCpuSource();
-      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source, reorderHoldbackMs: 5 });
+    const drained = async (): Promise<{ finder: TracefsOwnerFinder; source: DrainSource }> => {
+      const source = new DrainSource();
+      // A holdback that would otherwise hold events 10 s: read on demand, they are applied at once.
+      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source, reorderHoldbackMs: 10_000 });
       await finder.start();
       return { finder, source };
     };
 
-    it("a gone client's exec waits in CPU 1's buffer: the lookup waits for it and names the program", async () => {
-      const { finder, source } = await twoCpus();
+    it("a gone client's connect and exec are still in the buffers of two CPUs: the lookup reads both, in kernel order, and names the program", async () => {
+      const { finder, source } = await drained();
       // The shell forked and exec'd curl on CPU 1; curl migrated to CPU 0, connected and exited.
+      source.buffered.set(0, connection(4127, 38001, {}, 1));
       source.buffered.set(1, [fork(4100, 4127, 'sh', 0.5, 1), { ...exec(4127, '/usr/bin/curl', 0.8), cpu: 1 } as TraceEvent]);
-      source.push(...connection(4127, 38001, {}, 1));
-      const found = finder.find(imdsKey(38001), 1_000);
-      await new Promise((resolve) => setTimeout(resolve, 40));
-      source.deliver(1);
-      expect(await found).toMatchObject({ pid: 4127, comm: 'curl', exe: '/usr/bin/curl', ppid: 4100, attribution: 'exited' });
+      const drainsBefore = source.drains;
+      expect(await finder.find(imdsKey(38001), 1_000)).toMatchObject({ pid: 4127, comm: 'curl', exe: '/usr/bin/curl', ppid: 4100, attribution: 'exited' });
+      expect(source.drains).toBeGreaterThan(drainsBefore);
       await finder.close();
     });
 
-    it('a CPU that is behind but has nothing in its buffer does not hold the answer up', async () => {
-      const { finder, source } = await twoCpus();
-      source.push(exec(4200, '/usr/bin/curl', 0.8), ...connection(4200, 38002, {}, 1));
-      const started = performance.now();
-      expect(await finder.find(imdsKey(38002), 1_000)).toMatchObject({ pid: 4200, comm: 'curl', attribution: 'exited' });
-      expect(performance.now() - started).toBeLessThan(500);
-      expect(source.statsReads).toBeGreaterThan(0); // CPU 1 delivered nothing: its buffer was looked at
-      await finder.close();
-    });
-
-    it('every CPU already past the connect: answered without reading any stats', async () => {
-      const { finder, source } = await twoCpus();
-      source.push(exec(4300, '/usr/bin/curl', 0.8), ...connection(4300, 38003, {}, 1));
-      source.push({ ...exec(4301, '/usr/bin/true', 1.2), cpu: 1 } as TraceEvent);
-      expect(await finder.find(imdsKey(38003), 1_000)).toMatchObject({ pid: 4300, comm: 'curl' });
-      expect(source.statsReads).toBe(0);
-      await finder.close();
-    });
-
-    it('a lookup that times out while the connect waits in a lagging CPU\'s buffer gets it after all', async () => {
-      const { finder, source } = await twoCpus();
-      source.buffered.set(1, [{ ...exec(4400, '/usr/bin/curl', 0.8), cpu: 1 } as TraceEvent, ...connection(4400, 38004, { cpu: 1 }, 1)]);
-      const found = finder.find(imdsKey(38004), 20);
-      await new Promise((resolve) => setTimeout(resolve, 80)); // past the 20 ms: the catch-up is polling CPU 1
-      source.deliver(1);
+    it('the port shows only later (the SYN-ACK): the waiting lookup keeps reading until it does', async () => {
+      const { finder, source } = await drained();
+      const [connect, established] = connection(4400, 38004, {}, 1);
+      source.buffered.set(1, [{ ...exec(4400, '/usr/bin/curl', 0.8), cpu: 1 } as TraceEvent, connect as TraceEvent]);
+      const found = finder.find(imdsKey(38004), 1_000);
+      // Committed after the lookup began, as a SYN-ACK's transition is.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      source.buffered.set(0, [established as TraceEvent]);
       expect(await found).toMatchObject({ pid: 4400, comm: 'curl' });
       expect(finder.stats.timedOut).toBe(0);
+      await finder.close();
+    });
+
+    it('nothing asked: the buffers are still read, every 100 ms, so they cannot fill', async () => {
+      const { finder, source } = await drained();
+      source.buffered.set(1, [{ ...exec(4500, '/usr/bin/true', 0.8), cpu: 1 } as TraceEvent]);
+      const until = Date.now() + 2_000;
+      while (finder.stats.events === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(finder.stats.events).toBe(1);
+      await finder.close();
+      const after = source.drains;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(source.drains).toBe(after); // closed: no more reads
+    });
+
+    it('a lookup that times out reads the buffers once more before it says unknown', async () => {
+      const { finder, source } = await drained();
+      expect(await finder.find(imdsKey(38005), 20)).toMatchObject({ pid: null, attribution: 'unknown' });
+      expect(finder.stats.timedOut).toBe(1);
       await finder.close();
     });
   });

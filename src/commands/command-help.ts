@@ -1,5 +1,7 @@
-// commands/: help texts of status, enforce and rollback. Kept apart from the commands so that
-// registering them loads no AWS SDK: the agent and the daemon never need the EC2 client (~100 MB RSS).
+// commands/: help texts of the commands whose code loads only when they run. Kept apart from
+// the commands so that registering them loads nothing heavy: status, enforce and rollback the
+// AWS SDK's EC2 client (~100 MB RSS), daemon pino and the CloudWatch client (~35 MiB), demo
+// the testbed. A capture (`imds-sniff --duration …`) loads none of them.
 
 export const STATUS_HELP = `
 Reads the options with ec2:DescribeInstances and what the agent saw from its state file
@@ -39,3 +41,18 @@ Examples:
   imds-sniff rollback
   imds-sniff rollback --instance-id i-0123456789abcdef0 --region eu-west-1
   imds-sniff rollback --launch-template lt-0123456789abcdef0`;
+
+export const DAEMON_HELP = `
+Runs until SIGTERM or SIGINT (then flushes metrics, the state file and logs and exits 0).
+SIGHUP reopens the events log (logrotate) and reloads the config file.
+Flags override the config file (default /etc/imds-sniff/config.json; see README "Configuration").
+
+Examples:
+  imds-sniff daemon
+  imds-sniff daemon --config /etc/imds-sniff/config.json --metrics-sink emf
+  imds-sniff daemon --endpoint-url http://127.0.0.1:5000 --instance-id i-0123456789abcdef0 --region us-east-1`;
+
+export const DEMO_HELP = `
+Needs root, iproute2 and nftables (scripts/setup.sh installs them). Everything
+it creates lives in three network namespaces, imdsdemo<pid>-host, -imds and
+-ctr, removed at the end, also on Ctrl-C. No traffic leaves them.`;
