@@ -1,5 +1,5 @@
 // End-to-end load benchmark: the built agent in a namespace testbed under sustained IMDS load.
-// Usage (root, after `npm run build`): node dist/benchmarks/load.js [--seconds 60] [--idle-seconds 30] [--warmup-seconds 20] [--json FILE]
+// Usage (root, after `npm run build`): node dist/benchmarks/load.js [--seconds 60] [--idle-seconds 30] [--warmup-seconds 20] [--agent-only] [--only TEXT] [--json FILE]
 // Each tool gets the same sustained load for the warm-up first (the agent's JIT compiles its hot
 // paths meanwhile; a host agent runs for days), then CPU is counted over the measured seconds.
 // Exits 1 when a target is missed (a request not reported, or attribution below 99 %).
@@ -186,7 +186,7 @@ function scenarios(tb: Testbed, seconds: number, idleSeconds: number, warmupSeco
   const idle = async (): Promise<Work> => {
     const churn = processChurn(tb);
     try {
-      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+      await new Promise((r) => setTimeout(r, (warmupSeconds + idleSeconds) * 1000));
     } finally {
       churn.stop();
     }
@@ -195,7 +195,7 @@ function scenarios(tb: Testbed, seconds: number, idleSeconds: number, warmupSeco
   const warm = warmupSeconds > 0 ? ` (after ${warmupSeconds}s of it)` : '';
   const warmupMs = warmupSeconds * 1000;
   return [
-    { name: `idle: no IMDS traffic, ~20 new processes/s (${idleSeconds}s)`, work: idle },
+    { name: `idle: no IMDS traffic, ~20 new processes/s (${idleSeconds}s${warm})`, work: idle, warmupMs },
     { name: `100 new connections/s for ${seconds}s${warm}`, work: () => loadGenerator(tb, 'new-connections', 100, warmupSeconds + seconds), warmupMs },
     { name: `500 requests/s on 10 keep-alive connections for ${seconds}s${warm}`, work: () => loadGenerator(tb, 'keep-alive', 500, warmupSeconds + seconds), warmupMs },
     { name: '200 curl processes, 25 at a time (host)', work: () => curlBurst(tb, 'host'), agentOnly: true },
@@ -249,6 +249,8 @@ async function main(): Promise<number> {
       json: { type: 'string' },
       'agent-only': { type: 'boolean', default: false },
       'warmup-seconds': { type: 'string', default: '20' },
+      /** Only the scenarios whose name contains this (e.g. "new connections"). */
+      only: { type: 'string' },
     },
   });
   const seconds = Number(values.seconds);
@@ -257,7 +259,8 @@ async function main(): Promise<number> {
   const tb = await createTestbed({ prefix: `imdsbench${process.pid % 10000}`, block: 60 });
   const figures: Figures[] = [];
   try {
-    for (const scenario of scenarios(tb, seconds, idleSeconds, Number(values['warmup-seconds']))) {
+    const chosen = scenarios(tb, seconds, idleSeconds, Number(values['warmup-seconds'])).filter((s) => values.only === undefined || s.name.includes(values.only));
+    for (const scenario of chosen) {
       // One after the other on the same load: each tool alone in the namespace while it is measured.
       for (const tool of scenario.agentOnly ? ([AGENT] as const) : tools) {
         figures.push(tool === AGENT ? await measure(tb, scenario) : await measureReference(tb, tool, scenario));

@@ -25,6 +25,10 @@ export class LayeredOwnerFinder implements SocketOwnerFinder {
     return this.primary.failure ?? null;
   }
 
+  packetSeen(): void {
+    this.primary.packetSeen?.();
+  }
+
   async start(): Promise<void> {
     await this.primary.start();
     await this.fallback.start();

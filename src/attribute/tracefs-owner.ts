@@ -38,9 +38,12 @@ const CATCH_UP_MS = 2_000;
  * in bounded maps, so this only has to keep the buffers from filling (512 KiB per CPU holds
  * thousands of them). A lookup reads them at once, whatever the timer.
  */
-const DRAIN_INTERVAL_MS = 100;
-/** How often they are read while a lookup waits for its connection's port (the SYN-ACK's transition). */
-const WAITING_DRAIN_MS = 2;
+const DRAIN_INTERVAL_MS = 250;
+/**
+ * How often they are read while a lookup waits for its connection's port (the SYN-ACK's
+ * transition), if no packet of an IMDS connection comes first (each one reads them then).
+ */
+const WAITING_DRAIN_MS = 5;
 
 /** Lost trace events make misses worth a /proc look for this long. */
 const LOSS_MEMORY_MS = 60_000;
@@ -183,6 +186,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** The periodic read of a source read on demand, and the faster one while lookups wait. */
   private drainTimer: NodeJS.Timeout | null = null;
   private waitingDrain: NodeJS.Timeout | null = null;
+  /** Trace-clock time at which the last read of every CPU began: what was committed before it is in. */
+  private drainedFrom: number | null = null;
 
   constructor(private readonly opts: TracefsOwnerOptions = {}) {
     const maxEntries = opts.maxEntries ?? 10_000;
@@ -221,8 +226,15 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    */
   private drain(): void {
     if (this.closed || !this.source?.drain) return;
+    const from = this.source.now?.() ?? null;
     this.source.drain();
     this.reorder.drain();
+    this.drainedFrom = from;
+  }
+
+  /** A packet was captured: a lookup waiting for its connection's port reads the buffers now. */
+  packetSeen(): void {
+    if (this.waiters.size > 0) this.drain();
   }
 
   /** Reads the buffers every WAITING_DRAIN_MS while a lookup waits for its connection to show. */
@@ -311,7 +323,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    */
   private catchUp(t: number | null, timeoutMs: number): Promise<void> {
     if (!this.source?.drain) return this.readUpToNow(timeoutMs);
-    this.drain();
+    // A read of every CPU that began after `t` has everything up to `t` already.
+    if (t === null || this.drainedFrom === null || t > this.drainedFrom) this.drain();
     return Promise.resolve();
   }
 

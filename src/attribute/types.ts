@@ -60,6 +60,11 @@ export interface SocketOwnerFinder {
    * connection was already open when the capture started (its SYN was never seen).
    */
   find(key: SocketKey, timeoutMs: number, hint?: { midStream: boolean }): Promise<ProcessInfo>;
+  /**
+   * A packet of an IMDS connection was captured: a lookup waiting for its connection's port
+   * may find it now (the client's request is sent only after the SYN-ACK set the socket up).
+   */
+  packetSeen?(): void;
   /** Why the method stopped working during the run, or null while it works. */
   readonly failure?: string | null;
   /**

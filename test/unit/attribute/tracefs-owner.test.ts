@@ -446,7 +446,39 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
 
-    it('nothing asked: the buffers are still read, every 100 ms, so they cannot fill', async () => {
+    it('a captured packet makes a waiting lookup read the buffers at once; with none waiting it reads nothing', async () => {
+      const { finder, source } = await drained();
+      const idle = source.drains;
+      finder.packetSeen();
+      expect(source.drains).toBe(idle);
+      const [connect, established] = connection(4600, 38006, {}, 1);
+      source.buffered.set(1, [connect as TraceEvent]);
+      const found = finder.find(imdsKey(38006), 1_000);
+      source.buffered.set(0, [established as TraceEvent]);
+      const before = source.drains;
+      finder.packetSeen(); // the client's request: its socket is set up by now
+      expect(source.drains).toBe(before + 1);
+      expect(await found).toMatchObject({ pid: 4600 });
+      await finder.close();
+    });
+
+    it('the port was bound before the last read of every CPU began: the answer needs no second read; bound after it, it does', async () => {
+      const { finder, source } = await drained();
+      source.buffered.set(0, connection(4700, 38007, {}, 1));
+      source.clock = 10; // the read at the lookup begins after the binding (t ≈ 1)
+      let before = source.drains;
+      expect(await finder.find(imdsKey(38007), 1_000)).toMatchObject({ pid: 4700 });
+      expect(source.drains - before).toBe(1);
+      source.buffered.set(0, connection(4701, 38008, { skaddr: 'ffff8881049fd000' }, 20));
+      source.clock = 15; // a clock behind the binding (t ≈ 20): another CPU may still hold earlier events
+      before = source.drains;
+      expect(await finder.find(imdsKey(38008), 1_000)).toMatchObject({ pid: 4701 });
+      // The lookup's own read, one more before trusting the port, one more before naming a gone process by its exec.
+      expect(source.drains - before).toBe(3);
+      await finder.close();
+    });
+
+    it('nothing asked: the buffers are still read, every 250 ms, so they cannot fill', async () => {
       const { finder, source } = await drained();
       source.buffered.set(1, [{ ...exec(4500, '/usr/bin/true', 0.8), cpu: 1 } as TraceEvent]);
       const until = Date.now() + 2_000;
@@ -454,7 +486,7 @@ describe('TracefsOwnerFinder (events)', () => {
       expect(finder.stats.events).toBe(1);
       await finder.close();
       const after = source.drains;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, 600));
       expect(source.drains).toBe(after); // closed: no more reads
     });
 
