@@ -56,6 +56,8 @@ function percentile(sorted: number[], p: number): number | null {
 /** CPU % of one core used by `pid` and its descendants while `work` ran (after its first `warmupMs`), and their peak RSS. */
 async function usage<T>(pid: number, work: () => Promise<T>, warmupMs = 0): Promise<{ result: T; cpu: number; rss: number; seconds: number }> {
   const running = work();
+  // A failure during the warm-up surfaces at the await below, not as an unhandled rejection.
+  running.catch(() => {});
   if (warmupMs > 0) await new Promise((resolve) => setTimeout(resolve, warmupMs));
   const ticks0 = treeCpuTicks(pid);
   const t0 = Date.now();

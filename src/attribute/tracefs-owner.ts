@@ -1,5 +1,6 @@
 // SocketOwnerFinder 'tracefs' (primary): who called connect(), from sock/sched tracepoints.
 
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { containerIdFromCgroup, describeCgroups } from './container.js';
@@ -39,6 +40,9 @@ const CATCH_UP_MS = 2_000;
  * thousands of them). A lookup reads them at once, whatever the timer.
  */
 const DRAIN_INTERVAL_MS = 250;
+/** A read that brought this many pages (256 KiB, half a CPU's buffer) is followed by another after BUSY_DRAIN_MS. */
+const BUSY_DRAIN_PAGES = 64;
+const BUSY_DRAIN_MS = 20;
 /**
  * How often they are read while a lookup waits for its connection's port (the SYN-ACK's
  * transition), if no packet of an IMDS connection comes first (each one reads them then).
@@ -186,8 +190,11 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** The periodic read of a source read on demand, and the faster one while lookups wait. */
   private drainTimer: NodeJS.Timeout | null = null;
   private waitingDrain: NodeJS.Timeout | null = null;
-  /** Trace-clock time at which the last read of every CPU began: what was committed before it is in. */
+  /** Trace-clock time at which the last complete read of every CPU began: what was committed before it is in. */
   private drainedFrom: number | null = null;
+  private busyDrain: NodeJS.Timeout | null = null;
+  /** Set when reading or applying the trace threw: the finder stops, and the layered finder uses /proc. */
+  private drainFailure: string | null = null;
 
   constructor(private readonly opts: TracefsOwnerOptions = {}) {
     const maxEntries = opts.maxEntries ?? 10_000;
@@ -210,13 +217,13 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     if (this.closed) throw new Error('tracefs finder already closed');
     this.source = await (this.opts.openSource?.() ?? TracefsInstance.create(this.opts));
     this.notes.push(...this.source.notes);
+    // Every CPU is read at once, synchronously: events are applied in order right after each read.
+    if (this.source.drain) this.reorder = new ReorderBuffer((events) => this.apply(events), { holdbackMs: Infinity });
+    this.source.stream((events) => this.onEvents(events));
     if (this.source.drain) {
-      // Every CPU is read at once, synchronously: events are applied in order right after each read.
-      this.reorder = new ReorderBuffer((events) => this.apply(events), { holdbackMs: Infinity });
       this.drainTimer = setInterval(() => this.drain(), DRAIN_INTERVAL_MS);
       this.drainTimer.unref();
     }
-    this.source.stream((events) => this.onEvents(events));
     this.drain();
   }
 
@@ -225,11 +232,30 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    * time order: when this returns, every event committed before the call is in the index.
    */
   private drain(): void {
-    if (this.closed || !this.source?.drain) return;
+    if (this.closed || !this.source?.drain || this.drainFailure !== null) return;
     const from = this.source.now?.() ?? null;
-    this.source.drain();
-    this.reorder.drain();
-    this.drainedFrom = from;
+    let read: { complete: boolean; pages: number };
+    try {
+      read = this.source.drain();
+      // What was committed before the read began is all here: that much is applied, in order.
+      // A later event read from one CPU waits for the next read, which brings the other CPUs'
+      // events from before it (CPUs are read one after the other).
+      if (from !== null) this.reorder.releaseUpTo(from);
+      else this.reorder.drain();
+    } catch (err) {
+      // A decoding or index error must not reach the packet path or a timer: the trace stops, /proc takes over.
+      this.drainFailure = `reading the trace failed: ${(err as Error).message}`;
+      return;
+    }
+    this.drainedFrom = read.complete ? from : null;
+    // A buffer that gave many pages is filling fast (a burst of forks): read it again soon.
+    if (read.pages >= BUSY_DRAIN_PAGES && this.busyDrain === null && !this.closed) {
+      this.busyDrain = setTimeout(() => {
+        this.busyDrain = null;
+        this.drain();
+      }, BUSY_DRAIN_MS);
+      this.busyDrain.unref();
+    }
   }
 
   /** A packet was captured: a lookup waiting for its connection's port reads the buffers now. */
@@ -260,7 +286,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
 
   /** Why the event stream stopped, if it did. */
   get failure(): string | null {
-    return this.source?.failure ?? null;
+    return this.source?.failure ?? this.drainFailure;
   }
 
   /** Resolves when the socket's owner is known, or with 'unknown' after `timeoutMs`. */
@@ -331,7 +357,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** One stderr line on a lookup that found nothing (IMDS_SNIFF_DEBUG_ATTRIBUTION=1): what the index held. */
   private debugMiss(key: SocketKey): void {
     const now = this.source?.now?.() ?? null;
-    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus: this.source?.cpus ?? null, index: this.index.explain(key, performance.now()) })}\n`)
+    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus: this.source?.cpus ?? null, index: this.index.explain(key, performance.now()) })}\n`);
   }
 
   /**
@@ -361,11 +387,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     });
   }
 
-  /** Stops the reader and removes the instance; pending find() calls resolve 'unknown'. */
+  /** Stops reading and removes the instance; pending find() calls resolve 'unknown'. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.drainTimer) clearInterval(this.drainTimer);
     if (this.waitingDrain) clearTimeout(this.waitingDrain);
+    if (this.busyDrain) clearTimeout(this.busyDrain);
     this.reorder.close();
     for (const w of [...this.markWaiters]) w.pass();
     for (const w of [...this.waiters]) w.settle(null);
@@ -514,10 +541,14 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     return fresh;
   }
 
-  /** The process a thread belongs to, read once per thread (a process connecting 100 times a second reads it once). */
+  /**
+   * The process a thread belongs to, read once per thread (a process connecting 100 times a
+   * second reads it once). A cached answer is checked with one stat: the thread id may have
+   * been reused by another process whose fork is on a CPU read after this connect's.
+   */
   private tgidOf(tid: number, now: number): number | null {
     const known = this.tgids.get(tid, now);
-    if (known !== undefined) return known;
+    if (known !== undefined && existsSync(path.join(this.opts.procRoot ?? '/proc', String(known), 'task', String(tid)))) return known;
     const tgid = readTgid(tid, this.opts);
     if (tgid !== null) this.tgids.set(tid, tgid, now);
     return tgid;
@@ -561,7 +592,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     const snap = await capture.snapshot;
     if (!snap && this.source?.drain) {
       // Gone before /proc was read: the trace must name it, and its exec (or fork) may be on
-      // another CPU whose reader is behind. Wait for every CPU up to the connect.
+      // another CPU not read since. Every CPU is read up to the connect first.
       await this.catchUp(record.payload.connectedAt, CATCH_UP_MS);
       const now = performance.now();
       record.comm ??= this.comms.get(record.tid, now) ?? null;

@@ -78,7 +78,7 @@ export interface SocketOwnerFinder {
   close(): Promise<void>;
 }
 
-/** The tracefs reader's health over a run: events it lost make an `unknown` explainable. */
+/** The trace's health over a run: events lost make an `unknown` explainable. */
 export interface AttributionCounters {
   trace_events: number;
   trace_lost_events: number;

@@ -24,10 +24,10 @@ export function osReleaseName(text: string): string | null {
   return named || null;
 }
 
-/** Hostname, OS and kernel, read directly (no child process); never throws. */
-export async function collectHostFacts(instanceId: string | null, osReleasePath = '/etc/os-release'): Promise<HostFacts> {
+/** Hostname, OS and kernel, read directly (no child process); never throws. `osReleasePaths`: where os-release may be, in order. */
+export async function collectHostFacts(instanceId: string | null, osReleasePaths: readonly string[] = ['/etc/os-release', '/usr/lib/os-release']): Promise<HostFacts> {
   let os: string | null = null;
-  for (const file of [osReleasePath, '/usr/lib/os-release']) {
+  for (const file of osReleasePaths) {
     try {
       os = osReleaseName(readFileSync(file, 'utf8'));
       break;

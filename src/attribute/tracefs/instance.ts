@@ -5,7 +5,7 @@ import { closeSync, constants, openSync, readdirSync, readSync, rmdirSync, write
 import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { acquireTracefs, type TracefsMount } from './mount.js';
-import { decodeTracePage, pageSize, type PageDecoding } from './page-events.js';
+import { eventsOfPage, pageSize, type PageDecoding } from './page-events.js';
 import { PageStream } from './page-stream.js';
 import { createRecordDecoder } from './record-decoder.js';
 import { checkTracefsSupport, TRACE_EVENTS } from './support.js';
@@ -126,7 +126,8 @@ export class TracefsInstance implements TraceEventSource {
 
   /**
    * Opens every CPU's buffer; each later {@link drain} hands `onEvents` one page's events at a
-   * time (each batch in that CPU's order). Call once.
+   * time (each batch in that CPU's order). Call once. Throws when a buffer cannot be opened
+   * (the finder then falls back to /proc and says why).
    */
   stream(onEvents: (events: TraceEvent[]) => void): void {
     if (this.onEvents !== null || this.closing) throw new Error('tracefs instance already streaming or closed');
@@ -143,40 +144,61 @@ export class TracefsInstance implements TraceEventSource {
       for (const cpu of cpus) {
         const fd = openSync(path.join(this.dir, 'per_cpu', `cpu${cpu}`, 'trace_pipe_raw'), constants.O_RDONLY | constants.O_NONBLOCK);
         const pages = new PageStream(size, (page) => {
-          const { events } = decodeTracePage(page, cpu, this.decoding);
+          const events = eventsOfPage(page, cpu, this.decoding);
           if (events.length > 0) this.onEvents?.(events);
         });
         this.files.set(cpu, { fd, pages });
       }
       this.cpus = cpus;
     } catch (err) {
-      this.failure = `cannot open the ring buffers: ${(err as Error).message}`;
+      this.closeFiles();
+      throw err;
     }
   }
 
   /**
    * Reads every CPU's buffer now, synchronously, until the kernel says it is empty (EAGAIN):
-   * when this returns, every event committed before the call has gone to `onEvents`. A read
-   * error other than EAGAIN ends the stream (`failure`).
+   * when it returns `complete`, every event committed before the call has gone to `onEvents`.
+   * Not complete: a CPU gave MAX_PAGES_PER_DRAIN pages and may hold more (a flood; the next
+   * drain goes on), or a read failed, which ends the stream (`failure`). `pages`: pages read.
    */
-  drain(): void {
+  drain(): { complete: boolean; pages: number } {
     const buffer = this.readBuffer;
-    if (this.closing || this.failure !== null || buffer === null) return;
-    for (const [cpu, file] of this.files) {
-      for (let n = 0; n < MAX_PAGES_PER_DRAIN; n++) {
-        let got: number;
-        try {
-          got = readSync(file.fd, buffer, 0, buffer.length, null);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
-          this.failure = `cpu${cpu} trace_pipe_raw: ${(err as Error).message}`;
-          return;
+    if (this.closing || this.failure !== null || buffer === null) return { complete: false, pages: 0 };
+    let complete = true;
+    let pages = 0;
+    // An empty buffer answers EAGAIN, which Node throws: without a stack trace it costs far less.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (const [cpu, file] of this.files) {
+        let emptied = false;
+        for (let n = 0; n < MAX_PAGES_PER_DRAIN; n++) {
+          let got: number;
+          try {
+            got = readSync(file.fd, buffer, 0, buffer.length, null);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+              emptied = true;
+              break;
+            }
+            this.failure = `cpu${cpu} trace_pipe_raw: ${(err as Error).message}`;
+            return { complete: false, pages };
+          }
+          if (got === 0) {
+            emptied = true;
+            break;
+          }
+          pages++;
+          // The page is decoded before the next read reuses the buffer (PageStream copies a partial one).
+          file.pages.push(buffer.subarray(0, got));
         }
-        if (got === 0) break;
-        // The page is decoded before the next read reuses the buffer (PageStream copies a partial one).
-        file.pages.push(buffer.subarray(0, got));
+        complete &&= emptied;
       }
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
+    return { complete, pages };
   }
 
   /** The per-CPU files must be closed for the instance directory to go. */
@@ -191,7 +213,7 @@ export class TracefsInstance implements TraceEventSource {
     this.files.clear();
   }
 
-  /** Stops the readers, disables the events, removes the instance, unmounts if we mounted. Idempotent. */
+  /** Closes the per-CPU files, disables the events, removes the instance, unmounts if we mounted. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       process.removeListener('exit', this.exitHook);

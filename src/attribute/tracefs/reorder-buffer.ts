@@ -22,8 +22,8 @@ interface Held {
 }
 
 /**
- * Collects the batches each CPU's reader delivers (each in order) and hands them on merged
- * by timestamp once they have waited `holdbackMs`. Events without a timestamp (lost-event
+ * Collects the batches read from each CPU (each in order) and hands them on merged by
+ * timestamp once they have waited `holdbackMs`, or when the caller releases them. Events without a timestamp (lost-event
  * notes) go with the batch they came in.
  */
 export class ReorderBuffer {

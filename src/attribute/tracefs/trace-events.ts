@@ -86,10 +86,10 @@ export interface TraceEventSource {
   stream(onEvents: (events: TraceEvent[]) => void): void;
   /**
    * A source read on demand (a live instance): reads every CPU's buffer now, synchronously,
-   * handing `onEvents` everything committed before the call. Without it, events come when
-   * the source pushes them (recorded pages in tests).
+   * handing `onEvents` everything committed before the call when `complete`; `pages` read.
+   * Without it, events come when the source pushes them (recorded pages in tests).
    */
-  drain?(): void;
+  drain?(): { complete: boolean; pages: number };
   /** Writes to the instance's trace_marker; its event arrives after every event before it on that CPU. */
   mark?(): void;
   /** The CPUs read, once streaming. */

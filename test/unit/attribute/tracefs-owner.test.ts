@@ -402,16 +402,24 @@ describe('TracefsOwnerFinder (events)', () => {
       readonly buffered = new Map<number, TraceEvent[]>([[0, []], [1, []]]);
       drains = 0;
       clock = 10;
+      /** Trace-clock seconds that pass during each read (0: the clock stands still). */
+      tick = 0;
       now(): number {
         return this.clock;
       }
       /** Hands over each CPU's buffer, one batch per CPU, as the instance does. */
-      drain(): void {
+      drain(): { complete: boolean; pages: number } {
         this.drains++;
+        let pages = 0;
         for (const [cpu, events] of this.buffered) {
           this.buffered.set(cpu, []);
-          if (events.length > 0) this.push(...events);
+          if (events.length > 0) {
+            pages++;
+            this.push(...events);
+          }
         }
+        this.clock += this.tick;
+        return { complete: true, pages };
       }
     }
     const drained = async (): Promise<{ finder: TracefsOwnerFinder; source: DrainSource }> => {
@@ -437,12 +445,15 @@ describe('TracefsOwnerFinder (events)', () => {
       const { finder, source } = await drained();
       const [connect, established] = connection(4400, 38004, {}, 1);
       source.buffered.set(1, [{ ...exec(4400, '/usr/bin/curl', 0.8), cpu: 1 } as TraceEvent, connect as TraceEvent]);
-      const found = finder.find(imdsKey(38004), 1_000);
+      const started = performance.now();
+      const found = finder.find(imdsKey(38004), 5_000);
       // Committed after the lookup began, as a SYN-ACK's transition is.
       await new Promise((resolve) => setTimeout(resolve, 20));
       source.buffered.set(0, [established as TraceEvent]);
       expect(await found).toMatchObject({ pid: 4400, comm: 'curl' });
       expect(finder.stats.timedOut).toBe(0);
+      // Found by the reads while it waits, long before its 5 s were up.
+      expect(performance.now() - started).toBeLessThan(1_000);
       await finder.close();
     });
 
@@ -469,12 +480,14 @@ describe('TracefsOwnerFinder (events)', () => {
       let before = source.drains;
       expect(await finder.find(imdsKey(38007), 1_000)).toMatchObject({ pid: 4700 });
       expect(source.drains - before).toBe(1);
+      // Committed while the read was under way (t ≈ 20, the read began at 15): another CPU, read
+      // before, may hold earlier events, so these wait for the next read (which begins at 25).
       source.buffered.set(0, connection(4701, 38008, { skaddr: 'ffff8881049fd000' }, 20));
-      source.clock = 15; // a clock behind the binding (t ≈ 20): another CPU may still hold earlier events
+      source.clock = 15;
+      source.tick = 10;
       before = source.drains;
       expect(await finder.find(imdsKey(38008), 1_000)).toMatchObject({ pid: 4701 });
-      // The lookup's own read, one more before trusting the port, one more before naming a gone process by its exec.
-      expect(source.drains - before).toBe(3);
+      expect(source.drains - before).toBe(2);
       await finder.close();
     });
 
@@ -492,8 +505,21 @@ describe('TracefsOwnerFinder (events)', () => {
 
     it('a lookup that times out reads the buffers once more before it says unknown', async () => {
       const { finder, source } = await drained();
-      expect(await finder.find(imdsKey(38005), 20)).toMatchObject({ pid: null, attribution: 'unknown' });
+      const found = finder.find(imdsKey(38005), 20);
+      const before = source.drains;
+      expect(await found).toMatchObject({ pid: null, attribution: 'unknown' });
+      expect(source.drains).toBeGreaterThan(before);
       expect(finder.stats.timedOut).toBe(1);
+      await finder.close();
+    });
+
+    it('a read that throws stops the trace with a reason instead of reaching the packet path', async () => {
+      const { finder, source } = await drained();
+      source.drain = () => {
+        throw new Error('bad page');
+      };
+      expect(await finder.find(imdsKey(38009), 20)).toMatchObject({ attribution: 'unknown' });
+      expect(finder.failure).toBe('reading the trace failed: bad page');
       await finder.close();
     });
   });
