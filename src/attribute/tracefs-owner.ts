@@ -193,6 +193,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** Trace-clock time at which the last complete read of every CPU began: what was committed before it is in. */
   private drainedFrom: number | null = null;
   private busyDrain: NodeJS.Timeout | null = null;
+  /** The events of a read of every CPU while it is under way (null between reads). */
+  private gathering: TraceEvent[] | null = null;
   /** Set when reading or applying the trace threw: the finder stops, and the layered finder uses /proc. */
   private drainFailure: string | null = null;
 
@@ -236,7 +238,15 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     const from = this.source.now?.() ?? null;
     let read: { complete: boolean; pages: number };
     try {
-      read = this.source.drain();
+      this.gathering = [];
+      try {
+        read = this.source.drain();
+      } finally {
+        const gathered = this.gathering;
+        this.gathering = null;
+        // Stable: each CPU's own order stays; events without a time (lost notes) go first.
+        if (gathered.length > 0) this.arrive(gathered.sort((a, b) => (a.timestamp ?? -Infinity) - (b.timestamp ?? -Infinity)));
+      }
       // What was committed before the read began is all here: that much is applied, in order.
       // A later event read from one CPU waits for the next read, which brings the other CPUs'
       // events from before it (CPUs are read one after the other).
@@ -400,11 +410,22 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /**
-   * As each CPU's batch arrives, the volatile /proc files of every process that connected in
-   * it are captured at once (they vanish at exit); the events are then applied in kernel
-   * time order, once other CPUs' earlier events have had time to arrive.
+   * One CPU's batch from the source. During a read of every CPU the batches are gathered and
+   * looked at together, in kernel time order (a parent's cgroup_attach_task on one CPU comes
+   * before its child's fork on another); a source that pushes batches has them looked at one
+   * by one as they come.
    */
   private onEvents(events: TraceEvent[]): void {
+    if (this.gathering !== null) this.gathering.push(...events);
+    else this.arrive(events);
+  }
+
+  /**
+   * As events arrive, the volatile /proc files of every process that connected among them are
+   * captured at once (they vanish at exit); the events are then applied in kernel time order,
+   * once other CPUs' earlier events are known to be in.
+   */
+  private arrive(events: TraceEvent[]): void {
     const now = performance.now();
     this.stats.events += events.length;
     for (const ev of events) {

@@ -457,6 +457,20 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
 
+    it("a container shell's cgroup_attach_task on one CPU and its child's fork on another, read together: the gone child is in the container", async () => {
+      const { finder, source } = await drained();
+      const ID = '41e499c7cbf3178feccc4d73fa585fbc0f9dbfccbb0e1139b8f19254be5e31fd';
+      const attach = [0, 1, 4, 9].map(
+        (root) => ({ kind: 'cgroup-attach', comm: null, tid: 1, tgid: null, cpu: 1, timestamp: 0.1, root, path: `/libpod_parent/libpod-${ID}`, pid: 7000 }) as TraceEvent,
+      );
+      // CPU 0 is read first: its fork would be looked at before the attach it inherits from,
+      // were a read's batches not put in kernel order first.
+      source.buffered.set(0, [fork(7000, 7500, 'sh', 0.2), exec(7500, '/usr/bin/curl', 0.3), ...connection(7500, 38010, {}, 1)]);
+      source.buffered.set(1, attach);
+      expect(await finder.find(imdsKey(38010), 1_000)).toMatchObject({ pid: 7500, comm: 'curl', containerId: ID, attribution: 'exited' });
+      await finder.close();
+    });
+
     it('a captured packet makes a waiting lookup read the buffers at once; with none waiting it reads nothing', async () => {
       const { finder, source } = await drained();
       const idle = source.drains;
