@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readAncestors, readProcessInfo, readProcessSnapshot, readTgid } from '../../../src/attribute/process-info.js';
 import { fakeHost } from './fixtures.js';
@@ -74,5 +77,18 @@ describe('readTgid', () => {
     [99999, null],
   ])('%i → %s', (tid, tgid) => {
     expect(readTgid(tid, fakeHost)).toBe(tgid);
+  });
+
+  it('a task half-way through its exit (status says Tgid 0, stat pid 0) has no process id: null, not 0', async () => {
+    const procRoot = mkdtempSync(join(tmpdir(), 'imds-sniff-proc-'));
+    try {
+      mkdirSync(join(procRoot, '4242'));
+      writeFileSync(join(procRoot, '4242', 'status'), 'Name:\tcurl\nState:\tX (dead)\nTgid:\t0\nPid:\t0\nPPid:\t0\n');
+      expect(readTgid(4242, { procRoot })).toBeNull();
+      writeFileSync(join(procRoot, '4242', 'stat'), '0 (curl) X 0 0 0 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n');
+      await expect(readProcessSnapshot(4242, { procRoot })).resolves.toBeNull();
+    } finally {
+      rmSync(procRoot, { recursive: true, force: true });
+    }
   });
 });
