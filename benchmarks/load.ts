@@ -197,7 +197,7 @@ function scenarios(tb: Testbed, seconds: number, idleSeconds: number, warmupSeco
   const warm = warmupSeconds > 0 ? ` (after ${warmupSeconds}s of it)` : '';
   const warmupMs = warmupSeconds * 1000;
   return [
-    { name: `idle: no IMDS traffic, ~20 new processes/s (${idleSeconds}s${warm})`, work: idle, warmupMs },
+    { name: `idle: no IMDS traffic, ~20 new processes/s for ${idleSeconds}s${warm}`, work: idle, warmupMs },
     { name: `100 new connections/s for ${seconds}s${warm}`, work: () => loadGenerator(tb, 'new-connections', 100, warmupSeconds + seconds), warmupMs },
     { name: `500 requests/s on 10 keep-alive connections for ${seconds}s${warm}`, work: () => loadGenerator(tb, 'keep-alive', 500, warmupSeconds + seconds), warmupMs },
     { name: '200 curl processes, 25 at a time (host)', work: () => curlBurst(tb, 'host'), agentOnly: true },
