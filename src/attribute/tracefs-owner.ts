@@ -43,6 +43,8 @@ const DRAIN_INTERVAL_MS = 250;
 /** A read that brought this many pages (256 KiB, half a CPU's buffer) is followed by another after BUSY_DRAIN_MS. */
 const BUSY_DRAIN_PAGES = 64;
 const BUSY_DRAIN_MS = 20;
+/** The shortest gap between reads made for waiting lookups (packets, the WAITING_DRAIN_MS timer). */
+const DRAIN_GAP_MS = 2;
 /**
  * How often they are read while a lookup waits for its connection's port (the SYN-ACK's
  * transition), if no packet of an IMDS connection comes first (each one reads them then).
@@ -193,6 +195,11 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** Trace-clock time at which the last complete read of every CPU began: what was committed before it is in. */
   private drainedFrom: number | null = null;
   private busyDrain: NodeJS.Timeout | null = null;
+  /** When the last read of every CPU ended, and how long it took (performance.now ms). */
+  private lastDrainEnd = -Infinity;
+  private lastDrainMs = 0;
+  /** Reads of every CPU so far: how many, pages, incomplete ones, time spent (for the debug line). */
+  private readonly reads = { count: 0, pages: 0, incomplete: 0, ms: 0, maxMs: 0 };
   /** The events of a read of every CPU while it is under way (null between reads). */
   private gathering: TraceEvent[] | null = null;
   /** Set when reading or applying the trace threw: the finder stops, and the layered finder uses /proc. */
@@ -236,6 +243,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private drain(): void {
     if (this.closed || !this.source?.drain || this.drainFailure !== null) return;
     const from = this.source.now?.() ?? null;
+    const began = performance.now();
     let read: { complete: boolean; pages: number };
     try {
       this.gathering = [];
@@ -258,6 +266,14 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       return;
     }
     this.drainedFrom = read.complete ? from : null;
+    const took = performance.now() - began;
+    this.lastDrainEnd = began + took;
+    this.lastDrainMs = took;
+    this.reads.count++;
+    this.reads.pages += read.pages;
+    this.reads.incomplete += read.complete ? 0 : 1;
+    this.reads.ms += took;
+    this.reads.maxMs = Math.max(this.reads.maxMs, took);
     // A buffer that gave many pages is filling fast (a burst of forks): read it again soon.
     if (read.pages >= BUSY_DRAIN_PAGES && this.busyDrain === null && !this.closed) {
       this.busyDrain = setTimeout(() => {
@@ -268,9 +284,23 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     }
   }
 
-  /** A packet was captured: a lookup waiting for its connection's port reads the buffers now. */
+  /**
+   * A packet was captured: a lookup waiting for its connection's port reads the buffers now,
+   * unless they were read very recently (see {@link drainIfDue}).
+   */
   packetSeen(): void {
-    if (this.waiters.size > 0) this.drain();
+    if (this.waiters.size > 0) this.drainIfDue();
+  }
+
+  /**
+   * Reads the buffers unless the last read ended less than twice its own duration ago (at
+   * least DRAIN_GAP_MS): under a burst, when lookups always wait and every packet would read,
+   * reading takes at most about a third of the event loop, however slow the machine (under
+   * qemu TCG a read costs ~10× more and unthrottled reads left the loop 16 s behind).
+   */
+  private drainIfDue(): void {
+    if (performance.now() - this.lastDrainEnd < Math.max(DRAIN_GAP_MS, 2 * this.lastDrainMs)) return;
+    this.drain();
   }
 
   /** Reads the buffers every WAITING_DRAIN_MS while a lookup waits for its connection to show. */
@@ -278,7 +308,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     if (this.waitingDrain !== null || !this.source?.drain) return;
     const again = (): void => {
       this.waitingDrain = null;
-      this.drain();
+      this.drainIfDue();
       if (this.waiters.size > 0 && !this.closed) this.waitingDrain = setTimeout(again, WAITING_DRAIN_MS);
     };
     this.waitingDrain = setTimeout(again, WAITING_DRAIN_MS);
@@ -367,7 +397,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   /** One stderr line on a lookup that found nothing (IMDS_SNIFF_DEBUG_ATTRIBUTION=1): what the index held. */
   private debugMiss(key: SocketKey): void {
     const now = this.source?.now?.() ?? null;
-    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus: this.source?.cpus ?? null, index: this.index.explain(key, performance.now()) })}\n`);
+    const reads = { ...this.reads, ms: Math.round(this.reads.ms), maxMs: Math.round(this.reads.maxMs * 10) / 10 };
+    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus: this.source?.cpus ?? null, reads, waiters: this.waiters.size, index: this.index.explain(key, performance.now()) })}\n`);
   }
 
   /**
