@@ -10,7 +10,7 @@ const FALLBACK_TIMEOUT_MS = 300;
  * the agent started (seen mid-stream) never produced a trace line, and a
  * long-lived process keeps its socket open, so /proc finds it. A miss of the
  * trace goes to /proc only when the trace lost events lately. When tracefs
- * fails during the run (reading the trace failed), every lookup goes to /proc and
+ * fails during the run (its reader died), every lookup goes to /proc and
  * `failure` says why.
  */
 export class LayeredOwnerFinder implements SocketOwnerFinder {
@@ -23,10 +23,6 @@ export class LayeredOwnerFinder implements SocketOwnerFinder {
 
   get failure(): string | null {
     return this.primary.failure ?? null;
-  }
-
-  packetSeen(): void {
-    this.primary.packetSeen?.();
   }
 
   async start(): Promise<void> {

@@ -112,10 +112,10 @@ export class SocketStateIndex<P> {
    */
   private readonly ambiguous = new Map<string, number>();
   /**
-   * Transitions of a socket whose connect has not been applied yet: the ESTABLISHED
-   * transition, handled in softirq on the CPU that took the SYN-ACK, can be read before the
-   * connect on another CPU (committed while that CPU's buffer was being read, or a source
-   * that delivers CPUs apart). They wait here, briefly, for their connect.
+   * Transitions of a socket whose connect has not been applied yet: another CPU's reader
+   * can lag past the reorder holdback (a starved host), so the ESTABLISHED transition,
+   * handled in softirq on the CPU that took the SYN-ACK, may come first. They wait here,
+   * briefly, for their connect.
    */
   private readonly early = new Map<string, { events: SockStateEvent[]; atMs: number }>();
   private seq = 0;

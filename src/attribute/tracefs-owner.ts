@@ -1,6 +1,5 @@
 // SocketOwnerFinder 'tracefs' (primary): who called connect(), from sock/sched tracepoints.
 
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { containerIdFromCgroup, describeCgroups } from './container.js';
@@ -29,27 +28,15 @@ import { unknownProcess, type AttributionCounters, type ProcessInfo, type Socket
 const COMM_MAX = 15;
 
 /**
- * How long a lookup whose time is up may still wait for a source that cannot be read on demand
- * (recorded pages in tests) to catch up: a trace_marker written then and read back proves the
- * reader is past that moment. A live instance is read on the spot instead ({@link drain}).
+ * How long a lookup whose time is up may still wait for the reader to catch up. A timer that
+ * expires during an event-loop stall runs before the pending reads (timers come first in
+ * Node's loop), so the connect event may be sitting unread: a trace_marker written then and
+ * read back proves the reader is past that moment, and a reader that is not lagging answers
+ * within one reorder holdback.
  */
 const CATCH_UP_MS = 2_000;
-/**
- * How often the ring buffers are read with nothing asked: fork, exec and cgroup events are kept
- * in bounded maps, so this only has to keep the buffers from filling (512 KiB per CPU holds
- * thousands of them). A lookup reads them at once, whatever the timer.
- */
-const DRAIN_INTERVAL_MS = 250;
-/** A read that brought this many pages (256 KiB, half a CPU's buffer) is followed by another after BUSY_DRAIN_MS. */
-const BUSY_DRAIN_PAGES = 64;
-const BUSY_DRAIN_MS = 20;
-/** The shortest gap between reads made for waiting lookups (packets, the WAITING_DRAIN_MS timer). */
-const DRAIN_GAP_MS = 2;
-/**
- * How often they are read while a lookup waits for its connection's port (the SYN-ACK's
- * transition), if no packet of an IMDS connection comes first (each one reads them then).
- */
-const WAITING_DRAIN_MS = 5;
+/** How often a catch-up looks again at the CPUs still behind. */
+const CATCH_UP_POLL_MS = 5;
 
 /** Lost trace events make misses worth a /proc look for this long. */
 const LOSS_MEMORY_MS = 60_000;
@@ -162,8 +149,6 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private readonly execs: ExpiringMap<number, ExecSeen[]>;
   private readonly parents: ExpiringMap<number, number>;
   private readonly captures: ExpiringMap<number, Capture>;
-  /** Thread id → process id, as /proc/<tid>/status said (raw records carry only the thread id); forgotten at the tid's fork or exec. */
-  private readonly tgids: ExpiringMap<number, number>;
   /** Thread names from fork (child_comm) and exec (file name): raw records carry no comm. */
   private readonly comms: ExpiringMap<number, string>;
   /**
@@ -179,7 +164,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    * came a whole process lifetime earlier. No tracepoint carries a namespace pid.
    */
   private readonly containerPids: ExpiringMap<number, Tracked<number>>;
-  private reorder: ReorderBuffer;
+  private readonly reorder: ReorderBuffer;
   private readonly waiters = new Set<Waiter>();
   /** trace_marker writes made and their lines read: a barrier is passed when read ≥ its number. */
   private marks = { written: 0, read: 0 };
@@ -189,21 +174,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private source: TraceEventSource | null = null;
   private closed = false;
   private lastLossAtMs = -Infinity;
-  /** The periodic read of a source read on demand, and the faster one while lookups wait. */
-  private drainTimer: NodeJS.Timeout | null = null;
-  private waitingDrain: NodeJS.Timeout | null = null;
-  /** Trace-clock time at which the last complete read of every CPU began: what was committed before it is in. */
-  private drainedFrom: number | null = null;
-  private busyDrain: NodeJS.Timeout | null = null;
-  /** When the last read of every CPU ended, and how long it took (performance.now ms). */
-  private lastDrainEnd = -Infinity;
-  private lastDrainMs = 0;
-  /** Reads of every CPU so far: how many, pages, incomplete ones, time spent (for the debug line). */
-  private readonly reads = { count: 0, pages: 0, incomplete: 0, ms: 0, maxMs: 0 };
-  /** The events of a read of every CPU while it is under way (null between reads). */
-  private gathering: TraceEvent[] | null = null;
-  /** Set when reading or applying the trace threw: the finder stops, and the layered finder uses /proc. */
-  private drainFailure: string | null = null;
+  /** Per CPU, the kernel time of the newest event its reader has delivered. */
+  private readonly delivered = new Map<number, number>();
+  /** A running wait for every CPU's events up to a time (shared by callers asking for no later time). */
+  private catchingUp: { t: number; done: Promise<void> } | null = null;
 
   constructor(private readonly opts: TracefsOwnerOptions = {}) {
     const maxEntries = opts.maxEntries ?? 10_000;
@@ -211,7 +185,6 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.execs = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     this.parents = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     this.captures = new ExpiringMap({ ttlMs: opts.snapshotTtlMs ?? 10_000, maxEntries });
-    this.tgids = new ExpiringMap({ ttlMs: opts.snapshotTtlMs ?? 10_000, maxEntries });
     this.comms = new ExpiringMap({ ttlMs: 60_000, maxEntries: maxEntries * 2 });
     // Long: a container's shell may start its client hours after it was placed; refreshed at each fork.
     this.containerCgroups = new ExpiringMap({ ttlMs: 24 * 3_600_000, maxEntries: maxEntries * 2 });
@@ -226,97 +199,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     if (this.closed) throw new Error('tracefs finder already closed');
     this.source = await (this.opts.openSource?.() ?? TracefsInstance.create(this.opts));
     this.notes.push(...this.source.notes);
-    // Every CPU is read at once, synchronously: events are applied in order right after each read.
-    if (this.source.drain) this.reorder = new ReorderBuffer((events) => this.apply(events), { holdbackMs: Infinity });
     this.source.stream((events) => this.onEvents(events));
-    if (this.source.drain) {
-      this.drainTimer = setInterval(() => this.drain(), DRAIN_INTERVAL_MS);
-      this.drainTimer.unref();
-    }
-    this.drain();
-  }
-
-  /**
-   * Reads every CPU's buffer now (a source read on demand) and applies what it held, in kernel
-   * time order: when this returns, every event committed before the call is in the index.
-   */
-  private drain(): void {
-    if (this.closed || !this.source?.drain || this.drainFailure !== null) return;
-    const from = this.source.now?.() ?? null;
-    const began = performance.now();
-    let read: { complete: boolean; pages: number };
-    try {
-      this.gathering = [];
-      try {
-        read = this.source.drain();
-      } finally {
-        const gathered = this.gathering;
-        this.gathering = null;
-        // Stable: each CPU's own order stays; events without a time (lost notes) go first.
-        if (gathered.length > 0) this.arrive(gathered.sort((a, b) => (a.timestamp ?? -Infinity) - (b.timestamp ?? -Infinity)));
-      }
-      // What was committed before the read began is all here: that much is applied, in order.
-      // A later event read from one CPU waits for the next read, which brings the other CPUs'
-      // events from before it (CPUs are read one after the other).
-      if (from !== null) this.reorder.releaseUpTo(from);
-      else this.reorder.drain();
-    } catch (err) {
-      // A decoding or index error must not reach the packet path or a timer: the trace stops, /proc takes over.
-      this.drainFailure = `reading the trace failed: ${(err as Error).message}`;
-      return;
-    }
-    this.drainedFrom = read.complete ? from : null;
-    const took = performance.now() - began;
-    this.lastDrainEnd = began + took;
-    this.lastDrainMs = took;
-    this.reads.count++;
-    this.reads.pages += read.pages;
-    this.reads.incomplete += read.complete ? 0 : 1;
-    this.reads.ms += took;
-    this.reads.maxMs = Math.max(this.reads.maxMs, took);
-    // A buffer that gave many pages is filling fast (a burst of forks): read it again soon.
-    if (read.pages >= BUSY_DRAIN_PAGES && this.busyDrain === null && !this.closed) {
-      this.busyDrain = setTimeout(() => {
-        this.busyDrain = null;
-        this.drain();
-      }, BUSY_DRAIN_MS);
-      this.busyDrain.unref();
-    }
-  }
-
-  /**
-   * A packet was captured: a lookup waiting for its connection's port reads the buffers now,
-   * unless they were read very recently (see {@link drainIfDue}).
-   */
-  packetSeen(): void {
-    if (this.waiters.size > 0) this.drainIfDue();
-  }
-
-  /**
-   * Reads the buffers unless the last read ended less than twice its own duration ago (at
-   * least DRAIN_GAP_MS): under a burst, when lookups always wait and every packet would read,
-   * reading takes at most about a third of the event loop, however slow the machine (under
-   * qemu TCG a read costs ~10× more and unthrottled reads left the loop 16 s behind).
-   */
-  private drainIfDue(): void {
-    if (performance.now() - this.lastDrainEnd < Math.max(DRAIN_GAP_MS, 2 * this.lastDrainMs)) return;
-    this.drain();
-  }
-
-  /** Reads the buffers every WAITING_DRAIN_MS while a lookup waits for its connection to show. */
-  private drainWhileWaiting(): void {
-    if (this.waitingDrain !== null || !this.source?.drain) return;
-    const again = (): void => {
-      this.waitingDrain = null;
-      this.drainIfDue();
-      if (this.waiters.size > 0 && !this.closed) this.waitingDrain = setTimeout(again, WAITING_DRAIN_MS);
-    };
-    this.waitingDrain = setTimeout(again, WAITING_DRAIN_MS);
   }
 
   counters(): AttributionCounters {
     const s = this.stats;
-    return { trace_events: s.events, trace_lost_events: s.lostEvents, connects_traced: s.connects, lookups_timed_out: s.timedOut };
+    return { trace_events: s.events, trace_lost_events: s.lostEvents, connects_traced: s.connects, lookups_timed_out: s.timedOut, trace_reader_restarts: this.source?.readerRestarts ?? 0 };
   }
 
   /** True while events were lost in the last minute: a connection not found may be one of them. */
@@ -326,15 +214,12 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
 
   /** Why the event stream stopped, if it did. */
   get failure(): string | null {
-    return this.source?.failure ?? this.drainFailure;
+    return this.source?.failure ?? null;
   }
 
   /** Resolves when the socket's owner is known, or with 'unknown' after `timeoutMs`. */
   async find(key: SocketKey, timeoutMs: number): Promise<ProcessInfo> {
     const k: SocketKey = { ...key, srcIp: normalizeIp(key.srcIp), dstIp: normalizeIp(key.dstIp) };
-    // Asked at the connection's first packet: its connect is in a buffer now, and its process
-    // (however short-lived) still waits for the answer. Read it, and /proc with it, at once.
-    this.drain();
     let record = this.index.lookup(k, performance.now());
     if (record?.closedAtMs != null) {
       // A closed connection on this tuple may be an older one, and the connect of the one
@@ -357,11 +242,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           void this.catchUp(this.source?.now?.() ?? null, CATCH_UP_MS).then(() => waiter.settle(this.index.lookup(k, performance.now())));
         }, timeoutMs);
         this.waiters.add(waiter);
-        this.drainWhileWaiting();
       });
     }
     const boundBy = record?.boundBy;
-    if (record && boundBy && this.source?.drain) {
+    if (record && boundBy && this.hasCpuStats()) {
       // A connect on this struct sock read late from another CPU would take this port from the
       // connection it reached first: answer once every CPU is past the transition that bound it.
       const first = record;
@@ -383,22 +267,49 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /**
-   * Resolves once every CPU's events up to kernel time `t` (now, when null) have been applied:
-   * at once for a source read on demand, which is read now. Another source (recorded pages)
-   * is waited for with a trace_marker, up to `timeoutMs`.
+   * Resolves once every CPU's events up to kernel time `t` have been applied, or after
+   * `timeoutMs`. A CPU whose reader delivered an event after `t` is done; one behind is done
+   * when the source says nothing committed there is still on its way (the kernel's count in
+   * per_cpu stats against the records received). A trace_marker (the fallback when `t` is null
+   * or the source has no such count) proves only this process's CPU: under load (qemu TCG, a
+   * starved host) another CPU's reader can lag by seconds.
    */
   private catchUp(t: number | null, timeoutMs: number): Promise<void> {
-    if (!this.source?.drain) return this.readUpToNow(timeoutMs);
-    // A read of every CPU that began after `t` has everything up to `t` already.
-    if (t === null || this.drainedFrom === null || t > this.drainedFrom) this.drain();
-    return Promise.resolve();
+    if (t === null || !this.hasCpuStats()) return this.readUpToNow(timeoutMs);
+    if (this.catchingUp && this.catchingUp.t >= t) return this.catchingUp.done;
+    const run = { t, done: this.waitDelivered(t, timeoutMs) };
+    this.catchingUp = run;
+    void run.done.finally(() => {
+      if (this.catchingUp === run) this.catchingUp = null;
+    });
+    return run.done;
   }
 
-  /** One stderr line on a lookup that found nothing (IMDS_SNIFF_DEBUG_ATTRIBUTION=1): what the index held. */
+  /** One stderr line on a lookup that found nothing (IMDS_SNIFF_DEBUG_ATTRIBUTION=1): what the index and readers held. */
   private debugMiss(key: SocketKey): void {
     const now = this.source?.now?.() ?? null;
-    const reads = { ...this.reads, ms: Math.round(this.reads.ms), maxMs: Math.round(this.reads.maxMs * 10) / 10 };
-    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus: this.source?.cpus ?? null, reads, waiters: this.waiters.size, index: this.index.explain(key, performance.now()) })}\n`);
+    const cpus = Object.fromEntries([...this.delivered].map(([cpu, ts]) => [cpu, { behindS: now === null ? null : Math.round((now - ts) * 1000) / 1000, unread: this.source?.pendingEvents?.(cpu) ?? null }]));
+    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus, index: this.index.explain(key, performance.now()) })}\n`);
+  }
+
+  /** Whether the source says how much each CPU's buffer still holds (a live instance does). */
+  private hasCpuStats(): boolean {
+    return this.source?.pendingEvents !== undefined && (this.source.cpus?.length ?? 0) > 0;
+  }
+
+  private async waitDelivered(t: number, timeoutMs: number): Promise<void> {
+    const src = this.source;
+    const deadline = performance.now() + timeoutMs;
+    const cpus = src?.cpus ?? [];
+    for (;;) {
+      if (this.closed || !src?.pendingEvents) return;
+      const behind = cpus.filter((cpu) => (this.delivered.get(cpu) ?? -Infinity) < t);
+      if (behind.length === 0) break;
+      if (behind.every((cpu) => (src.pendingEvents?.(cpu) ?? 0) === 0)) break;
+      if (performance.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
+    }
+    this.reorder.releaseUpTo(t);
   }
 
   /**
@@ -428,12 +339,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     });
   }
 
-  /** Stops reading and removes the instance; pending find() calls resolve 'unknown'. */
+  /** Stops the reader and removes the instance; pending find() calls resolve 'unknown'. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.drainTimer) clearInterval(this.drainTimer);
-    if (this.waitingDrain) clearTimeout(this.waitingDrain);
-    if (this.busyDrain) clearTimeout(this.busyDrain);
     this.reorder.close();
     for (const w of [...this.markWaiters]) w.pass();
     for (const w of [...this.waiters]) w.settle(null);
@@ -441,39 +349,27 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /**
-   * One CPU's batch from the source. During a read of every CPU the batches are gathered and
-   * looked at together, in kernel time order (a parent's cgroup_attach_task on one CPU comes
-   * before its child's fork on another); a source that pushes batches has them looked at one
-   * by one as they come.
+   * As each CPU's batch arrives, the volatile /proc files of every process that connected in
+   * it are captured at once (they vanish at exit); the events are then applied in kernel
+   * time order, once other CPUs' earlier events have had time to arrive.
    */
   private onEvents(events: TraceEvent[]): void {
-    if (this.gathering !== null) this.gathering.push(...events);
-    else this.arrive(events);
-  }
-
-  /**
-   * As events arrive, the volatile /proc files of every process that connected among them are
-   * captured at once (they vanish at exit); the events are then applied in kernel time order,
-   * once other CPUs' earlier events are known to be in.
-   */
-  private arrive(events: TraceEvent[]): void {
     const now = performance.now();
     this.stats.events += events.length;
+    // A batch is one CPU's page, in time order: its last stamped event is how far that CPU has come.
+    const last = events.findLast((ev) => 'cpu' in ev && ev.timestamp !== undefined);
+    if (last && 'cpu' in last && last.timestamp !== undefined) this.delivered.set(last.cpu, Math.max(last.timestamp, this.delivered.get(last.cpu) ?? -Infinity));
     for (const ev of events) {
       switch (ev.kind) {
         case 'exec':
           // A new program or a reused pid makes an earlier capture of that pid stale.
           this.captures.delete(ev.pid);
-          // A thread that execs becomes the process leader: its old thread id is gone.
-          this.tgids.delete(ev.oldPid);
-          this.tgids.delete(ev.pid);
           this.comms.set(ev.pid, path.basename(ev.filename).slice(0, COMM_MAX), now);
           if (ev.oldPid !== ev.pid) this.containerPids.delete(ev.oldPid);
           if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, ev.timestamp, now);
           break;
         case 'fork':
           this.captures.delete(ev.childPid);
-          this.tgids.delete(ev.childPid);
           this.comms.set(ev.childPid, ev.childComm, now);
           // A reused pid: what was known about the task that had it before is not the child's.
           if ((this.containerPids.get(ev.childPid, now)?.timestamp ?? Infinity) < ev.timestamp) this.containerPids.delete(ev.childPid);
@@ -583,7 +479,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   private capture(ev: SockStateEvent, now: number): Capture {
     // Without a tgid (`(-------)`: the task was not switched out yet when the line was
     // formatted) /proc/<tid>/status names the process; any thread's /proc/<tid> is readable.
-    const tgid = ev.tgid ?? this.tgidOf(ev.tid, now);
+    const tgid = ev.tgid ?? readTgid(ev.tid, this.opts);
     if (tgid === null) this.stats.connectsWithoutTgid++;
     const pid = tgid ?? ev.tid;
     const cached = this.captures.get(pid, now);
@@ -591,19 +487,6 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     const fresh: Capture = { pid, volatile: captureVolatile(pid, this.opts), snapshot: null };
     this.captures.set(pid, fresh, now);
     return fresh;
-  }
-
-  /**
-   * The process a thread belongs to, read once per thread (a process connecting 100 times a
-   * second reads it once). A cached answer is checked with one stat: the thread id may have
-   * been reused by another process whose fork is on a CPU read after this connect's.
-   */
-  private tgidOf(tid: number, now: number): number | null {
-    const known = this.tgids.get(tid, now);
-    if (known !== undefined && existsSync(path.join(this.opts.procRoot ?? '/proc', String(known), 'task', String(tid)))) return known;
-    const tgid = readTgid(tid, this.opts);
-    if (tgid !== null) this.tgids.set(tid, tgid, now);
-    return tgid;
   }
 
   private payload(ev: SockStateEvent, early: Capture | undefined, now: number): ConnectPayload {
@@ -642,9 +525,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     const { capture, containerCgroups, nsPid } = record.payload;
     let { parentPid } = record.payload;
     const snap = await capture.snapshot;
-    if (!snap && this.source?.drain) {
+    if (!snap && this.hasCpuStats()) {
       // Gone before /proc was read: the trace must name it, and its exec (or fork) may be on
-      // another CPU not read since. Every CPU is read up to the connect first.
+      // another CPU whose reader is behind. Wait for every CPU up to the connect.
       await this.catchUp(record.payload.connectedAt, CATCH_UP_MS);
       const now = performance.now();
       record.comm ??= this.comms.get(record.tid, now) ?? null;

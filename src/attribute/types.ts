@@ -60,11 +60,6 @@ export interface SocketOwnerFinder {
    * connection was already open when the capture started (its SYN was never seen).
    */
   find(key: SocketKey, timeoutMs: number, hint?: { midStream: boolean }): Promise<ProcessInfo>;
-  /**
-   * A packet of an IMDS connection was captured: a lookup waiting for its connection's port
-   * may find it now (the client's request is sent only after the SYN-ACK set the socket up).
-   */
-  packetSeen?(): void;
   /** Why the method stopped working during the run, or null while it works. */
   readonly failure?: string | null;
   /**
@@ -78,12 +73,14 @@ export interface SocketOwnerFinder {
   close(): Promise<void>;
 }
 
-/** The trace's health over a run: events lost make an `unknown` explainable. */
+/** The tracefs reader's health over a run: events it lost make an `unknown` explainable. */
 export interface AttributionCounters {
   trace_events: number;
   trace_lost_events: number;
   connects_traced: number;
   lookups_timed_out: number;
+  /** Ring-buffer readers started again after a read of 0 bytes on a live instance. */
+  trace_reader_restarts: number;
 }
 
 /** A ProcessInfo with nothing known. */

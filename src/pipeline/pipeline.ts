@@ -117,7 +117,6 @@ export class Pipeline {
     this.stats.ipPackets += 1;
     this.stats.segments += 1;
     if (decoded.segment.truncated) this.drop('decode_snaplen_truncated');
-    this.options.finder?.packetSeen?.();
     this.handleStreamEvents(this.table.push(decoded.segment));
   }
 

@@ -43,7 +43,7 @@ export interface SummaryEvent {
   attribution_method: string;
   /** Live runs only: connections by how their process was found (tracefs, exited, procfs, unknown). */
   attribution_counts?: Record<string, number>;
-  /** Live tracefs runs only: the trace's own counts; lost events explain an `unknown`. */
+  /** Live tracefs runs only: the trace reader's own counts; lost events explain an `unknown`. */
   attribution_trace?: AttributionCounters;
   /** Lookups that failed with an error (their events say unknown), and the first error; only when there were some. */
   attribution_errors?: { count: number; first: string };

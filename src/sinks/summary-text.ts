@@ -30,10 +30,11 @@ export function renderSummary(s: SummaryEvent): string {
   lines.push(s.file ? `capture:     file ${t(s.file)}` : `capture:     interface ${t(s.interface ?? '')}, ${s.duration_s}s from ${s.started}`);
   const counts = Object.entries(s.attribution_counts ?? {}).map(([how, n]) => `${n} ${how}`);
   lines.push(`attribution: ${s.attribution_method}${counts.length > 0 ? ` (connections: ${counts.join(', ')})` : ''}`);
-  // Only when it explains something: the trace lost events (a busy host), or lookups gave up.
+  // Only when it explains something: the trace lost events (a busy host), lookups gave up, or a reader was restarted.
   const trace = s.attribution_trace;
-  if (trace && (trace.trace_lost_events > 0 || trace.lookups_timed_out > 0)) {
-    lines.push(`             trace lost ${trace.trace_lost_events} of ${trace.trace_events + trace.trace_lost_events} events; ${trace.lookups_timed_out} lookups timed out`);
+  if (trace && (trace.trace_lost_events > 0 || trace.lookups_timed_out > 0 || trace.trace_reader_restarts > 0)) {
+    const restarts = trace.trace_reader_restarts > 0 ? `; ${trace.trace_reader_restarts} trace readers restarted` : '';
+    lines.push(`             trace lost ${trace.trace_lost_events} of ${trace.trace_events + trace.trace_lost_events} events; ${trace.lookups_timed_out} lookups timed out${restarts}`);
   }
   if (s.attribution_errors) lines.push(`             ${s.attribution_errors.count} lookups failed (first: ${t(s.attribution_errors.first)})`);
   lines.push(`requests:    ${s.requests}${s.own_requests ? ` (+${s.own_requests} by imds-sniff itself, not counted)` : ''}`);

@@ -1,24 +1,27 @@
 // A private tracefs instance whose per-CPU ring buffers are read raw and decoded with the kernel's own layouts.
 
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, readdirSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { acquireTracefs, type TracefsMount } from './mount.js';
-import { eventsOfPage, pageSize, type PageDecoding } from './page-events.js';
+import { decodeTracePage, pageSize, type PageDecoding } from './page-events.js';
 import { PageStream } from './page-stream.js';
 import { createRecordDecoder } from './record-decoder.js';
 import { checkTracefsSupport, TRACE_EVENTS } from './support.js';
 import type { TraceEvent, TraceEventSource } from './trace-events.js';
 
 const INSTANCE_PREFIX = 'imds-sniff-';
+/** A CPU's reader that ends more often than this within the window is a dead stream, not a blip. */
+const READER_RESTARTS_MAX = 20;
+const READER_RESTART_WINDOW_MS = 10_000;
+
+/** Nice value of the ring-buffer readers. */
+const READER_NICE = -10;
 /** Per-CPU ring buffer size asked for; the kernel default (~1.4 MiB per CPU) is more than the filtered events need. */
 const BUFFER_KB = 512;
-/**
- * Pages one drain() takes from a CPU at most (4× its buffer): a flood of events that the kernel
- * writes as fast as they are read cannot hold the event loop; the rest waits for the next drain.
- */
-const MAX_PAGES_PER_DRAIN = (BUFFER_KB * 1024 * 4) / 4096;
 
 /** Options for {@link TracefsInstance.create}. */
 export interface TracefsInstanceOptions {
@@ -30,24 +33,25 @@ export interface TracefsInstanceOptions {
 
 /**
  * One private instance (`instances/imds-sniff-<pid>-<rand>`): its own ring buffers, filter
- * and clock, so other tracing users are not disturbed. Each CPU's `trace_pipe_raw` is opened
- * non-blocking and read by {@link drain} on this thread, when the caller asks: a read takes
- * what the buffer holds and stops at EAGAIN, so one call reads every CPU up to the moment it
- * was made, and nothing waits in the kernel (no reader process, no wake-up per event). The
- * pages are decoded here with the layouts the running kernel publishes (events/header_page,
+ * and clock, so other tracing users are not disturbed. Each CPU's `trace_pipe_raw` is read
+ * by a spawned `cat`, because a blocking fs read would pin a libuv thread and cannot be
+ * cancelled; killing the readers is what lets the instance be removed. The pages are
+ * decoded here with the layouts the running kernel publishes (events/header_page,
  * header_event and each event's format), so no kernel version is assumed.
  */
 export class TracefsInstance implements TraceEventSource {
   /** Human-readable notes about optional features missing and settings not applied. */
   readonly notes: string[] = [];
-  /** Set when a read failed (the stream is dead). */
+  /** Set when a reader ended without close() (the stream is dead). */
   failure: string | null = null;
-  /** The CPUs whose buffers are read, once streaming. */
+  /** Readers started again after a read(2) of 0 bytes on a live instance. */
+  readerRestarts = 0;
+  /** Each CPU's current reader (a restarted one replaces the one that ended). */
+  private readonly readers = new Map<number, ChildProcess>();
+  /** The CPUs whose buffers are read, once the readers run. */
   cpus: readonly number[] = [];
-  /** Per CPU: its trace_pipe_raw (non-blocking) and the splitter its reads go through. */
-  private readonly files = new Map<number, { fd: number; pages: PageStream }>();
-  private readBuffer: Buffer | null = null;
-  private onEvents: ((events: TraceEvent[]) => void) | null = null;
+  /** Per CPU, the data records this process has received from its reader. */
+  private readonly recordsReceived = new Map<number, number>();
   /** True when trace_clock is 'mono', the clock process.hrtime reads. */
   private monoClock = false;
   private closing: Promise<void> | null = null;
@@ -119,105 +123,106 @@ export class TracefsInstance implements TraceEventSource {
     writeFileSync(path.join(this.dir, 'trace_marker'), 'imds-sniff-sync\n');
   }
 
+  /**
+   * Events committed to `cpu`'s buffer that have not reached this process yet: those still in
+   * the buffer ("entries" in per_cpu/cpuN/stats) plus those its reader took ("read events")
+   * but had not passed on (a `cat` descheduled between its read and its write). Null if the
+   * stats cannot be read.
+   */
+  pendingEvents(cpu: number): number | null {
+    try {
+      const stats = readFileSync(path.join(this.dir, 'per_cpu', `cpu${cpu}`, 'stats'), 'latin1');
+      const entries = /^entries: (\d+)$/m.exec(stats);
+      const read = /^read events: (\d+)$/m.exec(stats);
+      if (!entries || !read) return null;
+      return Math.max(0, Number(entries[1]) + Number(read[1]) - (this.recordsReceived.get(cpu) ?? 0));
+    } catch {
+      return null;
+    }
+  }
+
   /** CLOCK_MONOTONIC in seconds, which trace_clock 'mono' stamps events with; null on another clock. */
   now(): number | null {
     return this.monoClock ? Number(process.hrtime.bigint()) / 1e9 : null;
   }
 
-  /**
-   * Opens every CPU's buffer; each later {@link drain} hands `onEvents` one page's events at a
-   * time (each batch in that CPU's order). Call once. Throws when a buffer cannot be opened
-   * (the finder then falls back to /proc and says why).
-   */
+  /** Starts one reader per CPU; `onEvents` gets each page's events. Call once. */
   stream(onEvents: (events: TraceEvent[]) => void): void {
-    if (this.onEvents !== null || this.closing) throw new Error('tracefs instance already streaming or closed');
-    this.onEvents = onEvents;
-    try {
-      const cpus = readdirSync(path.join(this.dir, 'per_cpu'))
-        .map((name) => /^cpu(\d+)$/.exec(name)?.[1])
-        .filter((n): n is string => n !== undefined)
-        .map(Number)
-        .sort((a, b) => a - b);
-      if (cpus.length === 0) throw new Error(`${this.dir}/per_cpu lists no CPU`);
-      const size = pageSize(this.decoding.page);
-      this.readBuffer = Buffer.alloc(size);
-      for (const cpu of cpus) {
-        const fd = openSync(path.join(this.dir, 'per_cpu', `cpu${cpu}`, 'trace_pipe_raw'), constants.O_RDONLY | constants.O_NONBLOCK);
-        const pages = new PageStream(size, (page) => {
-          const events = eventsOfPage(page, cpu, this.decoding);
-          if (events.length > 0) this.onEvents?.(events);
-        });
-        this.files.set(cpu, { fd, pages });
-      }
-      this.cpus = cpus;
-    } catch (err) {
-      this.closeFiles();
-      throw err;
-    }
+    if (this.readers.size > 0 || this.closing) throw new Error('tracefs instance already streaming or closed');
+    void this.startReaders(onEvents).catch((err: unknown) => (this.failure = `cannot start the ring-buffer readers: ${(err as Error).message}`));
+  }
+
+  private async startReaders(onEvents: (events: TraceEvent[]) => void): Promise<void> {
+    const cpus = (await readdir(path.join(this.dir, 'per_cpu')))
+      .map((name) => /^cpu(\d+)$/.exec(name)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    if (cpus.length === 0) throw new Error(`${this.dir}/per_cpu lists no CPU`);
+    if (this.closing) return;
+    for (const cpu of cpus) this.readers.set(cpu, this.startReader(cpu, onEvents));
+    this.cpus = cpus;
+  }
+
+  private startReader(cpu: number, onEvents: (events: TraceEvent[]) => void): ChildProcess {
+    const pages = new PageStream(pageSize(this.decoding.page), (page) => {
+      const { events, records } = decodeTracePage(page, cpu, this.decoding);
+      this.recordsReceived.set(cpu, (this.recordsReceived.get(cpu) ?? 0) + records);
+      if (events.length > 0) onEvents(events);
+    });
+    return this.spawnReader(cpu, pages, []);
   }
 
   /**
-   * Reads every CPU's buffer now, synchronously, until the kernel says it is empty (EAGAIN):
-   * when it returns `complete`, every event committed before the call has gone to `onEvents`.
-   * Not complete: a CPU gave MAX_PAGES_PER_DRAIN pages and may hold more (a flood; the next
-   * drain goes on), or a read failed, which ends the stream (`failure`). `pages`: pages read.
+   * One `cat` of the CPU's trace_pipe_raw. A read(2) there can return 0 while the instance is
+   * alive, which ends `cat` with status 0: from 6.8 the kernel wakes a reader that way when any
+   * holder of the same open file closes it (seen once under a full test run; a close of a
+   * pidfd_getfd duplicate reproduces it). Nothing is lost, the pages stay in the ring buffer,
+   * so a new reader carries on. Only a reader that keeps ending (more than READER_RESTARTS_MAX in READER_RESTART_WINDOW_MS)
+   * or fails is the end of the stream.
    */
-  drain(): { complete: boolean; pages: number } {
-    const buffer = this.readBuffer;
-    if (this.closing || this.failure !== null || buffer === null) return { complete: false, pages: 0 };
-    let complete = true;
-    let pages = 0;
-    // An empty buffer answers EAGAIN, which Node throws: without a stack trace it costs far less.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+  private spawnReader(cpu: number, pages: PageStream, restarts: number[]): ChildProcess {
+    const file = path.join(this.dir, 'per_cpu', `cpu${cpu}`, 'trace_pipe_raw');
+    // setpriv --pdeathsig: if this process is SIGKILLed, the reader dies too instead of
+    // holding the instance open.
+    const [cmd, args] = hasSetpriv() ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'cat', file]] : ['cat', [file]];
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (chunk: Buffer) => pages.push(chunk));
+    // The readers only sleep in read(2), so a better nice costs nothing idle, but under a burst
+    // of short-lived clients they get the records out before the clients exit. Best effort.
     try {
-      for (const [cpu, file] of this.files) {
-        let emptied = false;
-        for (let n = 0; n < MAX_PAGES_PER_DRAIN; n++) {
-          let got: number;
-          try {
-            got = readSync(file.fd, buffer, 0, buffer.length, null);
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-              emptied = true;
-              break;
-            }
-            this.failure = `cpu${cpu} trace_pipe_raw: ${(err as Error).message}`;
-            return { complete: false, pages };
-          }
-          if (got === 0) {
-            emptied = true;
-            break;
-          }
-          pages++;
-          // The page is decoded before the next read reuses the buffer (PageStream copies a partial one).
-          file.pages.push(buffer.subarray(0, got));
+      if (child.pid !== undefined) setPriority(child.pid, READER_NICE);
+    } catch {
+      // Not permitted: default priority.
+    }
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
+    child.on('error', (err) => (this.failure = `cannot run cat: ${err.message}`));
+    // 'close', not 'exit': every page the reader wrote has been pushed by then.
+    child.on('close', (code, signal) => {
+      if (this.closing || this.failure) return;
+      const now = performance.now();
+      const recent = restarts.filter((t) => now - t < READER_RESTART_WINDOW_MS);
+      if (code === 0 && recent.length < READER_RESTARTS_MAX) {
+        this.readerRestarts++;
+        try {
+          this.readers.set(cpu, this.spawnReader(cpu, pages, [...recent, now]));
+        } catch (err) {
+          this.failure = `cpu${cpu} trace_pipe_raw reader could not be started again: ${(err as Error).message}`;
         }
-        complete &&= emptied;
+        return;
       }
-    } finally {
-      Error.stackTraceLimit = stackTraceLimit;
-    }
-    return { complete, pages };
+      const again = code === 0 ? ` (ended ${recent.length + 1} times in ${READER_RESTART_WINDOW_MS / 1000} s)` : '';
+      this.failure = `cpu${cpu} trace_pipe_raw reader exited (${signal ?? code})${again} ${stderr.trim()}`.trim();
+    });
+    return child;
   }
 
-  /** The per-CPU files must be closed for the instance directory to go. */
-  private closeFiles(): void {
-    for (const { fd } of this.files.values()) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already closed */
-      }
-    }
-    this.files.clear();
-  }
-
-  /** Closes the per-CPU files, disables the events, removes the instance, unmounts if we mounted. Idempotent. */
+  /** Stops the readers, disables the events, removes the instance, unmounts if we mounted. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       process.removeListener('exit', this.exitHook);
-      this.closeFiles();
+      await Promise.all([...this.readers.values()].map(stopChild));
       for (const e of this.enabled) await writeFile(path.join(this.dir, 'events', e, 'enable'), '0').catch(() => {});
       try {
         await removeInstanceDir(this.dir);
@@ -235,7 +240,7 @@ export class TracefsInstance implements TraceEventSource {
   private closeSync(): void {
     if (this.closing) return;
     this.closing = Promise.resolve();
-    this.closeFiles();
+    for (const r of this.readers.values()) r.kill('SIGKILL');
     for (const e of this.enabled) {
       try {
         writeFileSync(path.join(this.dir, 'events', e, 'enable'), '0');
@@ -250,14 +255,23 @@ export class TracefsInstance implements TraceEventSource {
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EBUSY') break;
-        Atomics.wait(pause, 0, 0, 10); // another holder of the instance (a tracing tool) may let go
+        Atomics.wait(pause, 0, 0, 10); // a reader holds its file until the SIGKILL lands
       }
     }
     this.mount.releaseSync();
   }
 }
 
-/** rmdir, retried while something still holds the instance (EBUSY) for up to ~2 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 1_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** rmdir, retried while a reader still holds the instance (EBUSY) for up to ~2 s. */
 async function removeInstanceDir(dir: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -285,6 +299,12 @@ async function removeStaleInstances(root: string): Promise<void> {
     if (!m || isAlive(Number(m[1]))) continue;
     await rmdir(path.join(root, 'instances', name)).catch(() => {});
   }
+}
+
+let setprivAvailable: boolean | undefined;
+function hasSetpriv(): boolean {
+  setprivAvailable ??= spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
+  return setprivAvailable;
 }
 
 function isAlive(pid: number): boolean {

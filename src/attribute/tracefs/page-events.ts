@@ -14,6 +14,11 @@ export interface PageDecoding {
 
 /** Decodes `page` (read from `cpu`'s trace_pipe_raw) into events in that CPU's order. */
 export function eventsOfPage(page: Buffer, cpu: number, how: PageDecoding): TraceEvent[] {
+  return decodeTracePage(page, cpu, how).events;
+}
+
+/** The finder's events in `page`, and how many data records it held (what the kernel counts as read). */
+export function decodeTracePage(page: Buffer, cpu: number, how: PageDecoding): { events: TraceEvent[]; records: number } {
   const events: TraceEvent[] = [];
   const summary = decodePage(page, how.page, how.header, (ts, data) => {
     const ev = how.decode(data, cpu, ts);
@@ -23,7 +28,7 @@ export function eventsOfPage(page: Buffer, cpu: number, how: PageDecoding): Trac
     const timestamp = Number(page.readBigUInt64LE(how.page.timestampOffset)) / 1e9;
     events.unshift({ kind: 'lost', cpu, count: summary.missedEvents, timestamp });
   }
-  return events;
+  return { events, records: summary.records };
 }
 
 /** The size of one page read from trace_pipe_raw. */

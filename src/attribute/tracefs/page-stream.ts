@@ -1,9 +1,9 @@
-// Splits what is read from one CPU's trace_pipe_raw into whole ring-buffer pages.
+// Splits the byte stream of one trace_pipe_raw reader into whole ring-buffer pages.
 
 /**
- * Each read(2) of trace_pipe_raw returns one page; a shorter read is kept and joined with
- * the next, and several pages in one chunk are split. `push` calls `onPage` once per whole
- * page, with a view that is valid only during the call (the chunk may be a reused buffer).
+ * Each read(2) of trace_pipe_raw returns exactly one page, but the pipe between the reader
+ * child and this process may join or split them. `push` calls `onPage` once per whole page,
+ * with a view that is valid only during the call.
  */
 export class PageStream {
   private readonly partial: Buffer;
@@ -35,5 +35,10 @@ export class PageStream {
       chunk.copy(this.partial, 0, off);
       this.filled = chunk.length - off;
     }
+  }
+
+  /** Bytes waiting for the rest of their page. */
+  get pending(): number {
+    return this.filled;
   }
 }

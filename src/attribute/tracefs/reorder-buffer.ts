@@ -7,8 +7,7 @@ export interface ReorderBufferOptions {
   /**
    * How long an event waits after it arrived for earlier events of other CPUs; default 10 ms.
    * A connection's transitions can fire on different CPUs (connect() in the caller, the
-   * SYN-ACK in a softirq elsewhere), and each CPU's buffer is read on its own. Infinity: held
-   * until {@link ReorderBuffer.drain} or releaseUpTo (the caller read every CPU at once).
+   * SYN-ACK in a softirq elsewhere), and each CPU's buffer is read on its own.
    */
   holdbackMs?: number;
   /** Milliseconds clock; default performance.now. */
@@ -22,8 +21,8 @@ interface Held {
 }
 
 /**
- * Collects the batches read from each CPU (each in order) and hands them on merged by
- * timestamp once they have waited `holdbackMs`, or when the caller releases them. Events without a timestamp (lost-event
+ * Collects the batches each CPU's reader delivers (each in order) and hands them on merged
+ * by timestamp once they have waited `holdbackMs`. Events without a timestamp (lost-event
  * notes) go with the batch they came in.
  */
 export class ReorderBuffer {
@@ -47,7 +46,7 @@ export class ReorderBuffer {
     const arrivedMs = this.now();
     for (const event of events) this.held.push({ event, arrivedMs, seq: this.seq++ });
     if (this.holdbackMs <= 0) this.flush(Infinity);
-    else if (Number.isFinite(this.holdbackMs)) this.schedule();
+    else this.schedule();
   }
 
   /** Releases everything held now (at close, or before answering a barrier). */

@@ -84,16 +84,14 @@ export interface TraceEventSource {
   readonly failure: string | null;
   /** Delivers events in the batches they were read in; each batch is in one CPU's order. */
   stream(onEvents: (events: TraceEvent[]) => void): void;
-  /**
-   * A source read on demand (a live instance): reads every CPU's buffer now, synchronously,
-   * handing `onEvents` everything committed before the call when `complete`; `pages` read.
-   * Without it, events come when the source pushes them (recorded pages in tests).
-   */
-  drain?(): { complete: boolean; pages: number };
   /** Writes to the instance's trace_marker; its event arrives after every event before it on that CPU. */
   mark?(): void;
-  /** The CPUs read, once streaming. */
+  /** Readers started again after a read of 0 bytes (a live source only). */
+  readonly readerRestarts?: number;
+  /** The CPUs read, once the readers run. */
   readonly cpus?: readonly number[];
+  /** Events committed to `cpu`'s ring buffer that have not been delivered yet; null when unknown. */
+  pendingEvents?(cpu: number): number | null;
   /** Kernel trace-clock time now, in seconds, when the trace clock is one this process can read. */
   now?(): number | null;
   close(): Promise<void>;

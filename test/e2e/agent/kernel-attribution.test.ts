@@ -1,4 +1,4 @@
-// Attribution on every kernel: the agent end to end under the loads that expose trace records read out of order
+// Attribution on every kernel: the agent end to end under the loads that expose a lagging trace reader
 // (bursts of short-lived curls from the host and a namespace container) and a connection
 // the trace cannot have seen. scripts/vm/ci-tests.txt runs this file in the 5.10 and 6.1 VMs too.
 

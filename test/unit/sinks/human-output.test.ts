@@ -92,7 +92,7 @@ describe('renderSummary: the attribution health lines', () => {
     processes: aggregator.processes(), verdict: aggregator.verdict(),
     capture: { frames: 1, connections: 10, mid_stream_connections: 0, kernel_drops: 0, dropped: {}, not_evidence: null },
   };
-  const healthy = { trace_events: 400, trace_lost_events: 0, connects_traced: 10, lookups_timed_out: 0 };
+  const healthy = { trace_events: 400, trace_lost_events: 0, connects_traced: 10, lookups_timed_out: 0, trace_reader_restarts: 0 };
 
   it('says nothing more when the trace lost nothing and no lookup timed out or failed', () => {
     const text = renderSummary({ ...base, attribution_trace: healthy });
@@ -103,6 +103,11 @@ describe('renderSummary: the attribution health lines', () => {
   it('explains an unknown by lost trace events and timed-out lookups', () => {
     const text = renderSummary({ ...base, attribution_trace: { ...healthy, trace_lost_events: 12, lookups_timed_out: 1 } });
     expect(text).toContain('trace lost 12 of 412 events; 1 lookups timed out');
+  });
+
+  it('says when a trace reader had to be restarted', () => {
+    const text = renderSummary({ ...base, attribution_trace: { ...healthy, trace_reader_restarts: 2 } });
+    expect(text).toContain('trace lost 0 of 400 events; 0 lookups timed out; 2 trace readers restarted');
   });
 
   it('names the first failed lookup, escaped', () => {
