@@ -37,28 +37,18 @@ function samplesFrom(profile: CpuProfile, fromUs: number): Array<{ id: number; u
   return out;
 }
 
-/** Self time per key (µs), from the sample deltas. */
-function selfTimes(profile: CpuProfile, fromUs: number, keyOf: (n: ProfileNode) => string): Map<string, number> {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const out = new Map<string, number>();
-  for (const { id, us } of samplesFrom(profile, fromUs)) {
-    const node = byId.get(id);
-    if (!node) continue;
-    const key = keyOf(node);
-    out.set(key, (out.get(key) ?? 0) + us);
-  }
-  return out;
-}
-
-/** Total time per key (µs): each sample counts once for every distinct key on its stack. */
-function totalTimes(profile: CpuProfile, fromUs: number, keyOf: (n: ProfileNode) => string): Map<string, number> {
+/**
+ * Time per key (µs) from the sample deltas: self time counts a sample for the function it was
+ * in; total time counts it once for every distinct key on its stack (callers included).
+ */
+function timesBy(profile: CpuProfile, fromUs: number, keyOf: (n: ProfileNode) => string, total: boolean): Map<string, number> {
   const parent = new Map<number, ProfileNode>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const out = new Map<string, number>();
   for (const { id, us } of samplesFrom(profile, fromUs)) {
     const keys = new Set<string>();
-    for (let n = byId.get(id); n; n = parent.get(n.id)) keys.add(keyOf(n));
+    for (let n = byId.get(id); n; n = total ? parent.get(n.id) : undefined) keys.add(keyOf(n));
     for (const key of keys) out.set(key, (out.get(key) ?? 0) + us);
   }
   return out;
@@ -113,9 +103,9 @@ async function main(): Promise<number> {
     const top = Number(values.top);
     const fn = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
     process.stdout.write(`agent profile, ${values.mode} for ${seconds}s: ${(total / 1e6).toFixed(1)} s wall after start-up\n`);
-    print('self time by function', selfTimes(profile, fromUs, fn), total, top);
-    print('total time by function (with what it calls)', totalTimes(profile, fromUs, fn), total, top);
-    print('self time by file', selfTimes(profile, fromUs, (n) => shortUrl(n.callFrame.url)), total, top);
+    print('self time by function', timesBy(profile, fromUs, fn, false), total, top);
+    print('total time by function (with what it calls)', timesBy(profile, fromUs, fn, true), total, top);
+    print('self time by file', timesBy(profile, fromUs, (n) => shortUrl(n.callFrame.url), false), total, top);
     return 0;
   } finally {
     await tb.destroy();

@@ -39,7 +39,10 @@ export function parseStat(text: string): ProcStat | null {
 /** The fields of /proc/<pid>/status that attribution uses. */
 export interface ProcStatus {
   name: string | null;
-  /** Process id (thread group id) of this task; differs from the task id for threads. */
+  /**
+   * Process id (thread group id) of this task; differs from the task id for threads. Null
+   * for `Tgid: 0`, what a task caught half-way through its exit (already unhashed) shows.
+   */
   tgid: number | null;
   ppid: number | null;
   /** Real uid (the first of the four Uid: columns). */
@@ -49,6 +52,11 @@ export interface ProcStatus {
    * innermost last (one entry outside containers); null when the line is missing (before 4.1).
    */
   nsPids: number[] | null;
+}
+
+/** A process id, or null for 0 and below (no process: see ProcStatus.tgid). */
+function positive(n: number | null): number | null {
+  return n !== null && n > 0 ? n : null;
 }
 
 /** Parses /proc/<pid>/status (`Key:\tvalue` lines). */
@@ -64,7 +72,7 @@ export function parseStatus(text: string): ProcStatus {
       return Number.isInteger(n) ? n : null;
     };
     if (key === 'Name') out.name = value;
-    else if (key === 'Tgid') out.tgid = firstInt();
+    else if (key === 'Tgid') out.tgid = positive(firstInt());
     else if (key === 'PPid') out.ppid = firstInt();
     else if (key === 'Uid') out.uid = firstInt();
     else if (key === 'NSpid') {

@@ -36,14 +36,12 @@ export function readStat(pid: number, opts: ProcOptions = {}): ProcStat | null {
 }
 
 /**
- * The Tgid (process id) of a task id, or null if the task is gone. A task caught half-way
- * through its exit, already unhashed, still has a status file that says `Tgid: 0`: that is
- * not a process id either (seen: an event naming pid 0 for a podman container's curl).
+ * The Tgid (process id) of a task id, or null if the task is gone or half-way through its
+ * exit (its status says `Tgid: 0`; seen: an event naming pid 0 for a podman container's curl).
  */
 export function readTgid(tid: number, opts: ProcOptions = {}): number | null {
   const text = readTextSync(procPath(opts, tid, 'status'));
-  const tgid = text === null ? null : parseStatus(text).tgid;
-  return tgid !== null && tgid > 0 ? tgid : null;
+  return text === null ? null : parseStatus(text).tgid;
 }
 
 /**
@@ -136,7 +134,7 @@ export async function readProcessSnapshot(
 ): Promise<ProcessSnapshot | null> {
   const statText = readTextSync(procPath(opts, pid, 'stat'));
   const stat = statText === null ? null : parseStat(statText);
-  // A task already unhashed in its exit reads as pid 0: as good as gone.
+  // parseStat refuses pid 0, what a task already unhashed in its exit shows: as good as gone.
   if (!stat) return null;
   const statusText = readTextSync(procPath(opts, pid, 'status')) ?? volatile.status;
   const status = statusText === null ? null : parseStatus(statusText);

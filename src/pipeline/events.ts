@@ -69,26 +69,16 @@ function text(value: string | null, maxLength: number): string | null {
  * a client that connects 100 times a second shares one snapshot's arrays (never changed
  * once read), so they are redacted once, not once per request.
  */
-const redactedCmdlines = new WeakMap<readonly string[], string[]>();
-const safeAncestors = new WeakMap<readonly Ancestor[], Ancestor[]>();
-
-function cmdlineOf(argv: readonly string[]): string[] {
-  let out = redactedCmdlines.get(argv);
-  if (out === undefined) {
-    out = redactCmdline(argv).map((arg) => scrubSecrets(arg, 'word'));
-    redactedCmdlines.set(argv, out);
-  }
-  return out;
+function onceEach<K extends object, V>(make: (key: K) => V): (key: K) => V {
+  const made = new WeakMap<K, V>();
+  return (key) => {
+    if (!made.has(key)) made.set(key, make(key));
+    return made.get(key) as V;
+  };
 }
 
-function ancestorsOf(chain: readonly Ancestor[]): Ancestor[] {
-  let out = safeAncestors.get(chain);
-  if (out === undefined) {
-    out = chain.map((a) => ({ pid: a.pid, comm: sanitizeText(a.comm, 64) }));
-    safeAncestors.set(chain, out);
-  }
-  return out;
-}
+const cmdlineOf = onceEach((argv: readonly string[]) => redactCmdline(argv).map((arg) => scrubSecrets(arg, 'word')));
+const ancestorsOf = onceEach((chain: readonly Ancestor[]) => chain.map((a) => ({ pid: a.pid, comm: sanitizeText(a.comm, 64) })));
 
 export function isoTime(timestampUs: number): string {
   return new Date(Math.floor(timestampUs / 1000)).toISOString();

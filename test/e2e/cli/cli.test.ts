@@ -101,13 +101,20 @@ describe('imds-sniff CLI', () => {
     expectOneLineError(r.stderr, /^imds-sniff: config .*bad\.json: metrics\.sinks is not a setting/);
   });
 
-  it('loads the EC2 client (~100 MB of RSS) only for the control commands, never for a capture', () => {
-    const hook = fileURLToPath(new URL('../../helpers/report-ec2-client-loads.mjs', import.meta.url));
-    const run = (args: string[]): string => spawnSync(process.execPath, ['--import', hook, MAIN, ...args], { encoding: 'utf8', timeout: 30_000 }).stderr;
-    expect(run(['--read', PCAP, '--format', 'json'])).not.toContain('loaded @aws-sdk/client-ec2');
-    expect(run(['daemon', '--help'])).not.toContain('loaded @aws-sdk/client-ec2');
-    // The hook does see it: a control command loads it (and stops at its bad flag before any call).
-    expect(run(['enforce', '--min-observation', 'soon'])).toContain('loaded @aws-sdk/client-ec2');
+  it('a capture loads none of the heavy packages: the AWS SDK, pino and the CloudWatch client come with the commands that use them', () => {
+    const hook = fileURLToPath(new URL('../../helpers/report-package-loads.mjs', import.meta.url));
+    const loaded = (args: string[]): string[] =>
+      spawnSync(process.execPath, ['--import', hook, MAIN, ...args], { encoding: 'utf8', timeout: 30_000 })
+        .stderr.split('\n')
+        .filter((l) => l.startsWith('loaded '))
+        .map((l) => l.slice('loaded '.length));
+    const heavy = (pkg: string): boolean => pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') || pkg === 'pino' || pkg === 'systeminformation';
+    expect(loaded(['--read', PCAP, '--format', 'json']).filter(heavy)).toEqual([]);
+    expect(loaded(['daemon', '--help']).filter(heavy)).toEqual([]);
+    expect(loaded(['demo', '--help']).filter(heavy)).toEqual([]);
+    // The hook does see them: the daemon loads pino (and stops at its missing config), a control command the EC2 client.
+    expect(loaded(['daemon', '--config', '/nonexistent/imds-sniff.json'])).toContain('pino');
+    expect(loaded(['enforce', '--min-observation', 'soon'])).toContain('@aws-sdk/client-ec2');
   });
 
   it("points a subcommand's bad flag at that subcommand's help", () => {

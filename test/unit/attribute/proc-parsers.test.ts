@@ -36,6 +36,7 @@ describe('parseStatus', () => {
     ['uid 1000', fixtureText('host', 'proc', '3001', 'status'), { name: 'my app) (x', tgid: 3001, uid: 1000 }],
     ['a thread', 'Name:\tpython3\nTgid:\t3985\nPid:\t4026\nPPid:\t3950\nUid:\t1000\t0\t0\t0\n', { tgid: 3985, ppid: 3950, uid: 1000 }],
     ['empty', '', { name: null, tgid: null, ppid: null, uid: null, nsPids: null }],
+    ['a task half-way through its exit', 'Name:\tcurl\nState:\tX (dead)\nTgid:\t0\nPid:\t0\nPPid:\t0\n', { tgid: null, ppid: 0 }],
     ['NSpid nested twice (container in a container)', 'Pid:\t9000\nNSpid:\t9000\t310\t1\n', { nsPids: [9000, 310, 1] }],
     ['NSpid garbled', 'NSpid:\t9000\tx\n', { nsPids: null }],
   ])('%s', (_name, text, expected) => {

@@ -115,3 +115,23 @@ describe('renderSummary: the attribution health lines', () => {
     expect(text).toContain('2 lookups failed (first: EACCES /proc/9/stat\\x1b[2J)');
   });
 });
+
+describe('a process seen at many requests (one /proc snapshot, 100 connects a second)', () => {
+  const facts = { kind: 'v1' as const, probeCloud: null, forwarded: false, hopLimitExceeded: false, own: false };
+
+  it('has its cmdline redacted and ancestors sanitized once, and every event still shows no secret', () => {
+    const first = buildRequestEvent(exchange('curl', '/latest/meta-data/'), hostile, facts);
+    const again = buildRequestEvent(exchange('curl', '/latest/meta-data/'), { ...hostile }, facts);
+    expect(again.cmdline).toBe(first.cmdline); // the same snapshot's arrays: made once
+    expect(again.ancestors).toBe(first.ancestors);
+    for (const e of [first, again]) expect(JSON.stringify(e)).not.toContain(TOKEN);
+    expect(first.cmdline).toContain('X-aws-ec2-metadata-token: [redacted]');
+  });
+
+  it('a new snapshot (another array) is redacted afresh', () => {
+    const first = buildRequestEvent(exchange('curl', '/'), hostile, facts);
+    const other = buildRequestEvent(exchange('curl', '/'), { ...hostile, cmdline: ['/usr/bin/curl', `-Htoken=${TOKEN}`] }, facts);
+    expect(other.cmdline).not.toBe(first.cmdline);
+    expect(JSON.stringify(other.cmdline)).not.toContain(TOKEN);
+  });
+});
