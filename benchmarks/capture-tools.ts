@@ -44,14 +44,34 @@ export const REFERENCE_TOOLS = {
   ],
 } as const;
 
-export type ReferenceTool = keyof typeof REFERENCE_TOOLS;
+const floorScript = new URL('./floor.js', import.meta.url).pathname;
+
+/**
+ * The agent's fixed costs without its work (benchmarks/floor.ts): the pcap module with a no-op
+ * per packet, immediate and in 10 ms blocks, and the tracefs readers with a no-op per page.
+ * They print nothing: `reported` is null for them, as for tcpdump.
+ */
+export const FLOOR_TOOLS = {
+  'floor: node + pcap, no-op': [process.execPath, floorScript, 'pcap'],
+  'floor: node + pcap 10 ms blocks, no-op': [process.execPath, floorScript, 'pcap-10ms'],
+  'floor: node + trace readers, no-op': [process.execPath, floorScript, 'trace'],
+} as const;
+
+export type ReferenceTool = keyof typeof REFERENCE_TOOLS | keyof typeof FLOOR_TOOLS;
+
+/** True for the tools that print one line per request (the others' `reported` is null). */
+export function printsRequests(tool: ReferenceTool): boolean {
+  return tool === 'tshark (each request)';
+}
+
+const COMMANDS: Record<ReferenceTool, readonly string[]> = { ...REFERENCE_TOOLS, ...FLOOR_TOOLS };
 
 /**
  * Starts `tool` in namespace `ns` and resolves once it says its capture is open
  * (both print "listening on" / "Capturing on" to stderr when the socket is ready).
  */
 export function startReferenceTool(ns: string, tool: ReferenceTool, timeoutMs = 30_000): Promise<RunningTool> {
-  const child = spawnInNetns(ns, [...REFERENCE_TOOLS[tool]], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnInNetns(ns, [...COMMANDS[tool]], { stdio: ['ignore', 'pipe', 'pipe'] });
   const running: RunningTool = {
     name: tool,
     child,

@@ -1,5 +1,6 @@
 // End-to-end load benchmark: the built agent in a namespace testbed under sustained IMDS load.
-// Usage (root, after `npm run build`): node dist/benchmarks/load.js [--seconds 60] [--idle-seconds 30] [--warmup-seconds 20] [--agent-only] [--only TEXT] [--json FILE]
+// Usage (root, after `npm run build`): node dist/benchmarks/load.js [--seconds 60] [--idle-seconds 30] [--warmup-seconds 20] [--agent-only] [--floors] [--only TEXT] [--json FILE]
+// --floors adds the agent's fixed costs without its work (benchmarks/floor.ts) to the reference tools.
 // Each tool gets the same sustained load for the warm-up first (the agent's JIT compiles its hot
 // paths meanwhile; a host agent runs for days), then CPU is counted over the measured seconds.
 // Exits 1 when a target is missed (a request not reported, or attribution below 99 %).
@@ -13,7 +14,7 @@ import { spawnInNetns } from '../src/testbed/netns.js';
 import { createTestbed, type Testbed } from '../src/testbed/testbed.js';
 import type { TestbedNamespace } from '../src/testbed/testbed-layout.js';
 import type { ImdsRequestEvent } from '../src/pipeline/events.js';
-import { startReferenceTool, type ReferenceTool } from './capture-tools.js';
+import { FLOOR_TOOLS, printsRequests, startReferenceTool, type ReferenceTool } from './capture-tools.js';
 import { CLOCK_TICKS_PER_SECOND, treeCpuTicks, treePeakRssMib } from './proc-usage.js';
 
 const AGENT = 'imds-sniff --format json' as const;
@@ -75,10 +76,10 @@ async function measureReference(tb: Testbed, tool: ReferenceTool, { name: scenar
     // tshark prints a request once its answer is dissected: give it the same settling time as the agent.
     const { result, cpu, rss, seconds } = await usage(pid, async () => {
       const r = await work();
-      if (tool !== 'tcpdump -w /dev/null') await waitUntil(() => running.lines >= r.sent, 10_000);
+      if (printsRequests(tool)) await waitUntil(() => running.lines >= r.sent, 10_000);
       return r;
     }, warmupMs);
-    const reported = tool === 'tcpdump -w /dev/null' ? null : running.lines;
+    const reported = printsRequests(tool) ? running.lines : null;
     return {
       tool,
       scenario,
@@ -250,6 +251,7 @@ async function main(): Promise<number> {
       'idle-seconds': { type: 'string', default: '30' },
       json: { type: 'string' },
       'agent-only': { type: 'boolean', default: false },
+      floors: { type: 'boolean', default: false },
       'warmup-seconds': { type: 'string', default: '20' },
       /** Only the scenarios whose name contains this (e.g. "new connections"). */
       only: { type: 'string' },
@@ -257,7 +259,8 @@ async function main(): Promise<number> {
   });
   const seconds = Number(values.seconds);
   const idleSeconds = Number(values['idle-seconds']);
-  const tools: readonly Tool[] = values['agent-only'] ? [AGENT] : TOOLS;
+  const floors = Object.keys(FLOOR_TOOLS) as Array<keyof typeof FLOOR_TOOLS>;
+  const tools: readonly Tool[] = values['agent-only'] ? [AGENT] : values.floors ? [...TOOLS, ...floors] : TOOLS;
   const tb = await createTestbed({ prefix: `imdsbench${process.pid % 10000}`, block: 60 });
   const figures: Figures[] = [];
   try {
