@@ -48,12 +48,11 @@ const floorScript = new URL('./floor.js', import.meta.url).pathname;
 
 /**
  * The agent's fixed costs without its work (benchmarks/floor.ts): the pcap module with a no-op
- * per packet, immediate and in 10 ms blocks, and the tracefs readers with a no-op per page.
+ * per packet, and the tracefs readers with a no-op per page.
  * They print nothing: `reported` is null for them, as for tcpdump.
  */
 export const FLOOR_TOOLS = {
   'floor: node + pcap, no-op': [process.execPath, floorScript, 'pcap'],
-  'floor: node + pcap 10 ms blocks, no-op': [process.execPath, floorScript, 'pcap-10ms'],
   'floor: node + trace readers, no-op': [process.execPath, floorScript, 'trace'],
 } as const;
 

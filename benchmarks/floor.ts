@@ -1,8 +1,7 @@
 // The fixed costs under the agent, without its work: what a capture or a trace reader alone costs
 // in this runtime, so the agent's own figures can be read against a floor.
-// Usage (root, in the namespace to measure; load.js --floors runs it): node dist/benchmarks/floor.js pcap|pcap-10ms|trace
+// Usage (root, in the namespace to measure; load.js --floors runs it): node dist/benchmarks/floor.js pcap|trace
 //   pcap       the pcap module on the agent's interface and filter, immediate delivery, a no-op per packet
-//   pcap-10ms  the same with libpcap's 10 ms buffer timeout (TPACKET_V3 blocks: one wake-up per block)
 //   trace      the agent's tracefs instance (same events, same kernel filter) and its per-CPU readers, a no-op per page
 // Prints "floor: listening on …" to stderr once open; stops on SIGINT or SIGTERM.
 
@@ -12,7 +11,7 @@ import { IMDS_ENDPOINTS } from '../src/capture/endpoints.js';
 import { CAPTURE_LIMITS } from '../src/pipeline/session.js';
 import { TracefsInstance } from '../src/attribute/tracefs/instance.js';
 
-const FLOOR_PARTS = ['pcap', 'pcap-10ms', 'trace'] as const;
+const FLOOR_PARTS = ['pcap', 'trace'] as const;
 type Part = (typeof FLOOR_PARTS)[number];
 
 async function open(part: Part): Promise<() => Promise<void>> {
@@ -23,7 +22,7 @@ async function open(part: Part): Promise<() => Promise<void>> {
   }
   const session = loadPcap().createSession('any', {
     filter: liveBpfFilterFor(IMDS_ENDPOINTS),
-    buffer_timeout: part === 'pcap-10ms' ? 10 : 0,
+    buffer_timeout: 0,
     buffer_size: CAPTURE_LIMITS.kernelBufferBytes,
     snap_length: CAPTURE_LIMITS.snapLengthBytes,
   });

@@ -12,11 +12,6 @@ export interface LiveCaptureOptions {
   bufferSizeBytes: number;
   /** Bytes kept of each packet. */
   snapLengthBytes: number;
-  /**
-   * 0: immediate delivery, one wake-up per packet. Above 0: libpcap's buffer timeout, so the
-   * kernel hands packets over in TPACKET_V3 blocks, each at most this many ms late.
-   */
-  deliveryBlockMs: number;
 }
 
 export interface CaptureStats {
@@ -50,8 +45,8 @@ export class LiveCapture {
     try {
       session = pcap.createSession(options.interfaceName, {
         filter: options.filter,
-        // pcap's default 1 s buffer timeout would delay every packet, and with it every attribution.
-        buffer_timeout: options.deliveryBlockMs,
+        // pcap's default 1 s buffer timeout delays every packet, and with it every attribution.
+        buffer_timeout: 0,
         buffer_size: options.bufferSizeBytes,
         snap_length: options.snapLengthBytes,
       });

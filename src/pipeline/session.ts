@@ -25,21 +25,14 @@ export const CAPTURE_LIMITS = {
   maxBufferedBytesTotal: 16 * 1024 * 1024,
   maxWaitingRequestsPerConnection: 64,
   /**
-   * Packets reach the agent in blocks at most this late (libpcap's buffer timeout, TPACKET_V3),
-   * one wake-up per block instead of per packet. Measured (benchmarks/floor.ts, `load.js --floors`):
-   * the pcap module alone costs 2.0 % of a core at 100 new connections/s and 3.4 % at 500
-   * keep-alive requests/s when every packet wakes it, 0.5 % and 0.5 % in 10 ms blocks. The
-   * kernel trace keeps who connected meanwhile. With procfs attribution (no trace) a packet
-   * comes at once: a short-lived client must still be in /proc when its SYN is looked up.
-   */
-  deliveryBlockMs: 10,
-  /**
-   * An HTTP head to IMDS fits in 4 KiB; longer segments (GSO on veth/lo) keep their length and
-   * have the cut-off body bytes zero-filled. Immediate mode (procfs attribution) makes libpcap use
-   * a TPACKET_V2 ring of fixed slots of about the snap length: 4 MiB of 4 KiB slots holds ~950
-   * packets (a burst of 25 curls is ~150; 65535-byte slots in 8 MiB held ~127 and a burst of 25
-   * curls overflowed them); TPACKET_V3 blocks pack packets by their length. The ring counts fully
-   * in RSS (measured: 2 MiB → 51 MiB RSS, 8 → 63, 32 → 110; the agent's peak at 100 new
+   * Immediate mode (prompt delivery) makes libpcap use a TPACKET_V2 ring of
+   * fixed slots of about the snap length: 65535-byte slots leave an 8 MiB ring
+   * ~127 packets, which a burst of 25 curls overflows (measured: 26 kernel
+   * drops). An HTTP head to IMDS fits in 4 KiB; longer segments (GSO on
+   * veth/lo) keep their length and have the cut-off body bytes zero-filled.
+   * 4 MiB of 4 KiB slots holds ~950 packets (a burst of 25 curls is ~150;
+   * the benchmark's bursts drop none); the ring counts fully in RSS (measured:
+   * 2 MiB → 51 MiB RSS, 8 → 63, 32 → 110; the agent's peak at 100 new
    * connections/s 99 MiB with 8 MiB, 91 with 4).
    */
   snapLengthBytes: 4096,
@@ -137,7 +130,6 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
       filter,
       bufferSizeBytes: CAPTURE_LIMITS.kernelBufferBytes,
       snapLengthBytes: CAPTURE_LIMITS.snapLengthBytes,
-      deliveryBlockMs: options.finder?.method === 'procfs' ? 0 : CAPTURE_LIMITS.deliveryBlockMs,
     },
     // pcap's close takes effect at the next packet: frames after the stop are not this run's.
     (frame) => capturing && pipeline?.handleFrame(frame.bytes, frame.timestampUs),
@@ -188,8 +180,7 @@ export async function runLiveSession(options: LiveSessionOptions): Promise<Summa
       if (options.durationMs !== null) timer = setTimeout(resolve, options.durationMs);
     });
     await Promise.race([durationDone, options.stop]);
-    // Let answers already on the wire arrive before closing (bounded, not a guess at timing;
-    // longer than a capture block, so the last block is handed over).
+    // Let answers already on the wire arrive before closing (bounded, not a guess at timing).
     await new Promise((resolve) => setTimeout(resolve, 50));
     const stats = capture.stats();
     capturing = false;

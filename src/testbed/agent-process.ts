@@ -65,13 +65,17 @@ export class AgentProcess {
     });
   }
 
-  /** Starts the agent in namespace `ns` (`nodeArgs` go to node, e.g. --cpu-prof) and resolves once it printed its `start` line (capture open). */
-  static async start(ns: string, args: readonly string[], timeoutMs = scaledMs(20_000), nodeArgs: readonly string[] = []): Promise<AgentProcess> {
+  /**
+   * Starts the agent in namespace `ns` and resolves once it printed its `start` line (capture open).
+   * `nodeArgs` go to node (e.g. --cpu-prof); `wrapper` runs before it and execs it (e.g. setpriv
+   * with fewer capabilities).
+   */
+  static async start(ns: string, args: readonly string[], timeoutMs = scaledMs(20_000), nodeArgs: readonly string[] = [], wrapper: readonly string[] = []): Promise<AgentProcess> {
     // Where the testbed runs slowly (time-scale.ts), so does the agent: its default 500 ms wait for
     // a connection's owner is stretched the same way unless the caller chose one.
     const slow = scaledMs(500) > 500 && !args.includes('--attribution-timeout');
     const timing = slow ? ['--attribution-timeout', `${Math.min(scaledMs(500), 10_000)}ms`] : [];
-    const child = spawnInNetns(ns, [process.execPath, ...nodeArgs, resolveAgentScript(), '--format', 'json', ...timing, ...args], {
+    const child = spawnInNetns(ns, [...wrapper, process.execPath, ...nodeArgs, resolveAgentScript(), '--format', 'json', ...timing, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // A lookup that finds nothing says on stderr what the trace index held: tests print it beside a miss.
       env: { ...process.env, IMDS_SNIFF_DEBUG_ATTRIBUTION: process.env.IMDS_SNIFF_DEBUG_ATTRIBUTION ?? '1' },

@@ -8,8 +8,8 @@ import { createTestbed, destroyStaleTestbeds, type Testbed, type TestbedOptions 
 export interface AgentSuite {
   /** The suite's testbed (from beforeAll on). */
   readonly tb: Testbed;
-  /** Starts the agent in the testbed's host namespace (no identity call); it must attribute with tracefs. */
-  startAgent(args?: string[]): Promise<AgentProcess>;
+  /** Starts the agent in the testbed's host namespace (no identity call), under `wrapper` if given; it must attribute with tracefs. */
+  startAgent(args?: string[], wrapper?: readonly string[]): Promise<AgentProcess>;
 }
 
 /** Call at the top of a describe block; `afterEachTest` runs after the test's agent stopped (e.g. to reset the mock). */
@@ -38,8 +38,8 @@ export function agentSuite(options: TestbedOptions & { prefix: string }, afterEa
       if (!tb) throw new Error('the testbed is made in beforeAll');
       return tb;
     },
-    async startAgent(args: string[] = []): Promise<AgentProcess> {
-      agent = await AgentProcess.start(this.tb.nsName('host'), ['--no-identity', ...args]);
+    async startAgent(args: string[] = [], wrapper: readonly string[] = []): Promise<AgentProcess> {
+      agent = await AgentProcess.start(this.tb.nsName('host'), ['--no-identity', ...args], undefined, [], wrapper);
       expect(agent.startEvent?.attribution_method).toBe('tracefs');
       return agent;
     },
