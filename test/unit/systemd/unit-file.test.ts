@@ -14,10 +14,13 @@ const missing = analyze.status !== 0 && process.env.IMDS_SNIFF_REQUIRE_E2E !== '
 const dir = mkdtempSync(path.join(tmpdir(), 'imds-sniff-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The unit with ExecStart pointing at this checkout's build (verify wants the binary to exist). */
+/**
+ * The unit with ExecStart running this checkout's build with this node (verify wants an
+ * executable, and a build made by tsc alone, as in the Node 22 lane, has no executable bit).
+ */
 function localCopy(): string {
   const file = path.join(dir, 'imds-sniff.service');
-  writeFileSync(file, readFileSync(UNIT_PATH, 'utf8').replaceAll('/usr/bin/imds-sniff', resolveAgentScript()));
+  writeFileSync(file, readFileSync(UNIT_PATH, 'utf8').replaceAll('/usr/bin/imds-sniff', `${process.execPath} ${resolveAgentScript()}`));
   return file;
 }
 
