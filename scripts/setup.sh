@@ -45,6 +45,7 @@ bash scripts/setup-podman.sh
 
 echo "setup: building" >&2
 npx tsc -p tsconfig.json
+node scripts/build-info.mjs
 chmod +x dist/src/main.js
 
 # `imds-sniff` on the PATH: a link to this checkout's build. An existing link to

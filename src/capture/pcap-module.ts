@@ -24,16 +24,25 @@ export interface PcapModule {
 
 let cached: PcapModule | null = null;
 
+// A single executable's entry (packaging/sea/entry.cjs) hands over the pcap package it bundled.
+declare const IMDS_SNIFF_BUNDLED_PCAP: (() => PcapModule) | undefined;
+
 /** The pcap package, loaded once. Throws CaptureError when libpcap or the binding is missing. */
 export function loadPcap(): PcapModule {
   if (cached) return cached;
   try {
-    const require = createRequire(import.meta.url);
-    cached = require('pcap') as PcapModule;
+    cached =
+      typeof IMDS_SNIFF_BUNDLED_PCAP === 'function'
+        ? IMDS_SNIFF_BUNDLED_PCAP()
+        : (createRequire(import.meta.url)('pcap') as PcapModule);
     return cached;
   } catch (cause) {
-    throw new CaptureError('ERR_LIBPCAP_MISSING', 'cannot load libpcap (the pcap module failed to load)', {
-      hint: 'install libpcap (apt-get install libpcap0.8) and run scripts/setup.sh again',
+    const why = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new CaptureError('ERR_LIBPCAP_MISSING', `cannot load libpcap (the pcap module failed to load: ${why})`, {
+      hint:
+        typeof IMDS_SNIFF_BUNDLED_PCAP === 'function'
+          ? 'the binary brings its own libpcap beside it: reinstall the package'
+          : 'install libpcap (apt-get install libpcap0.8) and run scripts/setup.sh again',
       cause,
     });
   }

@@ -3,8 +3,8 @@
 import { readlinkSync } from 'node:fs';
 import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
 import { probeImds } from '../aws/imds-probe.js';
-import { loadPcap } from '../capture/pcap-module.js';
-import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { loadPcap, type PcapModule } from '../capture/pcap-module.js';
+import { ExitCode, ImdsSniffError, type ExitCodeValue } from '../errors.js';
 import { canUseTracefs, effectiveCapabilities, hasCapability } from './privileges.js';
 import { jsonTerminalSafe, terminalSafe } from '../text/terminal-safe.js';
 
@@ -25,13 +25,22 @@ async function runChecks(): Promise<Check[]> {
       ? { check: 'capture privilege', status: 'ok', detail: process.getuid?.() === 0 ? 'root' : 'CAP_NET_RAW' }
       : { check: 'capture privilege', status: 'fail', detail: 'needs root or CAP_NET_RAW (sudo imds-sniff …)' },
   );
+  let pcap: PcapModule | null = null;
   try {
-    const pcap = loadPcap();
-    const devices = pcap.findalldevs().map((d) => d.name);
+    pcap = loadPcap();
     checks.push({ check: 'libpcap', status: 'ok', detail: pcap.lib_version });
-    checks.push({ check: 'interfaces', status: devices.includes('any') ? 'ok' : 'warn', detail: devices.join(', ') || 'none visible' });
   } catch (error) {
-    checks.push({ check: 'libpcap', status: 'fail', detail: `${(error as Error).message}: apt-get install libpcap0.8` });
+    const hint = error instanceof ImdsSniffError && error.hint !== undefined ? `: ${error.hint}` : '';
+    checks.push({ check: 'libpcap', status: 'fail', detail: `${(error as Error).message}${hint}` });
+  }
+  if (pcap !== null) {
+    // libpcap loaded; listing the interfaces opens each one (an emulator without SIOCETHTOOL fails here).
+    try {
+      const devices = pcap.findalldevs().map((d) => d.name);
+      checks.push({ check: 'interfaces', status: devices.includes('any') ? 'ok' : 'warn', detail: devices.join(', ') || 'none visible' });
+    } catch (error) {
+      checks.push({ check: 'interfaces', status: 'fail', detail: `libpcap cannot list the interfaces: ${(error as Error).message}` });
+    }
   }
   try {
     readlinkSync('/proc/1/exe');
@@ -65,6 +74,6 @@ export async function runDoctor(flags: { format: 'table' | 'json' }): Promise<Ex
       process.stdout.write(`${c.status === 'fail' ? 'FAIL' : c.status.padEnd(4)}  ${c.check.padEnd(width)}  ${terminalSafe(c.detail)}\n`);
     }
   }
-  const cannot = checks.some((c) => c.status === 'fail' && (c.check === 'capture privilege' || c.check === 'libpcap'));
+  const cannot = checks.some((c) => c.status === 'fail' && ['capture privilege', 'libpcap', 'interfaces'].includes(c.check));
   return cannot ? ExitCode.CANNOT_CAPTURE : ExitCode.OK;
 }

@@ -15,7 +15,7 @@ import type { OwnProgram } from '../attribute/own-program.js';
 import type { Endpoint } from '../capture/endpoints.js';
 import { ownNetns } from './host-facts.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../version.js';
 
 /** Bounds that keep memory flat whatever the traffic (README "Limits"). */
 export const CAPTURE_LIMITS = {

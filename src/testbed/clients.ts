@@ -11,6 +11,8 @@ export interface ClientRun {
   pid: number;
   code: number | null;
   stdout: string;
+  /** What it said on stderr (its first 500 bytes: curl's error, for a test's failure message). */
+  stderr: string;
   /** The comm the kernel gives it (basename of the program, 15 chars). */
   comm: string;
   /** The client's own source port, when the client reports it (curl). */
@@ -26,10 +28,11 @@ export function runClient(testbed: Testbed, ns: TestbedNamespace, argv: readonly
     const child = testbed.spawn(ns, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
     const out: Buffer[] = [];
     child.stdout?.on('data', (d: Buffer) => out.push(d));
-    child.stderr?.resume();
+    const err: Buffer[] = [];
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) => {
-      resolve({ pid: child.pid ?? -1, code, stdout: Buffer.concat(out).toString(), comm: (argv[0]?.split('/').pop() ?? '').slice(0, 15) });
+      resolve({ pid: child.pid ?? -1, code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).subarray(0, 500).toString(), comm: (argv[0]?.split('/').pop() ?? '').slice(0, 15) });
     });
   });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { VERSION } from '../../src/pipeline/session.js';
+import { VERSION } from '../../src/version.js';
 
 describe('VERSION', () => {
   it('is the version in package.json', () => {
