@@ -7,6 +7,7 @@
 #   usr/lib/imds-sniff/imds-sniff            the executable (PT_INTERP and RPATH point to this folder)
 #   usr/lib/imds-sniff/ld-linux-*.so.*       glibc's loader, libc, libstdc++, libpcap and their deps
 #   usr/lib/imds-sniff/pcap_binding.node     the addon, loaded only when its SHA-256 is the built one
+#   usr/lib/imds-sniff/imds-sniff-trace-reader  tracefs ring-buffer reader (static; no host cat/setpriv)
 #   usr/bin/imds-sniff                       a link to the executable
 #   usr/share/doc/imds-sniff/                licences of Node and of every bundled library
 #
@@ -19,10 +20,10 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 arch="${1:-}"
 case "$arch" in
-  x64) triplet=x86_64-linux-gnu; loader=ld-linux-x86-64.so.2; gyp_arch=x64; cross=() ; strip=strip ;;
+  x64) triplet=x86_64-linux-gnu; loader=ld-linux-x86-64.so.2; gyp_arch=x64; cross=() ; strip=strip; cc=gcc ;;
   arm64) triplet=aarch64-linux-gnu; loader=ld-linux-aarch64.so.1; gyp_arch=arm64
     cross=(CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar)
-    strip=aarch64-linux-gnu-strip ;;
+    strip=aarch64-linux-gnu-strip; cc=aarch64-linux-gnu-gcc ;;
   *) echo "usage: build-binary.sh x64|arm64" >&2; exit 2 ;;
 esac
 node_version="$(cat packaging/node-version)"
@@ -78,6 +79,8 @@ npx --no-install postject "$exe" NODE_SEA_BLOB "$out/sea-prep.blob" \
   { cat "$out/postject.log" >&2; exit 1; }
 patchelf --set-interpreter "/usr/lib/imds-sniff/$loader" --force-rpath --set-rpath '$ORIGIN' "$exe"
 ln -s ../lib/imds-sniff/imds-sniff "$stage/usr/bin/imds-sniff"
+# Static: it runs before anything else is loaded and must work in a FROM-scratch image.
+"$cc" -static -Os -s -Wall -Wextra -Werror -o "$lib/imds-sniff-trace-reader" packaging/binary/trace-reader.c
 
 echo "build-binary[$arch]: loader and libraries" >&2
 install -m 0755 "$(readlink -f "/lib/$triplet/$loader")" "$lib/$loader"

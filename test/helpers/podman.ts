@@ -36,6 +36,14 @@ export interface PodmanRun extends CommandResult {
  * containers. runc, not crun: crun refuses hybrid cgroup hosts. {@link close} removes every
  * container it started, whether or not the test passed, then the directory.
  */
+/** How `Podman.run` runs: attached or detached, and from the test rootfs or from an image. */
+export interface RunOptions {
+  detach?: boolean;
+  timeoutMs?: number;
+  /** An image (loaded with `load`) and its run flags, instead of the busybox+curl rootfs with the host's /proc. */
+  image?: { ref: string; flags: readonly string[] };
+}
+
 export class Podman {
   private readonly names = new Set<string>();
   private serial = 0;
@@ -75,7 +83,7 @@ export class Podman {
    * namespace and the host's /proc at {@link HOST_PROC}. Attached: resolves when the
    * container's command has exited, with its output. `detach` starts it and resolves at once.
    */
-  async run(netns: string, argv: readonly string[], options: { detach?: boolean; timeoutMs?: number } = {}): Promise<PodmanRun> {
+  async run(netns: string, argv: readonly string[], options: RunOptions = {}): Promise<PodmanRun> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.runOnce(netns, argv, options);
@@ -87,21 +95,35 @@ export class Podman {
     }
   }
 
-  private async runOnce(netns: string, argv: readonly string[], options: { detach?: boolean; timeoutMs?: number }): Promise<PodmanRun> {
+  private async runOnce(netns: string, argv: readonly string[], options: RunOptions): Promise<PodmanRun> {
     const name = `${this.prefix}-${++this.serial}`;
     this.names.add(name);
+    const what = options.image ? [...options.image.flags, options.image.ref] : ['--volume', `/proc:${HOST_PROC}:ro`, '--rootfs', PODMAN_ROOTFS];
     const args = [
       'run', '--name', name,
       ...(options.detach ? ['--detach'] : []),
       '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
       '--network', `ns:/run/netns/${netns}`,
-      '--volume', `/proc:${HOST_PROC}:ro`,
-      '--rootfs', PODMAN_ROOTFS,
+      ...what,
       ...argv,
     ];
     const result = await this.podman(args, options.timeoutMs);
     const id = options.detach ? result.stdout.trim() : await this.id(name);
     return { ...result, id, name };
+  }
+
+  /** `podman load` of an OCI archive into this instance's storage; resolves with the image's reference. */
+  async load(archive: string): Promise<string> {
+    const result = await this.podman(['load', '--quiet', '--input', archive], scaledMs(120_000));
+    const ref = /Loaded image(?:\(s\))?: (\S+)/.exec(result.stdout)?.[1];
+    if (!ref) throw new Error(`podman load printed no image: ${result.stdout}`);
+    return ref;
+  }
+
+  /** `podman logs` of a container (stdout and stderr). */
+  async logs(name: string): Promise<string> {
+    const result = await this.podman(['logs', name]);
+    return result.stdout + result.stderr;
   }
 
   /** `podman exec` in a running container; resolves with its output when it exits. */

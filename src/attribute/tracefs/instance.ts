@@ -2,7 +2,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import path from 'node:path';
@@ -185,7 +185,7 @@ export class TracefsInstance implements TraceEventSource {
     const file = path.join(this.dir, 'per_cpu', `cpu${cpu}`, 'trace_pipe_raw');
     // setpriv --pdeathsig: if this process is SIGKILLed, the reader dies too instead of
     // holding the instance open.
-    const [cmd, args] = hasSetpriv() ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'cat', file]] : ['cat', [file]];
+    const [cmd, args] = readerCommand(file);
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (chunk: Buffer) => pages.push(chunk));
     // The readers only sleep in read(2), so a better nice costs nothing idle, but under a burst
@@ -197,7 +197,7 @@ export class TracefsInstance implements TraceEventSource {
     }
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
-    child.on('error', (err) => (this.failure = `cannot run cat: ${err.message}`));
+    child.on('error', (err) => (this.failure = `cannot run the ring-buffer reader ${cmd}: ${err.message}`));
     // 'close', not 'exit': every page the reader wrote has been pushed by then.
     child.on('close', (code, signal) => {
       if (this.closing || this.failure) return;
@@ -302,6 +302,28 @@ async function removeStaleInstances(root: string): Promise<void> {
 }
 
 let setprivAvailable: boolean | undefined;
+/**
+ * How one CPU's trace_pipe_raw is read: by the static reader the single binary ships beside its
+ * executable (packaging/binary/trace-reader.c; it sets its own parent-death signal), else by `cat`
+ * under `setpriv --pdeathsig` where setpriv exists. A FROM-scratch image has neither cat nor setpriv.
+ */
+function readerCommand(file: string): [string, string[]] {
+  bundledReader ??= isExecutable(BUNDLED_READER) ? BUNDLED_READER : null;
+  if (bundledReader !== null) return [bundledReader, [file]];
+  return hasSetpriv() ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'cat', file]] : ['cat', [file]];
+}
+const BUNDLED_READER = path.join(path.dirname(process.execPath), 'imds-sniff-trace-reader');
+let bundledReader: string | null | undefined;
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function hasSetpriv(): boolean {
   setprivAvailable ??= spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
   return setprivAvailable;

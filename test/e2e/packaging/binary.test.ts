@@ -92,7 +92,7 @@ describe.each(['x64', 'arm64'])('the %s binary in an empty root', (arch) => {
     const lib = join(dir, 'usr/lib/imds-sniff');
     const files = readdirSync(lib);
     expect(files).toContain(arch === 'x64' ? 'ld-linux-x86-64.so.2' : 'ld-linux-aarch64.so.1');
-    for (const needed of ['libc.so.6', 'libstdc++.so.6', 'libpcap.so.0.8', 'pcap_binding.node', 'imds-sniff']) expect(files).toContain(needed);
+    for (const needed of ['libc.so.6', 'libstdc++.so.6', 'libpcap.so.0.8', 'pcap_binding.node', 'imds-sniff', 'imds-sniff-trace-reader']) expect(files).toContain(needed);
     // Nothing in the package is writable by group or others (the binding check refuses that).
     for (const name of files) expect(statSync(join(lib, name)).mode & 0o022, name).toBe(0);
     const readelf = spawnSync('readelf', ['-l', '-d', '-W', join(lib, 'imds-sniff')], { encoding: 'utf8' });

@@ -1,0 +1,45 @@
+/*
+ * imds-sniff-trace-reader FILE: copies FILE (a tracefs per_cpu/cpuN/trace_pipe_raw) to stdout until
+ * read(2) returns 0, and dies with its parent (PR_SET_PDEATHSIG), so a SIGKILLed agent never
+ * leaves a reader holding its tracefs instance open. The single binary ships it beside the
+ * executable (statically linked) so that tracefs attribution needs neither the host's `cat` nor
+ * `setpriv`: a FROM-scratch image has neither. src/attribute/tracefs/instance.ts runs it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: imds-sniff-trace-reader FILE\n");
+    return 2;
+  }
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1) return 1; /* parent already gone */
+  int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fprintf(stderr, "%s: %s\n", argv[1], strerror(errno));
+    return 1;
+  }
+  static char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n == 0) return 0;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fprintf(stderr, "%s: %s\n", argv[1], strerror(errno));
+      return 1;
+    }
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)(n - off));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return errno == EPIPE ? 0 : 1;
+      }
+      off += w;
+    }
+  }
+}
