@@ -71,3 +71,26 @@ export async function fetchInstanceId(timeoutMs: number, ownPorts: Set<number>):
     return null;
   }
 }
+
+/**
+ * Asks IMDS for the identity again and again (after 2 s, then twice as long each time, at most
+ * `maxDelayMs` apart) until it gives an instance id, or resolves null once `stop` settles. For a
+ * daemon that started before the network was up, as it does at boot.
+ */
+export async function waitForIdentity(
+  client: ImdsClient,
+  overrides: { instanceId: string | null; region: string | null },
+  stop: Promise<unknown>,
+  maxDelayMs = 60_000,
+): Promise<InstanceIdentity | null> {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  for (let delayMs = 2000; ; delayMs = Math.min(delayMs * 2, maxDelayMs)) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, delayMs))), stop]);
+    clearTimeout(timer);
+    if (stopped) return null;
+    const identity = await discoverIdentity(client, overrides);
+    if (identity.instanceId !== null) return identity;
+  }
+}

@@ -6,7 +6,7 @@ import { OwnProgram } from '../attribute/own-program.js';
 import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
 import { ImdsClient } from '../aws/imds-client.js';
-import { discoverIdentity, type InstanceIdentity } from '../aws/instance-identity.js';
+import { discoverIdentity, waitForIdentity, type InstanceIdentity } from '../aws/instance-identity.js';
 import { loadConfig, overridesFromFlags, type ConfigFlags } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
@@ -14,12 +14,20 @@ import { collectHostFacts, localAddresses } from '../pipeline/host-facts.js';
 import { runLiveSession } from '../pipeline/session.js';
 import { EventsLog } from '../sinks/events-log.js';
 import type { MetricsConfig } from '../sinks/metrics/config.js';
+import { AwaitingIdentitySink } from '../sinks/metrics/awaiting-identity.js';
 import { MetricsSink } from '../sinks/metrics/metrics-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import { StateFile } from '../sinks/state-file.js';
 import { createStatusLog, type StatusLog } from '../sinks/status-log.js';
 import { assertCanCapture } from './privileges.js';
 import { stopOnSignals } from './signals.js';
+
+/** Request events held for the metrics while the identity is unknown (about 1 KiB each). */
+const HELD_EVENTS_MAX = 10_000;
+
+function logIdentity(log: StatusLog, identity: InstanceIdentity): void {
+  log.info({ instanceId: identity.instanceId, region: identity.region, accountId: identity.accountId, instanceType: identity.instanceType, autoScalingGroup: identity.autoScalingGroupName, note: identity.note || undefined }, 'identity');
+}
 
 export interface DaemonFlags extends ConfigFlags {
   config?: string;
@@ -78,29 +86,49 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   }
 
   const ownPorts = new Set<number>();
+  const imds = new ImdsClient(config.identity.timeoutMs, ownPorts);
   const identity =
     config.identity.instanceId !== null && config.identity.region !== null
       ? { instanceId: config.identity.instanceId, region: config.identity.region, accountId: null, instanceType: null, autoScalingGroupName: null, onEc2: false, note: 'from config' }
-      : await discoverIdentity(new ImdsClient(config.identity.timeoutMs, ownPorts), config.identity);
-  log.info({ instanceId: identity.instanceId, region: identity.region, accountId: identity.accountId, instanceType: identity.instanceType, autoScalingGroup: identity.autoScalingGroupName, note: identity.note || undefined }, 'identity');
+      : await discoverIdentity(imds, config.identity);
+  logIdentity(log, identity);
   const metrics = metricsSettings(config, identity);
-  if (metrics.disabled) log.warn({ reason: metrics.disabled }, 'metrics publishing disabled');
+  // No instance id yet (at boot IMDS may not answer before the network is up): hold the metrics and ask again.
+  const awaitIdentity = metrics.disabled !== null && identity.instanceId === null && config.metrics.sink !== 'none';
+  if (awaitIdentity) log.warn({ reason: metrics.disabled }, 'metrics held until IMDS gives the instance identity; asking again in the background');
+  else if (metrics.disabled) log.warn({ reason: metrics.disabled }, 'metrics publishing disabled');
 
   const now = new Date();
   const state = new StateFile(join(config.stateDir, 'state.json'), now, (message) => log.warn(message));
   const openEvents = (c: AgentConfig, atMs: number): EventsLog | null =>
     c.logs.eventsFile ? new EventsLog(c.logs.eventsFile, c.logs.logV2, c.logs.summaryIntervalSeconds, (p) => log.warn(p.message), atMs) : null;
   let events = openEvents(config, now.getTime());
-  const metricsSink = new MetricsSink(
-    metrics.settings,
-    { instanceId: identity.instanceId ?? 'unknown', autoScalingGroupName: identity.autoScalingGroupName },
-    { log, resumeOpenInterval: state.state.extra['metrics_open_interval'] },
-  );
+  const makeMetricsSink = (settings: MetricsConfig, id: InstanceIdentity): MetricsSink =>
+    new MetricsSink(settings, { instanceId: id.instanceId ?? 'unknown', autoScalingGroupName: id.autoScalingGroupName }, { log, resumeOpenInterval: state.state.extra['metrics_open_interval'] });
+  let metricsSink: MetricsSink | null = awaitIdentity ? null : makeMetricsSink(metrics.settings, identity);
+  const awaiting = awaitIdentity ? new AwaitingIdentitySink(HELD_EVENTS_MAX) : null;
   // The events log can be swapped by SIGHUP (a new path): the pipeline writes through this.
   const eventsSink: Sink = { write: (e) => events?.write(e), close: async () => {} };
-  const sinks: Sink[] = [state, metricsSink, eventsSink];
+  const sinks: Sink[] = [state, awaiting ?? (metricsSink as MetricsSink), eventsSink];
 
   const signals = stopOnSignals();
+  if (awaiting) {
+    const startedMs = Date.now();
+    void waitForIdentity(imds, config.identity, signals.stop).then((found) => {
+      if (found === null) return;
+      logIdentity(log, { ...found, note: `${found.note ? `${found.note}; ` : ''}found ${Math.round((Date.now() - startedMs) / 1000)} s after start` });
+      const late = metricsSettings(config, found);
+      if (late.disabled !== null) {
+        log.warn({ reason: late.disabled }, 'metrics publishing disabled');
+        awaiting.attach({ write: () => {}, close: async () => {} });
+        return;
+      }
+      metricsSink = makeMetricsSink(late.settings, found);
+      metricsSink.start();
+      const { held, dropped } = awaiting.attach(metricsSink);
+      log.info({ held, dropped, metrics: late.settings.sink }, 'metrics publishing started');
+    });
+  }
   let finder: SocketOwnerFinder | null = null;
   onHup = (): void => {
     const previous = config;
@@ -122,7 +150,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   // so a daemon that cannot capture (crash-looping under systemd) never looks like observation.
   let capturing = false;
   const saveState = (at: Date): void => {
-    state.setExtra('metrics_open_interval', metricsSink.exportOpenInterval());
+    // While the metrics wait for the identity, the previous run's open interval stays saved.
+    if (metricsSink) state.setExtra('metrics_open_interval', metricsSink.exportOpenInterval());
     try {
       state.flush(at);
       if (stateWriteFailing) log.info('the state file can be written again');
@@ -147,7 +176,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
       finder = selected.finder;
       log.info({ method: selected.method, reason: selected.reason }, 'attribution');
     }
-    metricsSink.start();
+    metricsSink?.start();
     const summary = await runLiveSession({
       interfaceName: config.interface,
       durationMs: null,
@@ -161,7 +190,8 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
       sinks,
       afterOpen: async () => {
         capturing = true;
-        log.info({ interface: config.interface, stateDir: config.stateDir, eventsFile: config.logs.eventsFile, metrics: metrics.settings.sink }, 'capturing');
+        const sink = awaitIdentity ? `${config.metrics.sink} (held until the instance identity is known)` : metrics.settings.sink;
+        log.info({ interface: config.interface, stateDir: config.stateDir, eventsFile: config.logs.eventsFile, metrics: sink }, 'capturing');
         return identity.instanceId;
       },
       hostFacts: collectHostFacts,
@@ -171,11 +201,11 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   } finally {
     clearInterval(ticker);
     signals.dispose();
-    await metricsSink.close();
+    await (awaiting ?? metricsSink)?.close();
     if (capturing) saveState(new Date());
     await events?.close();
     await finder?.close();
-    log.info({ metrics: metricsSink.stats, droppedLogLines: events?.droppedLines ?? 0 }, 'stopped');
+    log.info({ metrics: metricsSink?.stats ?? null, droppedLogLines: events?.droppedLines ?? 0 }, 'stopped');
     process.off('SIGHUP', hupListener);
   }
 }
