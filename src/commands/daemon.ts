@@ -1,6 +1,6 @@
 // commands/: `imds-sniff daemon` — the long-running service: capture, events log, state file, CloudWatch metrics.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OwnProgram } from '../attribute/own-program.js';
 import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
@@ -31,6 +31,19 @@ function logIdentity(log: StatusLog, identity: InstanceIdentity): void {
 
 export interface DaemonFlags extends ConfigFlags {
   config?: string;
+  /** Written (the pid) once the capture is open, removed at stop: the unit's readiness signal. */
+  readyFile?: string;
+}
+
+/** The ready file, or a status line saying why it could not be written or removed (never fatal). */
+function markReady(file: string | undefined, ready: boolean, log: StatusLog): void {
+  if (file === undefined) return;
+  try {
+    if (ready) writeFileSync(file, `${process.pid}\n`, { mode: 0o644 });
+    else rmSync(file, { force: true });
+  } catch (error) {
+    log.warn({ file, error: (error as Error).message }, ready ? 'cannot write the ready file' : 'cannot remove the ready file');
+  }
 }
 
 /** The metrics sink's settings, or why metrics stay off (not on EC2 and no identity given). */
@@ -192,6 +205,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
         capturing = true;
         const sink = awaitIdentity ? `${config.metrics.sink} (held until the instance identity is known)` : metrics.settings.sink;
         log.info({ interface: config.interface, stateDir: config.stateDir, eventsFile: config.logs.eventsFile, metrics: sink }, 'capturing');
+        markReady(flags.readyFile, true, log);
         return identity.instanceId;
       },
       hostFacts: collectHostFacts,
@@ -200,6 +214,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
     return ExitCode.OK;
   } finally {
     clearInterval(ticker);
+    markReady(flags.readyFile, false, log);
     signals.dispose();
     await (awaiting ?? metricsSink)?.close();
     if (capturing) saveState(new Date());

@@ -68,6 +68,7 @@ const daemon: Register = (program, setResult) => {
     .option('--endpoint-url <url>', 'CloudWatch endpoint (VPC endpoint, tests)')
     .option('--region <region>', 'AWS region (default: the instance\'s own)')
     .option('--instance-id <id>', 'instance id (default: from IMDS)')
+    .option('--ready-file <file>', 'write this file (the pid) once capturing, remove it at stop (systemd ExecStartPost waits for it)')
     .addHelpText('after', DAEMON_HELP)
     .action((flags: DaemonFlags) => setResult(import('./daemon.js').then((m) => m.runDaemon(flags))));
 };

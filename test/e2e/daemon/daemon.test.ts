@@ -191,10 +191,14 @@ describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${sk
     execFileSync('ip', ['netns', 'add', bare]);
     try {
       execFileSync('ip', ['-n', bare, 'link', 'set', 'lo', 'up']);
-      const daemon = await DaemonProcess.start(bare, ['--state-dir', join(dir, 'bare-state'), '--events-file', 'none'], ENV);
+      const ready = join(dir, 'bare-ready');
+      const daemon = await DaemonProcess.start(bare, ['--state-dir', join(dir, 'bare-state'), '--events-file', 'none', '--ready-file', ready], ENV);
+      // The unit's readiness: written once capturing (DaemonProcess.start waits for that line), removed at stop.
+      await vi.waitFor(() => expect(readFileSync(ready, 'utf8')).toBe(`${daemon.child.pid}\n`), { timeout: 5000, interval: 50 });
       expect(daemon.lines.find((l) => String(l.msg).startsWith('metrics held until IMDS gives the instance identity'))).toMatchObject({ level: 'warn', reason: expect.stringMatching(/no instance id/) });
       expect(daemon.lines.find((l) => l.msg === 'identity')?.['note']).toMatch(/no answer from IMDS/);
       expect(await daemon.stop('SIGINT')).toBe(0);
+      expect(existsSync(ready)).toBe(false);
     } finally {
       execFileSync('ip', ['netns', 'del', bare]);
     }

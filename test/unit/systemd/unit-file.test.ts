@@ -31,7 +31,12 @@ describe('systemd/imds-sniff.service', () => {
   it('starts early, before cloud-init and the workloads, with no ordering cycle', () => {
     expect(one('Unit.DefaultDependencies')).toBe('no');
     const before = (one('Unit.Before') ?? '').split(/\s+/);
-    expect(before).toEqual(expect.arrayContaining(['cloud-init.service', 'cloud-config.service', 'cloud-final.service', 'multi-user.target']));
+    expect(before).toEqual(expect.arrayContaining(['network-pre.target', 'cloud-init.service', 'cloud-config.service', 'cloud-final.service', 'multi-user.target']));
+    // Started means capturing: the daemon writes the ready file the start waits for.
+    const ready = /--ready-file (\S+)/.exec(one('Service.ExecStart') ?? '')?.[1];
+    expect(ready).toBe('/run/imds-sniff/capturing');
+    expect(one('Service.ExecStartPost')).toContain(`until [ -e ${ready} ]`);
+    expect(one('Service.RuntimeDirectory')).toBe('imds-sniff');
     const after = (one('Unit.After') ?? '').split(/\s+/);
     // aws-imds-packet-analyzer's After=multi-user.target with WantedBy=multi-user.target blocked logins.
     expect(after).not.toContain('multi-user.target');
