@@ -16,6 +16,8 @@
 #
 # Usage: bash packaging/build-binary.sh x64|arm64    (after scripts/setup.sh and packaging/setup-tools.sh)
 set -euo pipefail
+# The tree's modes do not depend on who builds it (group-writable files are refused at run time).
+umask 022
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 arch="${1:-}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the .deb and the .rpm for one architecture from the binary's tree (packaging/build-binary.sh):
 #   /usr/bin/imds-sniff, /usr/lib/imds-sniff/          the self-contained binary
-#   /lib/systemd/system/imds-sniff.service            systemd/imds-sniff.service
+#   /usr/lib/systemd/system/imds-sniff.service        systemd/imds-sniff.service
 #   /etc/imds-sniff/config.json                       conffile / %config(noreplace)
 #   /etc/logrotate.d/imds-sniff                       conffile / %config(noreplace)
 #   /usr/share/doc/imds-sniff/                        README, licences
@@ -13,6 +13,8 @@
 # Output: build/dist/imds-sniff_<version>_<amd64|arm64>.deb, build/dist/imds-sniff-<version>-1.<x86_64|aarch64>.rpm
 # Usage: bash packaging/build-packages.sh x64|arm64
 set -euo pipefail
+# The packages' modes do not depend on who builds them (group-writable files are refused at run time).
+umask 022
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 arch="${1:-}"
@@ -32,7 +34,7 @@ mkdir -p "$work" "$out"
 # The package's files, in one tree both formats take.
 files="$work/files"
 cp -a "$tree" "$files"
-install -D -m 0644 systemd/imds-sniff.service "$files/lib/systemd/system/imds-sniff.service"
+install -D -m 0644 systemd/imds-sniff.service "$files/usr/lib/systemd/system/imds-sniff.service"
 install -D -m 0644 packaging/files/config.json "$files/etc/imds-sniff/config.json"
 install -D -m 0644 packaging/files/logrotate "$files/etc/logrotate.d/imds-sniff"
 install -m 0644 README.md "$files/usr/share/doc/imds-sniff/README.md"
@@ -70,7 +72,7 @@ Description: $summary
 $(printf '%s\n' "$description" | sed 's/^/ /')
 EOF
 printf '/etc/imds-sniff/config.json\n/etc/logrotate.d/imds-sniff\n' >"$deb/DEBIAN/conffiles"
-script "$deb/DEBIAN/postinst" 'case "$1" in configure) if [ -z "$2" ]; then imds_sniff_installed; else imds_sniff_upgraded; fi ;; esac'
+script "$deb/DEBIAN/postinst" 'case "$1" in configure) if [ -z "$2" ]; then imds_sniff_installed; else imds_sniff_upgraded; fi ;; abort-remove|abort-deconfigure) imds_sniff_installed ;; esac'
 script "$deb/DEBIAN/prerm" 'case "$1" in remove|deconfigure) imds_sniff_removing ;; esac'
 script "$deb/DEBIAN/postrm" 'case "$1" in remove) imds_sniff_removed ;; purge) imds_sniff_removed; imds_sniff_purged ;; esac'
 deb_file="$out/imds-sniff_${version}_${deb_arch}.deb"
@@ -81,7 +83,6 @@ dpkg-deb --root-owner-group -Zgzip --build "$deb" "$deb_file" >/dev/null
 echo "build-packages[$arch]: .rpm" >&2
 rpm_top="$work/rpmbuild"
 mkdir -p "$rpm_top"/{SPECS,RPMS,BUILD,BUILDROOT}
-fn() { sed -n "/^$1()/,/^}/p" packaging/files/maintainer.sh; }
 {
   cat <<EOF
 Name: imds-sniff
@@ -108,7 +109,7 @@ cp -a "$files/." %{buildroot}/
 %dir /usr/lib/imds-sniff
 /usr/lib/imds-sniff/*
 /usr/bin/imds-sniff
-/lib/systemd/system/imds-sniff.service
+/usr/lib/systemd/system/imds-sniff.service
 %dir %attr(0755,root,root) /etc/imds-sniff
 %config(noreplace) /etc/imds-sniff/config.json
 %config(noreplace) /etc/logrotate.d/imds-sniff
@@ -117,9 +118,12 @@ cp -a "$files/." %{buildroot}/
 EOF
   # rpm passes the count of installed versions after the step: 1 = new install, 2 = upgrade, 0 = erase.
   # rpm has no purge: an erase keeps /var/lib/imds-sniff (the gate's evidence and enforce records).
-  printf '%%post\nunit=imds-sniff.service\nrunning() { [ -d /run/systemd/system ]; }\n%s\n%s\nif [ "$1" -eq 1 ]; then imds_sniff_installed; else imds_sniff_upgraded; fi\n\n' "$(fn imds_sniff_installed)" "$(fn imds_sniff_upgraded)"
-  printf '%%preun\nunit=imds-sniff.service\nrunning() { [ -d /run/systemd/system ]; }\n%s\nif [ "$1" -eq 0 ]; then imds_sniff_removing; fi\n\n' "$(fn imds_sniff_removing)"
-  printf '%%postun\nunit=imds-sniff.service\nrunning() { [ -d /run/systemd/system ]; }\n%s\nif [ "$1" -eq 0 ]; then imds_sniff_removed; fi\n' "$(fn imds_sniff_removed)"
+  # Each scriptlet holds the whole of maintainer.sh ("%" doubled: rpmbuild expands macros there).
+  body="$(sed '1d' packaging/files/maintainer.sh)"
+  body="${body//%/%%}"
+  printf '%%post\n%s\nif [ "$1" -eq 1 ]; then imds_sniff_installed; else imds_sniff_upgraded; fi\n\n' "$body"
+  printf '%%preun\n%s\nif [ "$1" -eq 0 ]; then imds_sniff_removing; fi\n\n' "$body"
+  printf '%%postun\n%s\nif [ "$1" -eq 0 ]; then imds_sniff_removed; fi\n' "$body"
 } >"$rpm_top/SPECS/imds-sniff.spec"
 rpmbuild --quiet -bb --target "$rpm_arch" --define "_topdir $rpm_top" \
   --define '_binary_payload w6.gzdio' "$rpm_top/SPECS/imds-sniff.spec" >"$work/rpmbuild.log" 2>&1 ||

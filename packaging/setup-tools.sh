@@ -6,12 +6,14 @@
 #     libpcap and what it links) for the arm64 pcap addon and the arm64 library closure;
 #   - qemu-user-static: runs the arm64 Node to write the arm64 blob, and the arm64 binary in tests;
 #   - dpkg-dev and rpm: the .deb and .rpm; zip: the SSM Distributor package;
-#   - Node 22 for x64 and arm64 (stock binaries with headers) from npm, pinned, into .cache/sea/.
+#   - Node 22 for x64 and arm64 from npm (node-linux-<arch>: the nodejs.org builds with their headers,
+#     repackaged on npm; nodejs.org itself is out of reach here), pinned: the version in
+#     packaging/node-version, each executable's SHA-256 in packaging/node-sha256.
 # Idempotent: what is there already is not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The Node every binary is built on. Both packages are the stock nodejs.org builds.
+# The Node every binary is built on.
 NODE_VERSION="$(cat packaging/node-version)"
 
 . scripts/lib/apt-ensure.sh
@@ -33,5 +35,15 @@ for arch in x64 arm64; do
   mkdir -p "$dir"
   tar -C "$dir" --strip-components=1 -xzf "$tmp"/node-linux-"$arch"-"$NODE_VERSION".tgz
   rm -rf "$tmp"
+done
+# The executables must be the ones this repository pinned (every binary we ship is one of them).
+for arch in x64 arm64; do
+  want="$(awk -v a="$arch" '$2 == a { print $1 }' packaging/node-sha256)"
+  got="$(sha256sum ".cache/sea/node-$NODE_VERSION-$arch/bin/node" | cut -d' ' -f1)"
+  if [ "$want" != "$got" ]; then
+    echo "setup-tools: node-linux-$arch@$NODE_VERSION bin/node has sha256 $got, packaging/node-sha256 pins ${want:-nothing}" >&2
+    rm -rf ".cache/sea/node-$NODE_VERSION-$arch"
+    exit 1
+  fi
 done
 echo "setup-tools: done" >&2

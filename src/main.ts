@@ -93,11 +93,17 @@ function printVersion(): ExitCodeValue {
 
 async function main(argv: string[]): Promise<ExitCodeValue> {
   const debug = argv.includes('--debug');
-  if (argv.slice(2).some((arg) => arg === '--version' || arg === '-V')) return printVersion();
+  const isVersion = (arg: string): boolean => arg === '--version' || arg === '-V';
+  // First: answered before anything else loads (the start-up figure is this path).
+  if (isVersion(argv[2] ?? '')) return printVersion();
   let result: Promise<ExitCodeValue> | null = null;
   const program = buildProgram((p) => {
     result = p;
   });
+  // Among the capture's own options (`imds-sniff --format json -V`) it is the version too; after a
+  // command (`imds-sniff enforce --version`) it is no option of that command: a usage error.
+  const commands = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  if (argv.slice(2).some(isVersion) && !argv.slice(2).some((arg) => commands.has(arg))) return printVersion();
   try {
     // --debug may stand anywhere (`imds-sniff status --debug`), not only before the command.
     await program.parseAsync(debug ? argv.filter((arg, i) => i < 2 || arg !== '--debug') : argv);

@@ -1,5 +1,5 @@
 /*
- * imds-sniff-trace-reader FILE: copies FILE (a tracefs per_cpu/cpuN/trace_pipe_raw) to stdout until
+ * imds-sniff-trace-reader FILE PARENT_PID: copies FILE (a tracefs per_cpu/cpuN/trace_pipe_raw) to stdout until
  * read(2) returns 0, and dies with its parent (PR_SET_PDEATHSIG), so a SIGKILLed agent never
  * leaves a reader holding its tracefs instance open. The single binary ships it beside the
  * executable (statically linked) so that tracefs attribution needs neither the host's `cat` nor
@@ -9,16 +9,18 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: imds-sniff-trace-reader FILE\n");
+  if (argc != 3) {
+    fprintf(stderr, "usage: imds-sniff-trace-reader FILE PARENT_PID\n");
     return 2;
   }
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1) return 1; /* parent already gone */
+  /* A parent that died before prctl took effect is no longer our parent (we were reparented). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != (pid_t)atol(argv[2])) return 1;
   int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     fprintf(stderr, "%s: %s\n", argv[1], strerror(errno));

@@ -12,26 +12,26 @@ if (!values.version || !values.dir) {
   process.exit(2);
 }
 
-// Platform names and versions as the SSM agent reports them; "_any" matches every version.
-const platforms = {
-  amazon: { format: 'rpm', versions: ['2', '2023'] },
-  redhat: { format: 'rpm', versions: ['_any'] },
-  ubuntu: { format: 'deb', versions: ['_any'] },
-  debian: { format: 'deb', versions: ['_any'] },
-};
+// Platform names and versions as the SSM agent reports them ("_any": every version), each with the
+// name of its zips (packaging/build-ssm.sh makes one per platform and architecture).
+const platforms = [
+  { platform: 'amazon', version: '2', zip: 'amazon-2' },
+  { platform: 'amazon', version: '2023', zip: 'amazon-2023' },
+  { platform: 'redhat', version: '_any', zip: 'redhat' },
+  { platform: 'ubuntu', version: '_any', zip: 'ubuntu' },
+  { platform: 'debian', version: '_any', zip: 'debian' },
+];
 const arches = ['x86_64', 'arm64'];
 
 const packages = {};
 const files = {};
-for (const [platform, { format, versions }] of Object.entries(platforms)) {
-  packages[platform] = {};
-  for (const version of versions) {
-    packages[platform][version] = {};
-    for (const arch of arches) {
-      const file = `imds-sniff-${format}-${arch}.zip`;
-      packages[platform][version][arch] = { file };
-      files[file] ??= { checksums: { sha256: createHash('sha256').update(readFileSync(join(values.dir, file))).digest('hex') } };
-    }
+for (const { platform, version, zip } of platforms) {
+  packages[platform] ??= {};
+  packages[platform][version] = {};
+  for (const arch of arches) {
+    const file = `imds-sniff-${zip}-${arch}.zip`;
+    packages[platform][version][arch] = { file };
+    files[file] = { checksums: { sha256: createHash('sha256').update(readFileSync(join(values.dir, file))).digest('hex') } };
   }
 }
 const manifest = { schemaVersion: '2.0', version: values.version, publisher: 'imds-sniff', packages, files };

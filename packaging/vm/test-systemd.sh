@@ -12,7 +12,7 @@ root="$(pwd)"
 results="$(realpath -m "${1:-.cache/vm/systemd-results}")"
 version="$(node -p "require('./package.json').version")"
 deb="build/dist/imds-sniff_${version}_amd64.deb"
-zip="build/dist/ssm/imds-sniff-deb-x86_64.zip"
+zip="build/dist/ssm/imds-sniff-debian-x86_64.zip"
 for f in "$deb" "$zip"; do [ -f "$f" ] || { echo "test-systemd: $f missing: run packaging/build-all.sh" >&2; exit 1; }; done
 
 bash scripts/vm/host-setup.sh

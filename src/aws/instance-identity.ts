@@ -91,6 +91,7 @@ export async function waitForIdentity(
     clearTimeout(timer);
     if (stopped) return null;
     const identity = await discoverIdentity(client, overrides);
+    if (stopped) return null;
     if (identity.instanceId !== null) return identity;
   }
 }

@@ -125,10 +125,12 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   const sinks: Sink[] = [state, awaiting ?? (metricsSink as MetricsSink), eventsSink];
 
   const signals = stopOnSignals();
+  // Set first thing at stop: an identity that comes while the daemon stops starts no metrics.
+  let stopping = false;
   if (awaiting) {
     const startedMs = Date.now();
-    void waitForIdentity(imds, config.identity, signals.stop).then((found) => {
-      if (found === null) return;
+    // The identity came late: the metrics sink is made now, and gets the held requests first.
+    const startMetrics = (found: InstanceIdentity): void => {
       logIdentity(log, { ...found, note: `${found.note ? `${found.note}; ` : ''}found ${Math.round((Date.now() - startedMs) / 1000)} s after start` });
       const late = metricsSettings(config, found);
       if (late.disabled !== null) {
@@ -140,7 +142,12 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
       metricsSink.start();
       const { held, dropped } = awaiting.attach(metricsSink);
       log.info({ held, dropped, metrics: late.settings.sink }, 'metrics publishing started');
-    });
+    };
+    void waitForIdentity(imds, config.identity, signals.stop)
+      .then((found) => {
+        if (found !== null && !stopping) startMetrics(found);
+      })
+      .catch((error: unknown) => log.error({ error: (error as Error).message }, 'metrics could not be started once the identity came'));
   }
   let finder: SocketOwnerFinder | null = null;
   onHup = (): void => {
@@ -213,9 +220,11 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
     log.info({ requests: summary.requests, verdict: summary.verdict.message }, 'stopping');
     return ExitCode.OK;
   } finally {
+    stopping = true;
     clearInterval(ticker);
     markReady(flags.readyFile, false, log);
     signals.dispose();
+    if (awaiting?.waiting) log.warn({ held: awaiting.heldCount }, 'stopped before IMDS gave the instance identity: the held requests are in the events log, not in the metrics');
     await (awaiting ?? metricsSink)?.close();
     if (capturing) saveState(new Date());
     await events?.close();

@@ -309,7 +309,7 @@ let setprivAvailable: boolean | undefined;
  */
 function readerCommand(file: string): [string, string[]] {
   bundledReader ??= isExecutable(BUNDLED_READER) ? BUNDLED_READER : null;
-  if (bundledReader !== null) return [bundledReader, [file]];
+  if (bundledReader !== null) return [bundledReader, [file, String(process.pid)]];
   return hasSetpriv() ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'cat', file]] : ['cat', [file]];
 }
 const BUNDLED_READER = path.join(path.dirname(process.execPath), 'imds-sniff-trace-reader');

@@ -34,6 +34,11 @@ export class AwaitingIdentitySink implements Sink {
     return { held: held.length, dropped: this.dropped };
   }
 
+  /** Request events held so far (and not dropped). */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
   get waiting(): boolean {
     return this.inner === null;
   }

@@ -117,6 +117,18 @@ describe('imds-sniff CLI', () => {
     expect(loaded(['enforce', '--min-observation', 'soon'])).toContain('@aws-sdk/client-ec2');
   });
 
+  it('--version: first, or among the capture options; after a command it is a usage error', () => {
+    for (const args of [['--version'], ['-V'], ['--format', 'json', '-V'], ['--debug', '--version']]) {
+      const r = runCli(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/^imds-sniff \d+\.\d+\.\d+\ncommit (unknown|[0-9a-f]{12}(-dirty)?)\nnode v\d+\.\d+\.\d+\nlibpcap /);
+    }
+    // `enforce --version` (say, from an SSM parameter) must not answer "ok" without enforcing.
+    const r = runCli(['enforce', '--version']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /^imds-sniff: unknown option '--version'/);
+  });
+
   it("points a subcommand's bad flag at that subcommand's help", () => {
     const r = cli(['status', '--format', 'xml']);
     expect(r.code).toBe(2);

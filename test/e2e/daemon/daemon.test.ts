@@ -189,17 +189,20 @@ describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${sk
   it('runs off EC2 with the metrics held (asking IMDS again in the background), says why, and stops at once', async () => {
     const bare = `${prefix}-bare`;
     execFileSync('ip', ['netns', 'add', bare]);
+    let daemon: DaemonProcess | undefined;
     try {
       execFileSync('ip', ['-n', bare, 'link', 'set', 'lo', 'up']);
       const ready = join(dir, 'bare-ready');
-      const daemon = await DaemonProcess.start(bare, ['--state-dir', join(dir, 'bare-state'), '--events-file', 'none', '--ready-file', ready], ENV);
+      const started = await DaemonProcess.start(bare, ['--state-dir', join(dir, 'bare-state'), '--events-file', 'none', '--ready-file', ready], ENV);
+      daemon = started;
       // The unit's readiness: written once capturing (DaemonProcess.start waits for that line), removed at stop.
-      await vi.waitFor(() => expect(readFileSync(ready, 'utf8')).toBe(`${daemon.child.pid}\n`), { timeout: 5000, interval: 50 });
+      await vi.waitFor(() => expect(readFileSync(ready, 'utf8')).toBe(`${started.child.pid}\n`), { timeout: 5000, interval: 50 });
       expect(daemon.lines.find((l) => String(l.msg).startsWith('metrics held until IMDS gives the instance identity'))).toMatchObject({ level: 'warn', reason: expect.stringMatching(/no instance id/) });
       expect(daemon.lines.find((l) => l.msg === 'identity')?.['note']).toMatch(/no answer from IMDS/);
       expect(await daemon.stop('SIGINT')).toBe(0);
       expect(existsSync(ready)).toBe(false);
     } finally {
+      await daemon?.stop('SIGKILL');
       execFileSync('ip', ['netns', 'del', bare]);
     }
   });
@@ -208,21 +211,23 @@ describe.skipIf(skip !== null)(skip === null ? 'daemon' : `daemon (skipped: ${sk
     const before = readback()['IMDSv1Calls|curl'] ?? 0;
     const path = '/latest/meta-data/placement/availability-zone';
     await tb.mock.setOptions({ httpEndpoint: 'disabled' }); // 403 to everything, the identity calls included
-    let daemon: DaemonProcess;
+    let daemon: DaemonProcess | undefined;
     try {
       daemon = await DaemonProcess.start(tb.nsName('host'), ['--config', config, '--state-dir', join(dir, 'late-state')], ENV);
       expect(daemon.lines.find((l) => String(l.msg).startsWith('metrics held until IMDS gives the instance identity'))).toMatchObject({ level: 'warn', reason: expect.stringMatching(/no instance id/) });
       for (let i = 0; i < 3; i++) expect((await curlV1(tb, 'host', path)).stdout).toBe('403');
       // All three counted (in the events log) before IMDS answers again.
       await vi.waitFor(() => expect(readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes(`"path":"${path}"`) && l.includes('"status":403'))).toHaveLength(3), { timeout: 10_000, interval: 100 });
+      await tb.mock.setOptions({ httpEndpoint: 'enabled' });
+      const started = await daemon.waitFor((l) => l.msg === 'metrics publishing started', 30_000, 'the metrics to start once IMDS answers');
+      expect(started).toMatchObject({ held: 3, dropped: 0, metrics: 'cloudwatch' });
+      expect(daemon.lines.filter((l) => l.msg === 'identity').at(-1)).toMatchObject({ instanceId: INSTANCE, note: expect.stringMatching(/found \d+ s after start/) });
+      await expectMetrics({ 'IMDSv1Calls|curl': before + 3 });
+      expect(await daemon.stop('SIGTERM')).toBe(0);
     } finally {
       await tb.mock.setOptions({ httpEndpoint: 'enabled' });
+      await daemon?.stop('SIGKILL');
     }
-    const started = await daemon.waitFor((l) => l.msg === 'metrics publishing started', 30_000, 'the metrics to start once IMDS answers');
-    expect(started).toMatchObject({ held: 3, dropped: 0, metrics: 'cloudwatch' });
-    expect(daemon.lines.filter((l) => l.msg === 'identity').at(-1)).toMatchObject({ instanceId: INSTANCE, note: expect.stringMatching(/found \d+ s after start/) });
-    await expectMetrics({ 'IMDSv1Calls|curl': before + 3 });
-    expect(await daemon.stop('SIGTERM')).toBe(0);
   });
 
   it('reloads the config on SIGHUP: a new events file and logV2 apply at once', async () => {

@@ -63,17 +63,17 @@ function inRoot(root: string, arch: string, args: string[], opts: { stopWhen?: s
   const exe = arch === 'arm64' ? ['/qemu-aarch64-static', '/usr/bin/imds-sniff'] : ['/usr/bin/imds-sniff'];
   const quoted = [...exe, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const mounts = [`mount --rbind /proc '${root}/proc'`, `mount --rbind /sys '${root}/sys'`, `mount --rbind /dev '${root}/dev'`];
-  // stopWhen: run it in the background, SIGTERM it once its output holds that text (120 s at most).
+  // stopWhen: run it in the background, SIGTERM it once its output holds that text (60 s at most).
   const script = opts.stopWhen === undefined
     ? [...mounts, `exec chroot '${root}' ${quoted}`].join(' && ')
     : [
         ...mounts,
         `out=$(mktemp)`,
         `{ chroot '${root}' ${quoted} >"$out" 2>&1 & pid=$!; }`,
-        `i=0; while ! grep -q '${opts.stopWhen}' "$out" && [ $i -lt 1200 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i+1)); done`,
+        `i=0; while ! grep -q '${opts.stopWhen}' "$out" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i+1)); done`,
         `kill -TERM $pid 2>/dev/null; wait $pid; code=$?; cat "$out"; rm -f "$out"; exit $code`,
       ].join('\n');
-  const r = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', '--fork', 'sh', '-c', script], {
+  const r = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', '--fork', '--kill-child', 'sh', '-c', script], {
     encoding: 'utf8',
     timeout: 120_000,
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },

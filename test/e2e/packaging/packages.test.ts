@@ -41,16 +41,17 @@ afterAll(() => {
 });
 
 /** A scratch root whose /bin/sh is a static busybox, so maintainer scripts can run chrooted in it. */
-function scratchRoot(name: string): string {
+function scratchRoot(name: string, version = 252): string {
   const dir = mkdtempSync(join(tmpdir(), `imds-sniff-${name}-`));
   scratch.push(dir);
   mkdirSync(join(dir, 'bin'));
   copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
-  for (const applet of ['sh', 'rm', 'rmdir', 'cat', 'sed', 'mkdir', 'ln', 'chmod']) symlinkSync('busybox', join(dir, 'bin', applet));
+  for (const applet of ['sh', 'rm', 'rmdir', 'cat', 'sed', 'mkdir', 'ln', 'chmod', 'dirname']) symlinkSync('busybox', join(dir, 'bin', applet));
   mkdirSync(join(dir, 'dev'));
   expect(spawnSync('mknod', ['-m', '666', join(dir, 'dev/null'), 'c', '1', '3']).status).toBe(0);
   // A systemctl that writes down what the maintainer scripts asked of it (no systemd runs here).
-  writeFileSync(join(dir, 'bin/systemctl'), '#!/bin/sh\necho "$*" >>/systemctl.log\n', { mode: 0o755 });
+  // `systemctl --version` answers as systemd `version` would (219: Amazon Linux 2).
+  writeFileSync(join(dir, 'bin/systemctl'), `#!/bin/sh\ncase "$1" in --version) echo "systemd ${version} (test)" ;; *) echo "$*" >>/systemctl.log ;; esac\n`, { mode: 0o755 });
   return dir;
 }
 
@@ -62,7 +63,7 @@ function systemctlCalls(dir: string): string[] {
 const PAYLOAD = [
   '/etc/imds-sniff/config.json',
   '/etc/logrotate.d/imds-sniff',
-  '/lib/systemd/system/imds-sniff.service',
+  '/usr/lib/systemd/system/imds-sniff.service',
   '/usr/bin/imds-sniff',
   '/usr/lib/imds-sniff/imds-sniff',
   '/usr/lib/imds-sniff/libpcap.so.0.8',
@@ -95,7 +96,7 @@ describe.each(ARCHES)('the $arch packages', ({ arch, deb, rpm }) => {
       expect(value & 17, conf).toBe(17);
     }
     const scripts = run('rpm', ['-qp', '--scripts', file]);
-    expect(scripts).toMatch(/postinstall scriptlet[\s\S]*systemctl enable --now "\$unit"/);
+    expect(scripts).toMatch(/postinstall scriptlet[\s\S]*systemctl enable "\$unit"[\s\S]*systemctl start "\$unit" \|\|/);
     expect(scripts).toMatch(/preuninstall scriptlet[\s\S]*systemctl disable --now "\$unit"/);
     expect(scripts).toMatch(/try-restart/);
     // Only rpm's own capabilities and /bin/sh: no libc.so.6(GLIBC_…), no libpcap.
@@ -104,7 +105,8 @@ describe.each(ARCHES)('the $arch packages', ({ arch, deb, rpm }) => {
   });
 
   it.skipIf(skip !== null)(`.rpm installs with rpm --root into a scratch root, runs its scriptlets, and erases${note}`, () => {
-    const dir = scratchRoot(`rpm-${arch}`);
+    // systemd 219 (Amazon Linux 2): the package adds the drop-in that makes the unit run there.
+    const dir = scratchRoot(`rpm-${arch}`, 219);
     run('rpm', ['--root', dir, '--initdb']);
     // --nodeps: nothing in this empty rpm database provides /bin/sh (the root's busybox is no package).
     const install = spawnSync('rpm', ['--root', dir, '-i', '--nodeps', '--ignorearch', rpmFile(rpm)], { encoding: 'utf8' });
@@ -112,6 +114,8 @@ describe.each(ARCHES)('the $arch packages', ({ arch, deb, rpm }) => {
     expect(install.stderr).not.toMatch(/scriptlet failed/);
     // Outside a running systemd the scriptlet only enables.
     expect(systemctlCalls(dir)).toEqual(['enable imds-sniff.service']);
+    const dropin = join(dir, 'etc/systemd/system/imds-sniff.service.d/10-systemd-before-235.conf');
+    expect(readFileSync(dropin, 'utf8')).toMatch(/^SystemCallFilter=$/m);
     for (const path of PAYLOAD) expect(existsSync(join(dir, path)), path).toBe(true);
     expect(statSync(join(dir, 'usr/lib/imds-sniff/imds-sniff')).mode & 0o7777).toBe(0o755);
     expect(run('rpm', ['--root', dir, '-V', '--nodeps', 'imds-sniff'])).toBe('');
@@ -121,6 +125,7 @@ describe.each(ARCHES)('the $arch packages', ({ arch, deb, rpm }) => {
     expect(erase.status, erase.stderr).toBe(0);
     expect(erase.stderr).not.toMatch(/scriptlet failed/);
     expect(systemctlCalls(dir)).toEqual(['enable imds-sniff.service', 'disable imds-sniff.service']);
+    expect(existsSync(dropin)).toBe(false);
     expect(existsSync(join(dir, 'usr/lib/imds-sniff/imds-sniff'))).toBe(false);
     expect(readFileSync(join(dir, 'etc/imds-sniff/config.json.rpmsave'), 'utf8')).toContain('eth0');
   });
@@ -166,6 +171,11 @@ describe.each(ARCHES)('the $arch packages', ({ arch, deb, rpm }) => {
     expect(existsSync(join(dir, 'usr/lib/imds-sniff/imds-sniff'))).toBe(false);
     expect(existsSync(join(dir, 'etc/imds-sniff/config.json'))).toBe(true);
     expect(existsSync(join(dir, 'var/lib/imds-sniff/state.json'))).toBe(true);
+    // Installed again after a removal that kept the state: a new install (enabled again), not an upgrade.
+    expect(existsSync(join(dir, 'var/lib/imds-sniff/.package-removed'))).toBe(true);
+    dpkg('-i', debFile(deb));
+    expect(systemctlCalls(dir)).toEqual(['enable imds-sniff.service', 'disable imds-sniff.service', 'enable imds-sniff.service']);
+    expect(existsSync(join(dir, 'var/lib/imds-sniff/.package-removed'))).toBe(false);
     dpkg('-P', 'imds-sniff');
     expect(existsSync(join(dir, 'etc/imds-sniff'))).toBe(false);
     expect(existsSync(join(dir, 'var/lib/imds-sniff'))).toBe(false);

@@ -21,6 +21,7 @@ const ACTIONS = ['install', 'upgrade', 'uninstall', 'status', 'enforce'];
 
 interface Parameter {
   type: string;
+  interpolationType?: string;
   description?: string;
   default?: string;
   allowedValues?: string[];
@@ -72,9 +73,13 @@ describe.each(DOCUMENTS)('the Command document %s', (file) => {
   });
 
   it('shell steps parse (sh -n), read parameters only from SSM_* variables, and name only declared ones', () => {
+    // ENV_VAR is a parameter's property: the agent then sets SSM_<name> (and not for other parameters).
+    for (const [name, p] of Object.entries(doc.parameters)) expect(p.interpolationType, name).toBe('ENV_VAR');
     for (const step of doc.mainSteps.filter((s) => s.action === 'aws:runShellScript')) {
       const lines = step.inputs['runCommand'] as string[];
-      expect(step.inputs['interpolationType'], step.name).toBe('ENV_VAR');
+      expect(step.inputs, step.name).not.toHaveProperty('interpolationType');
+      // An agent too old to set the variables stops the step instead of running it with empty parameters.
+      expect(lines[1], step.name).toMatch(/^\[ -n "\$\{SSM_action\+x\}" \] \|\| \{ .*exit 1; \}$/);
       const script = lines.join('\n');
       expect(script, `${step.name}: a {{ }} would paste a parameter into the script`).not.toMatch(/\{\{/);
       const check = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
@@ -147,6 +152,14 @@ describe.skipIf(motoSkip !== null)(`moto's SSM CreateDocument${motoSkip ? ` (ski
 });
 
 const DIST = join(ROOT, 'build/dist/ssm');
+/** SSM platform name, version, zip name and package format: AL2, AL2023, RHEL, Ubuntu, Debian. */
+const PLATFORMS: Array<[string, string, string, 'deb' | 'rpm']> = [
+  ['amazon', '2', 'amazon-2', 'rpm'],
+  ['amazon', '2023', 'amazon-2023', 'rpm'],
+  ['redhat', '_any', 'redhat', 'rpm'],
+  ['ubuntu', '_any', 'ubuntu', 'deb'],
+  ['debian', '_any', 'debian', 'deb'],
+];
 const distSkip = process.env['IMDS_SNIFF_REQUIRE_E2E'] === '1' ? null : existsSync(join(DIST, 'manifest.json')) ? null : 'not built (bash packaging/build-ssm.sh)';
 describe.skipIf(distSkip !== null)(`the Distributor package${distSkip ? ` (skipped: ${distSkip})` : ''}`, () => {
   it('names a zip for AL2, AL2023, RHEL, Ubuntu and Debian on x86_64 and arm64, each with its SHA-256', () => {
@@ -158,27 +171,26 @@ describe.skipIf(distSkip !== null)(`the Distributor package${distSkip ? ` (skipp
     };
     expect(manifest.schemaVersion).toBe('2.0');
     expect(manifest.version).toBe(VERSION);
-    const wanted: Array<[string, string, string]> = [
-      ['amazon', '2', 'rpm'], ['amazon', '2023', 'rpm'], ['redhat', '_any', 'rpm'], ['ubuntu', '_any', 'deb'], ['debian', '_any', 'deb'],
-    ];
-    for (const [platform, version, format] of wanted) {
+    for (const [platform, version, zip] of PLATFORMS) {
       for (const arch of ['x86_64', 'arm64']) {
         const file = manifest.packages[platform]?.[version]?.[arch]?.file;
-        expect(file, `${platform} ${version} ${arch}`).toBe(`imds-sniff-${format}-${arch}.zip`);
+        expect(file, `${platform} ${version} ${arch}`).toBe(`imds-sniff-${zip}-${arch}.zip`);
       }
     }
+    expect(Object.keys(manifest.files)).toHaveLength(10);
     for (const [file, { checksums }] of Object.entries(manifest.files)) {
       expect(createHash('sha256').update(readFileSync(join(DIST, file))).digest('hex'), file).toBe(checksums.sha256);
     }
   });
 
-  it.each([
-    ['deb', 'x86_64', `imds-sniff_${VERSION}_amd64.deb`],
-    ['deb', 'arm64', `imds-sniff_${VERSION}_arm64.deb`],
-    ['rpm', 'x86_64', `imds-sniff-${VERSION}-1.x86_64.rpm`],
-    ['rpm', 'arm64', `imds-sniff-${VERSION}-1.aarch64.rpm`],
-  ])('imds-sniff-%s-%s.zip holds install.sh, uninstall.sh and %s, byte for byte', (format, arch, pkg) => {
-    const zip = join(DIST, `imds-sniff-${format}-${arch}.zip`);
+  const PACKAGE: Record<string, string> = {
+    'deb-x86_64': `imds-sniff_${VERSION}_amd64.deb`,
+    'deb-arm64': `imds-sniff_${VERSION}_arm64.deb`,
+    'rpm-x86_64': `imds-sniff-${VERSION}-1.x86_64.rpm`,
+    'rpm-arm64': `imds-sniff-${VERSION}-1.aarch64.rpm`,
+  };
+  it.each(PLATFORMS.flatMap(([, , zip, format]) => ['x86_64', 'arm64'].map((arch) => [zip, arch, PACKAGE[`${format}-${arch}`] as string])))('imds-sniff-%s-%s.zip holds install.sh, uninstall.sh and %s, byte for byte', (name, arch, pkg) => {
+    const zip = join(DIST, `imds-sniff-${name}-${arch}.zip`);
     const list = spawnSync('unzip', ['-Z1', zip], { encoding: 'utf8' });
     expect(list.stdout.trim().split('\n').sort()).toEqual(['install.sh', pkg, 'uninstall.sh'].sort());
     const inner = spawnSync('unzip', ['-p', zip, pkg], { maxBuffer: 512 << 20 });
