@@ -24,9 +24,12 @@ if [ ! -f "$initrd" ] || [ scripts/vm/build-initramfs.sh -nt "$initrd" ]; then
 fi
 
 # A fresh copy of the pristine root for this run, with the scenario and the package in /vmtest.
-work=.cache/vm/systemd-run
+# In RAM where there is a tmpfs (the VM writes a few hundred MB; on disk their writeback slowed
+# whatever ran next), removed at the end.
+if [ -d /dev/shm ]; then work=/dev/shm/imds-sniff-systemd-run; else work=.cache/vm/systemd-run; fi
 rm -rf "$work" "$results"
 mkdir -p "$work" "$results"
+trap 'rm -rf "$work"' EXIT
 cp -a .cache/vm/debian-root "$work/root"
 vm="$work/root"
 install -m 0644 packaging/vm/guest/*.service "$vm/etc/systemd/system/"
@@ -61,7 +64,7 @@ for boot in 1; do
     -serial "file:$results/console-$boot.log" \
     -kernel "$kdir/vmlinuz" -initrd "$initrd" \
     -append "console=ttyS0 panic=-1 tsc=reliable mitigations=off loglevel=4 systemd.show_status=0" \
-    -virtfs "local,path=$root/$vm,mount_tag=vmroot,$share" \
+    -virtfs "local,path=$(realpath "$vm"),mount_tag=vmroot,$share" \
     -virtfs "local,path=$kdir/lib/modules,mount_tag=modules,readonly=on,$share" \
     -virtfs "local,path=$results,mount_tag=results,$share" || code=$?
   echo "test-systemd: boot $boot ended (qemu exit $code) after $(( $(date +%s) - start )) s" >&2

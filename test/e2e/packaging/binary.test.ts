@@ -11,6 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/**
+ * Scratch roots (hundreds of MB each) go to RAM where there is a tmpfs: on disk, their writeback
+ * ran into the next test files' timing (a podman burst then missed a container id).
+ */
+const SCRATCH = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const NODE_VERSION = readFileSync(join(ROOT, 'packaging/node-version'), 'utf8').trim();
 const QEMU = '/usr/bin/qemu-aarch64-static';
@@ -37,7 +42,7 @@ afterAll(() => {
 
 /** A root with the tarball extracted, empty /proc /sys /dev /tmp mount points, the fixtures in /fixtures. */
 function emptyRoot(arch: string): string {
-  const root = mkdtempSync(join(tmpdir(), `imds-sniff-root-${arch}-`));
+  const root = mkdtempSync(join(SCRATCH, `imds-sniff-root-${arch}-`));
   roots.push(root);
   const tar = spawnSync('tar', ['-C', root, '-xzf', tarball(arch)], { encoding: 'utf8' });
   expect(tar.status, tar.stderr).toBe(0);
@@ -148,7 +153,7 @@ describe.each(['x64', 'arm64'])('the %s binary in an empty root', (arch) => {
 
   it.skipIf(skip !== null)('refuses a pcap binding that is not the one it was built with', () => {
     const dir = ready();
-    const copy = mkdtempSync(join(tmpdir(), `imds-sniff-root-${arch}-tampered-`));
+    const copy = mkdtempSync(join(SCRATCH, `imds-sniff-root-${arch}-tampered-`));
     roots.push(copy);
     expect(spawnSync('cp', ['-a', `${dir}/.`, copy]).status).toBe(0);
     const binding = join(copy, 'usr/lib/imds-sniff/pcap_binding.node');

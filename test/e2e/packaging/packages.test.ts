@@ -11,6 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/**
+ * Scratch roots (hundreds of MB each) go to RAM where there is a tmpfs: on disk, their writeback
+ * ran into the next test files' timing (a podman burst then missed a container id).
+ */
+const SCRATCH = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const BUSYBOX = join(ROOT, '.cache/podman-rootfs/bin/busybox');
 const ARCHES = [
@@ -42,7 +47,7 @@ afterAll(() => {
 
 /** A scratch root whose /bin/sh is a static busybox, so maintainer scripts can run chrooted in it. */
 function scratchRoot(name: string, version = 252): string {
-  const dir = mkdtempSync(join(tmpdir(), `imds-sniff-${name}-`));
+  const dir = mkdtempSync(join(SCRATCH, `imds-sniff-${name}-`));
   scratch.push(dir);
   mkdirSync(join(dir, 'bin'));
   copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
@@ -143,7 +148,7 @@ describe.each(ARCHES)('the $arch packages', ({ arch, deb, rpm }) => {
       expect(line, line).toMatch(/^[-dl]r.[-x]r.[-xs]r.[-xt] root\/root /);
       if (!line.startsWith('l')) expect(line.slice(5, 6) + line.slice(8, 9), line).toBe('--');
     }
-    const work = mkdtempSync(join(tmpdir(), `imds-sniff-deb-${arch}-`));
+    const work = mkdtempSync(join(SCRATCH, `imds-sniff-deb-${arch}-`));
     scratch.push(work);
     run('dpkg-deb', ['-e', file, work]);
     expect(readFileSync(join(work, 'conffiles'), 'utf8')).toBe('/etc/imds-sniff/config.json\n/etc/logrotate.d/imds-sniff\n');
