@@ -16,21 +16,10 @@
 #
 # Usage: bash packaging/build-binary.sh x64|arm64    (after scripts/setup.sh and packaging/setup-tools.sh)
 set -euo pipefail
-# The tree's modes do not depend on who builds it (group-writable files are refused at run time).
-umask 022
-cd "$(dirname "$0")/.."
-root="$(pwd)"
-arch="${1:-}"
-case "$arch" in
-  x64) triplet=x86_64-linux-gnu; loader=ld-linux-x86-64.so.2; gyp_arch=x64; cross=() ; strip=strip; cc=gcc ;;
-  arm64) triplet=aarch64-linux-gnu; loader=ld-linux-aarch64.so.1; gyp_arch=arm64
-    cross=(CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar)
-    strip=aarch64-linux-gnu-strip; cc=aarch64-linux-gnu-gcc ;;
-  *) echo "usage: build-binary.sh x64|arm64" >&2; exit 2 ;;
-esac
+. "$(dirname "$0")/lib/target.sh"
+target_init build-binary.sh "${1:-}"
 node_version="$(cat packaging/node-version)"
 node_dir="$root/.cache/sea/node-$node_version-$arch"
-version="$(node -p "require('./package.json').version")"
 [ -x "$node_dir/bin/node" ] || { echo "build-binary: $node_dir missing: run packaging/setup-tools.sh" >&2; exit 1; }
 [ -f dist/src/main.js ] || { echo "build-binary: dist/ missing: run npm run build" >&2; exit 1; }
 

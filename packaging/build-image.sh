@@ -4,15 +4,8 @@
 # (podman load / skopeo copy it to a registry) and tags localhost/imds-sniff:<version>-<arch>.
 # Usage: bash packaging/build-image.sh x64|arm64
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root="$(pwd)"
-arch="${1:-}"
-case "$arch" in
-  x64) oci_arch=amd64 ;;
-  arm64) oci_arch=arm64 ;;
-  *) echo "usage: build-image.sh x64|arm64" >&2; exit 2 ;;
-esac
-version="$(node -p "require('./package.json').version")"
+. "$(dirname "$0")/lib/target.sh"
+target_init build-image.sh "${1:-}"
 tree="$root/build/$arch/root"
 [ -x "$tree/usr/lib/imds-sniff/imds-sniff" ] || { echo "build-image: $tree missing: run packaging/build-binary.sh $arch" >&2; exit 1; }
 tag="localhost/imds-sniff:$version-$arch"

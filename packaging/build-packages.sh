@@ -13,17 +13,8 @@
 # Output: build/dist/imds-sniff_<version>_<amd64|arm64>.deb, build/dist/imds-sniff-<version>-1.<x86_64|aarch64>.rpm
 # Usage: bash packaging/build-packages.sh x64|arm64
 set -euo pipefail
-# The packages' modes do not depend on who builds them (group-writable files are refused at run time).
-umask 022
-cd "$(dirname "$0")/.."
-root="$(pwd)"
-arch="${1:-}"
-case "$arch" in
-  x64) deb_arch=amd64 rpm_arch=x86_64 ;;
-  arm64) deb_arch=arm64 rpm_arch=aarch64 ;;
-  *) echo "usage: build-packages.sh x64|arm64" >&2; exit 2 ;;
-esac
-version="$(node -p "require('./package.json').version")"
+. "$(dirname "$0")/lib/target.sh"
+target_init build-packages.sh "${1:-}"
 tree="$root/build/$arch/root"
 [ -x "$tree/usr/lib/imds-sniff/imds-sniff" ] || { echo "build-packages: $tree missing: run packaging/build-binary.sh $arch" >&2; exit 1; }
 out="$root/build/dist"

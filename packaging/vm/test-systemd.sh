@@ -54,21 +54,11 @@ cat >"$vm/etc/imds-sniff/config.json" <<'EOF'
 EOF
 systemctl --root="$vm" enable workload-imds.service >/dev/null 2>&1
 
-share=security_model=none,multidevs=remap
-for boot in 1; do
-  start=$(date +%s)
-  code=0
-  timeout --foreground -k 10 "${IMDS_SNIFF_SYSTEMD_VM_TIMEOUT:-360}" qemu-system-x86_64 \
-    -machine pc -accel tcg,thread=multi,tb-size=512 -cpu max -smp 2 -m 2G \
-    -nic none -display none -monitor none -no-reboot \
-    -serial "file:$results/console-$boot.log" \
-    -kernel "$kdir/vmlinuz" -initrd "$initrd" \
-    -append "console=ttyS0 panic=-1 tsc=reliable mitigations=off loglevel=4 systemd.show_status=0" \
-    -virtfs "local,path=$(realpath "$vm"),mount_tag=vmroot,$share" \
-    -virtfs "local,path=$kdir/lib/modules,mount_tag=modules,readonly=on,$share" \
-    -virtfs "local,path=$results,mount_tag=results,$share" || code=$?
-  echo "test-systemd: boot $boot ended (qemu exit $code) after $(( $(date +%s) - start )) s" >&2
-  [ "$code" = 0 ] || { tail -30 "$results/console-$boot.log" >&2; exit 1; }
-done
+start=$(date +%s)
+code=0
+bash scripts/vm/boot.sh "$kdir" "$initrd" "$results" "$results/console.log" "${IMDS_SNIFF_SYSTEMD_VM_TIMEOUT:-360}" \
+  "$(realpath "$vm")" systemd.show_status=0 || code=$?
+echo "test-systemd: the VM ended (qemu exit $code) after $(( $(date +%s) - start )) s" >&2
+[ "$code" = 0 ] || { tail -30 "$results/console.log" >&2; exit 1; }
 [ -f "$results/done" ] || { echo "test-systemd: the scenario did not finish; $results/vmtest.log:" >&2; tail -20 "$results/vmtest.log" >&2; exit 1; }
 echo "test-systemd: done; results in $results" >&2

@@ -30,17 +30,14 @@ declare const IMDS_SNIFF_BUNDLED_PCAP: (() => PcapModule) | undefined;
 /** The pcap package, loaded once. Throws CaptureError when libpcap or the binding is missing. */
 export function loadPcap(): PcapModule {
   if (cached) return cached;
+  const bundled = typeof IMDS_SNIFF_BUNDLED_PCAP === 'function' ? IMDS_SNIFF_BUNDLED_PCAP : null;
   try {
-    cached =
-      typeof IMDS_SNIFF_BUNDLED_PCAP === 'function'
-        ? IMDS_SNIFF_BUNDLED_PCAP()
-        : (createRequire(import.meta.url)('pcap') as PcapModule);
+    cached = bundled ? bundled() : (createRequire(import.meta.url)('pcap') as PcapModule);
     return cached;
   } catch (cause) {
     const why = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
     throw new CaptureError('ERR_LIBPCAP_MISSING', `cannot load libpcap (the pcap module failed to load: ${why})`, {
-      hint:
-        typeof IMDS_SNIFF_BUNDLED_PCAP === 'function'
+      hint: bundled
           ? 'the binary brings its own libpcap beside it: reinstall the package'
           : 'install libpcap (apt-get install libpcap0.8) and run scripts/setup.sh again',
       cause,
