@@ -75,7 +75,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * never overtaken by a later one. A batch is removed from the spool only after
  * CloudWatch accepted it (never lost); it is sent again only when the call
  * failed (never doubled, except when an answer is lost after the service
- * accepted the request, which no client can tell apart).
+ * accepted the request, or the shutdown deadline cuts a call already on the
+ * wire: no client can tell those apart).
  */
 export class CloudWatchPublisher {
   readonly stats: PublisherStats = { calls: 0, batchesSent: 0, datumsSent: 0, retries: 0, deferredFlushes: 0, droppedBatches: 0, droppedIntervals: 0 };

@@ -83,8 +83,13 @@ describe.skipIf(skip !== null)(skip === null ? 'metrics across an agent restart 
     const clock: Clock = { nowMs: B };
     const id = uniqueIdentity();
     const namespace = uniqueNamespace('close-down');
-    proxy.setDown(true);
-    const first = cloudWatchSink(proxy.endpoint, clock, id, { namespace, maxAttempts: 100 }, { closeFlushMs: 800, backoffBaseMs: 100, backoffCapMs: 100 });
+    // The first run gets a proxy of its own that never comes back up: the deadline
+    // aborts a call whose bytes may still be on their way, and a shared proxy
+    // brought up right after close() would forward them to moto (a duplicate the
+    // agent cannot prevent, and not what this test is about).
+    const unreachable = await ThrottleProxy.start(moto.port);
+    unreachable.setDown(true);
+    const first = cloudWatchSink(unreachable.endpoint, clock, id, { namespace, maxAttempts: 100 }, { closeFlushMs: 800, backoffBaseMs: 100, backoffCapMs: 100 });
     first.sink.write(requestEvent(B + 100));
     first.sink.write(requestEvent(B + 200));
     clock.nowMs = B + 500;
@@ -94,7 +99,8 @@ describe.skipIf(skip !== null)(skip === null ? 'metrics across an agent restart 
     expect(spoolFiles(first.config.spoolDir)).toHaveLength(1);
     expect(first.log.lines.map((l) => l.msg)).toContain('metrics not yet delivered stay in the buffer for the next start');
 
-    proxy.setDown(false);
+    await unreachable.close();
+    expect(unreachable.stats.forwarded).toBe(0);
     clock.nowMs = B + 1500;
     const second = cloudWatchSink(proxy.endpoint, clock, id, { namespace, spoolDir: first.config.spoolDir });
     await second.sink.tick();
