@@ -112,6 +112,11 @@ interface Tracked<T> {
   timestamp: number;
 }
 
+/** Forks remembered per parent, for how long, and how many generations an attach that came late reaches. */
+const FORKS_PER_PID = 8;
+const FORKS_KEPT_MS = 5_000;
+const FORK_DEPTH = 4;
+
 /** Execs kept per pid: enough for a wrapper chain (sh → ip netns exec → curl) and one after. */
 const EXECS_KEPT = 4;
 
@@ -164,6 +169,14 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    * came a whole process lifetime earlier. No tracepoint carries a namespace pid.
    */
   private readonly containerPids: ExpiringMap<number, Tracked<number>>;
+  /**
+   * Each pid's recent forks as they arrived: a cgroup_attach_task on one CPU can arrive after
+   * the forks its task made since on another (runc's init forks its container's first process
+   * within microseconds of being placed), and those children must still join the container.
+   */
+  private readonly forks: ExpiringMap<number, Tracked<number>[]>;
+  /** When each of those children was forked: a pid reused since is not the child any more. */
+  private readonly bornAt: ExpiringMap<number, number>;
   private readonly reorder: ReorderBuffer;
   private readonly waiters = new Set<Waiter>();
   /** trace_marker writes made and their lines read: a barrier is passed when read ≥ its number. */
@@ -190,6 +203,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.containerCgroups = new ExpiringMap({ ttlMs: 24 * 3_600_000, maxEntries: maxEntries * 2 });
     // A process still alive at its connect is read then: this only has to outlive short-lived ones.
     this.containerPids = new ExpiringMap({ ttlMs: 600_000, maxEntries: maxEntries * 2 });
+    // Only has to outlive the gap between two CPUs' pages (the reader drains them every few ms).
+    this.forks = new ExpiringMap({ ttlMs: FORKS_KEPT_MS, maxEntries: maxEntries * 2 });
+    this.bornAt = new ExpiringMap({ ttlMs: FORKS_KEPT_MS, maxEntries: maxEntries * 2 });
     this.reorder = new ReorderBuffer((events) => this.apply(events), { holdbackMs: opts.reorderHoldbackMs });
   }
 
@@ -371,6 +387,8 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
         case 'fork':
           this.captures.delete(ev.childPid);
           this.comms.set(ev.childPid, ev.childComm, now);
+          this.forks.set(ev.parentPid, [...(this.forks.get(ev.parentPid, now) ?? []), { value: ev.childPid, timestamp: ev.timestamp }].slice(-FORKS_PER_PID), now);
+          if ((this.bornAt.get(ev.childPid, now) ?? -Infinity) < ev.timestamp) this.bornAt.set(ev.childPid, ev.timestamp, now);
           // A reused pid: what was known about the task that had it before is not the child's.
           if ((this.containerPids.get(ev.childPid, now)?.timestamp ?? Infinity) < ev.timestamp) this.containerPids.delete(ev.childPid);
           if (this.inheritCgroups(ev.parentPid, ev.childPid, ev.timestamp, now) && this.containerPids.get(ev.childPid, now) === undefined) {
@@ -379,7 +397,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           break;
         case 'cgroup-attach':
           this.trackCgroup(ev.pid, ev.root, ev.path, ev.timestamp, now);
-          if (this.containerCgroups.get(ev.pid, now) && this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, ev.timestamp, now);
+          if (this.containerCgroups.get(ev.pid, now)) {
+            if (this.containerPids.get(ev.pid, now) === undefined) this.readContainerPid(ev.pid, ev.timestamp, now);
+            this.passToLaterForks(ev.pid, ev.timestamp, now, FORK_DEPTH);
+          }
           break;
         case 'sock-state':
           if (isConnectTransition(ev)) {
@@ -464,6 +485,21 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     this.containerCgroups.set(child, { value: inherited.value, timestamp }, now);
     this.stats.trackedContainerTasks = this.containerCgroups.size;
     return true;
+  }
+
+  /**
+   * A task placed in a container after its forks arrived: the children it made since (and
+   * theirs, `depth` generations down) inherit the container as their fork would have told.
+   */
+  private passToLaterForks(parent: number, since: number, now: number, depth: number): void {
+    if (depth === 0) return;
+    for (const child of this.forks.get(parent, now) ?? []) {
+      if (child.timestamp <= since || this.bornAt.get(child.value, now) !== child.timestamp) continue;
+      if (this.inheritCgroups(parent, child.value, child.timestamp, now) && this.containerPids.get(child.value, now) === undefined) {
+        this.readContainerPid(child.value, child.timestamp, now);
+      }
+      this.passToLaterForks(child.value, child.timestamp, now, depth - 1);
+    }
   }
 
   /** Reads a container task's in-container pid now, while it (most likely) still exists. */

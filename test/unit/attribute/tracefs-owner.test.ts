@@ -276,6 +276,34 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
 
+    it("runc's init placed (CPU 0) after its forks arrived (CPU 1): the container's first process and its child still join, each with its in-container pid", async () => {
+      const { finder, source } = await startedOn();
+      status(7160, [7160, 1]);
+      status(7161, [7161, 2]);
+      // CPU 1's page first: stage-0 → stage-2 (pid 1 inside), which forks a helper; then CPU 0's page with the older attach.
+      source.push(fork(7159, 7160, 'runc:[2:INIT]', 0.2, 1), fork(7160, 7161, 'sh', 0.25, 1));
+      source.push(...attach(7159, `/libpod_parent/libpod-${ID}`, 0.1));
+      reap(7160);
+      reap(7161);
+      source.push(exec(7160, '/usr/bin/curl', 0.3), ...connection(7160, 42006), exec(7161, '/usr/bin/wget', 0.35), ...connection(7161, 42007, { skaddr: 'ffff0007' }, 1.1));
+      expect(await finder.find(imdsKey(42006), 100)).toMatchObject({ pid: 7160, comm: 'curl', containerId: ID, nsPid: 1, attribution: 'exited' });
+      expect(await finder.find(imdsKey(42007), 100)).toMatchObject({ pid: 7161, comm: 'wget', containerId: ID, nsPid: 2, attribution: 'exited' });
+      await finder.close();
+    });
+
+    it('a late attach reaches only forks made after it, and not a pid reused since by another process', async () => {
+      const { finder, source } = await startedOn();
+      status(7171, [7171]);
+      status(7172, [7172]);
+      // 7171 was forked before the attach (it stays outside); 7172 after it, but its pid was then reused by a fork from the host.
+      source.push(fork(7170, 7171, 'sh', 0.05, 1), fork(7170, 7172, 'sh', 0.2, 1), fork(1, 7172, 'bash', 0.25, 1));
+      source.push(...attach(7170, `/libpod_parent/libpod-${ID}`, 0.1));
+      source.push(...connection(7171, 42008), ...connection(7172, 42009, { skaddr: 'ffff0009' }, 1.1));
+      expect(await finder.find(imdsKey(42008), 100)).toMatchObject({ pid: 7171, containerId: null, nsPid: null });
+      expect(await finder.find(imdsKey(42009), 100)).toMatchObject({ pid: 7172, containerId: null, nsPid: null });
+      await finder.close();
+    });
+
     it('from the status captured as the connect arrived when only that was left (stat already gone)', async () => {
       const { finder, source } = await startedOn();
       status(7200, [7200, 9]);
