@@ -1,7 +1,6 @@
 // commands/: the list of commands; each registers itself on the program (help and examples included).
 
 import { Command, Option } from 'commander';
-import type { ExitCodeValue } from '../errors.js';
 import { runSniff, SNIFF_HELP, type SniffFlags } from './sniff.js';
 import { runDoctor, DOCTOR_HELP } from './doctor.js';
 import type { DaemonFlags } from './daemon.js';
@@ -10,8 +9,11 @@ import { DAEMON_HELP, DEMO_HELP, ENFORCE_HELP, ROLLBACK_HELP, STATUS_HELP } from
 import type { StatusFlags } from './status.js';
 import type { EnforceFlags } from './enforce.js';
 import type { RollbackFlags } from './rollback.js';
+import { fleet } from './fleet.js';
 
-export type Register = (program: Command, setResult: (p: Promise<ExitCodeValue>) => void) => void;
+import type { Register } from './register.js';
+
+export type { Register };
 
 const sniff: Register = (program, setResult) => {
   program
@@ -129,4 +131,4 @@ const rollback: Register = (program, setResult) => {
 };
 
 /** Every command, in help order. */
-export const COMMANDS: Register[] = [sniff, daemon, status, enforce, rollback, config, doctor, demo];
+export const COMMANDS: Register[] = [sniff, daemon, status, enforce, rollback, fleet, config, doctor, demo];

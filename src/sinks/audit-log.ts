@@ -15,7 +15,7 @@ export type AuditEntry = Record<string, unknown> & { time: string; action: strin
  * change is never made that could not be audited.
  */
 export class AuditLog {
-  constructor(readonly path: string | null) {}
+  constructor(readonly path: string | null, private readonly event = 'metadata_options_change') {}
 
   /** Throws UsageError when the file cannot be appended to. */
   check(): void {
@@ -34,7 +34,7 @@ export class AuditLog {
 
   /** Writes one line. An I/O failure here (after the change) is reported on stderr, never thrown. */
   write(entry: AuditEntry): void {
-    const line = `${jsonTerminalSafe(JSON.stringify({ event: 'metadata_options_change', ...entry }))}\n`;
+    const line = `${jsonTerminalSafe(JSON.stringify({ event: this.event, ...entry }))}\n`;
     if (this.path === null) {
       process.stderr.write(line);
       return;

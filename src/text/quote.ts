@@ -25,3 +25,8 @@ export function showKey(key: string): string {
 export function showPath(path: string): string {
   return terminalSafe(path) !== path ? quote(path, Infinity) : path;
 }
+
+/** `text` as one POSIX shell word: bare when it is only safe characters, else single-quoted. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,6 +1,6 @@
 // Test helper: runs the built CLI (dist/src/main.js) as an operator would, and checks its one-line errors.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { resolveAgentScript } from '../../src/testbed/agent-process.js';
 
@@ -35,4 +35,28 @@ export function expectOneLineError(stderr: string, pattern: RegExp): void {
   expect(stderr).toMatch(pattern);
   expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
   expect(stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+}
+
+/** Runs the CLI without blocking this process (for servers the test itself runs, such as an emulator). */
+export function runCliAsync(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runArgv([process.execPath, MAIN, ...args], opts.env, opts.timeoutMs);
+}
+
+/** Runs any argv without blocking this process; its output collected. */
+export function runArgv(argv: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  const started = Date.now();
+  const opts = { timeoutMs };
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 120_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: Date.now() - started });
+    });
+  });
 }
