@@ -16,6 +16,8 @@ esac
 
 . scripts/lib/apt-ensure.sh
 apt_ensure setup libpcap-dev tcpdump tshark iproute2 nftables curl wget procps python3 ca-certificates systemd
+# Headless Chromium opens the fleet report page in test/e2e/fleet (its content, sorting, a screenshot).
+apt_ensure setup chromium
 
 # moto_server (AWS API emulator for the CloudWatch/EC2 tests): the pyenv Python on these machines
 # has moto 5.2.1; install it with pip only where it is missing.

@@ -558,19 +558,25 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
 
   /** ProcessInfo from what /proc showed at connect time, completed from the trace where it had gone. */
   private async describe(record: ConnectRecord<ConnectPayload>): Promise<ProcessInfo> {
-    const { capture, containerCgroups, nsPid } = record.payload;
-    let { parentPid } = record.payload;
+    const { capture } = record.payload;
+    let { parentPid, containerCgroups, nsPid } = record.payload;
     const snap = await capture.snapshot;
-    if (!snap && this.hasCpuStats()) {
-      // Gone before /proc was read: the trace must name it, and its exec (or fork) may be on
-      // another CPU whose reader is behind. Wait for every CPU up to the connect.
-      await this.catchUp(record.payload.connectedAt, CATCH_UP_MS);
+    const alive = capturedAlive(capture.volatile);
+    if (!snap || (!alive && containerCgroups === undefined)) {
+      // Gone before /proc was read: the trace must name it, and its exec (or fork), or the
+      // cgroup_attach_task that placed its container, may be on another CPU whose reader is
+      // behind. Wait for every CPU up to the connect, then look again.
+      if (this.hasCpuStats()) {
+        await this.catchUp(record.payload.connectedAt, CATCH_UP_MS);
+        const now = performance.now();
+        record.comm ??= this.comms.get(record.tid, now) ?? null;
+        parentPid ??= this.parents.get(capture.pid, now);
+      }
       const now = performance.now();
-      record.comm ??= this.comms.get(record.tid, now) ?? null;
-      parentPid ??= this.parents.get(capture.pid, now);
+      containerCgroups ??= (this.containerCgroups.get(record.tid, now) ?? this.containerCgroups.get(capture.pid, now))?.value;
+      nsPid ??= this.containerPids.get(capture.pid, now)?.value;
     }
     const exec = this.execBefore(record.payload)?.filename;
-    const alive = capturedAlive(capture.volatile);
     const execComm = exec ? path.basename(exec).slice(0, COMM_MAX) : null;
     const tracked = containerCgroups ? describeCgroups(containerCgroups) : null;
     if (snap) {

@@ -226,6 +226,34 @@ async function enforceAction(flags: EnforceFlags): Promise<ExitCodeValue> {
   return count('refused') > 0 ? ExitCode.GATE_REFUSED : ExitCode.OK;
 }
 
+interface LaunchFlags extends ScopeFlags {
+  format: 'table' | 'json';
+  apply?: boolean;
+  setDefault?: boolean;
+  instanceRefresh?: boolean;
+  auditFile: string;
+}
+
+async function launchPathsAction(flags: LaunchFlags): Promise<ExitCodeValue> {
+  const scope = scopeOptions(flags);
+  const [{ runLaunchPaths, FLEET_AUDIT_EVENT }, { AuditLog }, { progressReporter }, { describeStep }] = await Promise.all([
+    import('../fleet/run.js'), import('../sinks/audit-log.js'), import('../fleet/render/progress.js'), import('../fleet/launch/plan.js'),
+  ]);
+  const audit = new AuditLog(flags.auditFile, FLEET_AUDIT_EVENT);
+  if (flags.apply) audit.check();
+  const progress = progressReporter();
+  const { plan, done } = await runLaunchPaths({ ...scope, apply: flags.apply === true, setDefault: flags.setDefault === true, refresh: flags.instanceRefresh === true, audit }, progress.update).finally(progress.done);
+  const failed = done.some((d) => d.result !== 'applied');
+  const json = { apply: flags.apply === true, steps: plan.steps.map((step) => ({ ...step, change: describeStep(step), result: done.find((d) => d.step === step)?.result ?? (flags.apply ? 'not run' : 'planned'), created: done.find((d) => d.step === step)?.created ?? null })), skipped: plan.skipped };
+  const lines = [
+    plan.steps.length === 0 ? 'every Auto Scaling group already launches IMDSv2-only' : `${flags.apply ? 'changes' : 'plan (dry run; --apply to make these changes)'}:`,
+    ...json.steps.map((s) => `  ${s.change}${flags.apply ? `: ${s.result}${s.created ? ` (${s.created})` : ''}` : ''}`),
+    ...plan.skipped.map((x) => `  skipped ${x.scope.account} ${x.scope.region} ${x.group}: ${x.why}`),
+  ];
+  writeOutput(flags.format === 'json' ? `${jsonTerminalSafe(JSON.stringify(json, null, 2))}\n` : `${lines.map(terminalSafe).join('\n')}\n`, flags.output);
+  return failed ? ExitCode.AWS_API : ExitCode.OK;
+}
+
 function scopeFlags(command: Command): Command {
   return command
     .option('--accounts <ids>', 'account ids separated by commas, or "organization" for every active account (AWS Organizations); default: the caller\'s')
@@ -305,6 +333,29 @@ Examples:
   imds-sniff fleet enforce --wave 0 --max-concurrency 20% --max-errors 2
   imds-sniff fleet enforce --wave 0 --rollback`)
     .action((flags: EnforceFlags) => setResult(enforceAction(flags)));
+  scopeFlags(group.command('launch-paths').description('make new launches IMDSv2-only: a launch template version or a launch configuration copy with HttpTokens=required per group, the group moved to it; a dry-run plan unless --apply'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--apply', 'make the changes (default: print the plan)')
+    .option('--set-default', 'make each new template version its template\'s default (groups on $Default follow it; so does any other launcher using $Default)')
+    .option('--instance-refresh', 'also start an instance refresh per group, replacing its running instances')
+    .option('--audit-file <file>', 'JSON lines audit of every change (appended, 0640)', DEFAULT_AUDIT_FILE)
+    .addHelpText('after', `
+Per Auto Scaling group whose new launches still allow IMDSv1: from the template version it
+launches, a new version with HttpTokens=required (one per source version, shared by its
+groups), and the group set to that version (a group on $Latest follows by itself, one on
+$Default with --set-default); a launch configuration, which cannot change, is copied to
+NAME-imdsv2 with HttpTokens=required and the group moved to the copy. Running instances
+keep their options until replaced (--instance-refresh) or enforced (fleet enforce).
+
+IAM: the inventory's, plus ec2:CreateLaunchTemplateVersion, ec2:ModifyLaunchTemplate
+(--set-default), autoscaling:CreateLaunchConfiguration, autoscaling:UpdateAutoScalingGroup,
+autoscaling:StartInstanceRefresh (--instance-refresh), and iam:PassRole for a copied
+configuration's instance profile.
+
+Examples:
+  imds-sniff fleet launch-paths --accounts organization --role-name ImdsSniffAdmin
+  imds-sniff fleet launch-paths --regions eu-west-1 --apply --instance-refresh`)
+    .action((flags: LaunchFlags) => setResult(launchPathsAction(flags)));
   scopeFlags(group.command('lock').description('when every instance of an account and region is enforced or excepted: make IMDSv2 the account default there (ModifyInstanceMetadataDefaults)'))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--enforced', 'also refuse launches that would allow IMDSv1 (HttpTokensEnforced=enabled)')

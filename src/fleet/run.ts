@@ -7,6 +7,9 @@ import { resolveAccounts, resolveRegions, scopesOf, type ScopeChoice } from './a
 import { FleetAws } from './aws/session.js';
 import { readDefaults, writeDefaults, type DefaultsState } from './aws/metadata-defaults.js';
 import { runOnInstances, type RunCommandOptions, type ScopeRun } from './aws/run-command.js';
+import { applyLaunchStep, type MadeVersions } from './aws/apply-launch.js';
+import { describeStep, launchPlan, type LaunchPlan, type LaunchStep } from './launch/plan.js';
+import { awsErrorCode } from '../aws/aws-errors.js';
 import { waveTargets, type WaveTargets } from './enforce/targets.js';
 import { dashboardBody, type DashboardBody } from './dashboard/body.js';
 import { lockPlan, type LockStep } from './lock/plan.js';
@@ -63,6 +66,7 @@ export async function runReport(options: ReportRunOptions, onProgress?: (p: Coll
   run.inventory.errors.push(...metrics.errors);
   run.inventory.calls = { ...run.aws.calls };
   const report = buildReport(run.inventory, metrics.byInstance, reportOptions);
+  report.collection = { calls: { ...run.aws.calls }, series: metrics.series, getMetricDataCalls: metrics.getMetricDataCalls };
   return { ...run, report, series: metrics.series, getMetricDataCalls: metrics.getMetricDataCalls, wallMs: performance.now() - started };
 }
 
@@ -222,4 +226,33 @@ export async function runFleetEnforce(options: EnforceRunOptions, onProgress?: (
     runs.push(done);
   }
   return { targets, runs };
+}
+
+export interface LaunchRunOptions extends FleetScopeOptions {
+  apply: boolean;
+  setDefault: boolean;
+  refresh: boolean;
+  audit: AuditLog;
+}
+
+/** The inventory, the launch-path plan, and with `apply` each step in order, audited; a failed step stops the rest. */
+export async function runLaunchPaths(options: LaunchRunOptions, onProgress?: (p: CollectProgress) => void): Promise<{ plan: LaunchPlan; done: { step: LaunchStep; result: string; created?: string }[] }> {
+  const { inventory, aws } = await runInventory(options, onProgress);
+  const plan = launchPlan(inventory, { setDefault: options.setDefault, refresh: options.refresh });
+  const done: { step: LaunchStep; result: string; created?: string }[] = [];
+  if (!options.apply) return { plan, done };
+  const made: MadeVersions = new Map();
+  for (const step of plan.steps) {
+    let entry: { step: LaunchStep; result: string; created?: string };
+    try {
+      const r = await applyLaunchStep(aws, step, made);
+      entry = { step, result: 'applied', ...(r.created === undefined ? {} : { created: r.created }) };
+    } catch (error) {
+      entry = { step, result: `failed: ${awsErrorCode(error)}: ${((error as Error).message ?? '').split('\n')[0]?.slice(0, 200) ?? ''}` };
+    }
+    options.audit.write({ time: new Date().toISOString(), action: `launch-${step.kind}`, result: entry.result, account: step.scope.account, region: step.scope.region, change: describeStep(step), ...(entry.created ? { created: entry.created } : {}) });
+    done.push(entry);
+    if (entry.result !== 'applied') break;
+  }
+  return { plan, done };
 }

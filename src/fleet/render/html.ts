@@ -40,24 +40,32 @@ function table(id: string, header: string[], rows: (string | number)[][]): strin
   return `<table id="${id}" class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-/** Sorts a table when its header is clicked (numbers as numbers); nothing else runs on the page. */
-const SCRIPT = `document.querySelectorAll('table.sortable th').forEach(function (th) {
-  function sort() {
-    var table = th.closest('table'), body = table.tBodies[0], col = Number(th.dataset.col);
-    var asc = th.getAttribute('aria-sort') !== 'ascending';
-    table.querySelectorAll('th').forEach(function (o) { o.removeAttribute('aria-sort'); });
-    th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
-    var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {
-      var x = a.cells[col].textContent, y = b.cells[col].textContent, nx = Number(x), ny = Number(y);
-      var c = (x !== '' && y !== '' && !isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-      return asc ? c : -c;
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
-  }
+/**
+ * Sorts a table when its header is clicked (numbers as numbers), or as the address says
+ * (#sort=TABLE:COLUMN:asc|desc, a link to a sorted view); nothing else runs on the page.
+ */
+const SCRIPT = `function sortBy(th, asc) {
+  var table = th.closest('table'), body = table.tBodies[0], col = Number(th.dataset.col);
+  table.querySelectorAll('th').forEach(function (o) { o.removeAttribute('aria-sort'); });
+  th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+  var rows = Array.prototype.slice.call(body.rows);
+  rows.sort(function (a, b) {
+    var x = a.cells[col].textContent, y = b.cells[col].textContent, nx = Number(x), ny = Number(y);
+    var c = (x !== '' && y !== '' && !isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+    return asc ? c : -c;
+  });
+  rows.forEach(function (r) { body.appendChild(r); });
+}
+document.querySelectorAll('table.sortable th').forEach(function (th) {
+  function sort() { sortBy(th, th.getAttribute('aria-sort') !== 'ascending'); }
   th.addEventListener('click', sort);
   th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sort(); });
-});`;
+});
+var wanted = /^#sort=([a-z-]+):(\\d+):(asc|desc)$/.exec(location.hash);
+if (wanted) {
+  var th = document.querySelector('table#' + wanted[1] + ' th[data-col="' + wanted[2] + '"]');
+  if (th) sortBy(th, wanted[3] === 'asc');
+}`;
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4;cursor:pointer}

@@ -143,5 +143,6 @@ export function buildReport(inventory: Inventory, metrics: Map<string, InstanceM
     totals: { byVerdict, byWave },
     daily: { days, byProcess: dailyByProcess, byWave: dailyByWave },
     expiredExceptions: instances.filter((v) => v.exception?.expired).map((v) => v.instance.id).sort(),
+    collection: null,
   };
 }

@@ -78,6 +78,8 @@ export interface FleetReport {
   daily: { days: number[]; byProcess: Record<string, number[]>; byWave: Record<`${Wave}`, number[]> };
   /** Expired exception tags, by instance id. */
   expiredExceptions: string[];
+  /** What reading it cost: API calls per action, metric series read, GetMetricData calls (filled by the run). */
+  collection: { calls: Record<string, number>; series: number; getMetricDataCalls: number } | null;
 }
 
 export type { AutoScalingGroupItem, LaunchConfigurationItem, LaunchTemplateVersionItem, AccountDefaultItem };

@@ -291,6 +291,18 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
 
+    it('an attach that arrives after the connect was applied still names the container of a client gone since', async () => {
+      const { finder, source } = await startedOn();
+      status(7181, [7181, 1]);
+      // CPU 1's page, applied at once: runc's init forks the container's first process, which execs curl and connects.
+      source.push(fork(7180, 7181, 'runc:[2:INIT]', 0.2, 1), exec(7181, '/usr/bin/curl', 0.3), ...connection(7181, 42010));
+      reap(7181);
+      // CPU 0's page, late: the older attach that placed runc's init in the container.
+      source.push(...attach(7180, `/libpod_parent/libpod-${ID}`, 0.1));
+      expect(await finder.find(imdsKey(42010), 100)).toMatchObject({ pid: 7181, comm: 'curl', containerId: ID, attribution: 'exited' });
+      await finder.close();
+    });
+
     it('a late attach reaches only forks made after it, and not a pid reused since by another process', async () => {
       const { finder, source } = await startedOn();
       status(7171, [7171]);

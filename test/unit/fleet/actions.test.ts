@@ -3,6 +3,7 @@ import { dashboardBody, IDS_PER_QUERY } from '../../../src/fleet/dashboard/body.
 import { hostOutcome } from '../../../src/fleet/enforce/outcome.js';
 import { waveTargets } from '../../../src/fleet/enforce/targets.js';
 import { assembleScope } from '../../../src/fleet/inventory/assemble.js';
+import { describeStep, launchPlan } from '../../../src/fleet/launch/plan.js';
 import { lockPlan } from '../../../src/fleet/lock/plan.js';
 import type { Inventory } from '../../../src/fleet/model.js';
 import { buildReport } from '../../../src/fleet/report/build.js';
@@ -97,5 +98,28 @@ describe('hostOutcome (SSM invocation → result)', () => {
     expect(hostOutcome('enforce', 'i-3', 'Failed', 127, '', '')).toMatchObject({ outcome: 'failed', detail: 'SSM status Failed, exit 127' });
     expect(hostOutcome('rollback', 'i-4', 'Success', 0, '{"result":"verified"}', '').outcome).toBe('rolled-back');
     expect(hostOutcome('enforce', 'i-5', 'Failed', 5, '{"result":"failed","error":"ModifyInstanceMetadataOptions: not authorized"}', '').detail).toBe('ModifyInstanceMetadataOptions: not authorized');
+  });
+});
+
+describe('launchPlan', () => {
+  it('one new version per source version, groups moved to it unless they follow; a configuration copied; refreshes last', () => {
+    const answers = scopeAnswers();
+    answers.autoScalingGroups.push({ AutoScalingGroupName: 'web2-asg', LaunchTemplate: { LaunchTemplateId: 'lt-web', Version: '1' }, MinSize: 0, MaxSize: 1, DesiredCapacity: 0, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(0) });
+    const plan = launchPlan(inventory(answers), { setDefault: false, refresh: true });
+    expect(plan.steps.map(describeStep)).toEqual([
+      '111122223333 eu-west-1: copy launch configuration legacy-lc to legacy-lc-imdsv2 with HttpTokens=required (for legacy-asg)',
+      '111122223333 eu-west-1: new version of launch template web from v1 with HttpTokens=required (for web-asg, web2-asg)',
+      '111122223333 eu-west-1: Auto Scaling group legacy-asg launches from launch configuration legacy-lc-imdsv2',
+      '111122223333 eu-west-1: Auto Scaling group web-asg launches from the new version of lt-web',
+      '111122223333 eu-west-1: Auto Scaling group web2-asg launches from the new version of lt-web',
+      '111122223333 eu-west-1: instance refresh of legacy-asg (its instances replaced by IMDSv2-only ones)',
+      '111122223333 eu-west-1: instance refresh of web-asg (its instances replaced by IMDSv2-only ones)',
+      '111122223333 eu-west-1: instance refresh of web2-asg (its instances replaced by IMDSv2-only ones)',
+    ]);
+  });
+  it('with --set-default a group on $Default follows the new default: no group update', () => {
+    const plan = launchPlan(inventory(), { setDefault: true, refresh: false });
+    expect(plan.steps.filter((x) => x.kind === 'group-update').map((x) => (x.kind === 'group-update' ? x.group : ''))).toEqual(['legacy-asg']);
+    expect(plan.steps.find((x) => x.kind === 'template-version')).toMatchObject({ templateId: 'lt-web', sourceVersion: 1, setDefault: true });
   });
 });
