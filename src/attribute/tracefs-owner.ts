@@ -170,9 +170,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
    */
   private readonly containerPids: ExpiringMap<number, Tracked<number>>;
   /**
-   * Each pid's recent forks as they arrived: a cgroup_attach_task on one CPU can arrive after
-   * the forks its task made since on another (runc's init forks its container's first process
-   * within microseconds of being placed), and those children must still join the container.
+   * Each pid's recent forks as they arrived: a cgroup_attach_task, or the fork that made a task,
+   * can arrive from one CPU after the forks that task made since on another (runc's init forks
+   * its next stage within microseconds of being placed or made), and those children must still
+   * join the container.
    */
   private readonly forks: ExpiringMap<number, Tracked<number>[]>;
   /** When each of those children was forked: a pid reused since is not the child any more. */
@@ -391,8 +392,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           if ((this.bornAt.get(ev.childPid, now) ?? -Infinity) < ev.timestamp) this.bornAt.set(ev.childPid, ev.timestamp, now);
           // A reused pid: what was known about the task that had it before is not the child's.
           if ((this.containerPids.get(ev.childPid, now)?.timestamp ?? Infinity) < ev.timestamp) this.containerPids.delete(ev.childPid);
-          if (this.inheritCgroups(ev.parentPid, ev.childPid, ev.timestamp, now) && this.containerPids.get(ev.childPid, now) === undefined) {
-            this.readContainerPid(ev.childPid, ev.timestamp, now);
+          if (this.inheritCgroups(ev.parentPid, ev.childPid, ev.timestamp, now)) {
+            if (this.containerPids.get(ev.childPid, now) === undefined) this.readContainerPid(ev.childPid, ev.timestamp, now);
+            // Its own forks may have come first, from another CPU (runc's init forks its next stage at once).
+            this.passToLaterForks(ev.childPid, ev.timestamp, now, FORK_DEPTH);
           }
           break;
         case 'cgroup-attach':
@@ -488,8 +491,9 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /**
-   * A task placed in a container after its forks arrived: the children it made since (and
-   * theirs, `depth` generations down) inherit the container as their fork would have told.
+   * A task known to be in a container only after its forks arrived: the children it made
+   * since (and theirs, `depth` generations down) inherit the container as their fork would
+   * have told.
    */
   private passToLaterForks(parent: number, since: number, now: number, depth: number): void {
     if (depth === 0) return;

@@ -291,6 +291,19 @@ describe('TracefsOwnerFinder (events)', () => {
       await finder.close();
     });
 
+    it("a fork read before the fork that made its parent (two CPUs' pages) still passes the container down", async () => {
+      const { finder, source } = await startedOn();
+      status(7191, [7191, 1]);
+      source.push(...attach(7189, `/libpod_parent/libpod-${ID}`, 0.1));
+      // CPU 0's page first: stage-1 (7190) forks stage-2 (7191); CPU 1's page after: the older fork of 7190 by the placed 7189.
+      source.push(fork(7190, 7191, 'runc:[2:INIT]', 0.3, 0));
+      source.push(fork(7189, 7190, 'runc:[1:CHILD]', 0.2, 1));
+      reap(7191);
+      source.push(exec(7191, '/usr/bin/curl', 0.4), ...connection(7191, 42011));
+      expect(await finder.find(imdsKey(42011), 100)).toMatchObject({ pid: 7191, comm: 'curl', containerId: ID, nsPid: 1, attribution: 'exited' });
+      await finder.close();
+    });
+
     it('an attach that arrives after the connect was applied still names the container of a client gone since', async () => {
       const { finder, source } = await startedOn();
       status(7181, [7181, 1]);
