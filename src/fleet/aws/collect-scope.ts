@@ -1,32 +1,18 @@
 // fleet/aws/: reads one account and region: instances, their AMIs' ImdsSupport, launch templates and versions, launch configurations, Auto Scaling groups, the metadata defaults.
 
-import {
-  DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand, type AutoScalingGroup, type LaunchConfiguration,
-} from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand,
-  GetInstanceMetadataDefaultsCommand, type Instance, type InstanceMetadataDefaultsResponse, type LaunchTemplate, type LaunchTemplateVersion,
+  GetInstanceMetadataDefaultsCommand,
 } from '@aws-sdk/client-ec2';
 import { awsErrorCode } from '../../aws/aws-errors.js';
-import type { Scope, ScopeError } from '../model.js';
+import type { ScopeAnswers } from '../inventory/assemble.js';
+import type { Scope } from '../model.js';
 import type { FleetAws } from './session.js';
 import { mapLimit, throttleSafe } from './throttle-safe.js';
 
 /** What the APIs answered for one scope, before any judgement (fleet/inventory/assemble.ts makes the items). */
-export interface ScopeRaw {
-  scope: Scope;
-  instances: Instance[];
-  /** ImageId → ImdsSupport (null when unset); AMIs not found are absent. */
-  imdsSupport: Map<string, string | null>;
-  launchTemplates: LaunchTemplate[];
-  /** The versions read: $Default, $Latest and those Auto Scaling groups name, per template id. */
-  launchTemplateVersions: LaunchTemplateVersion[];
-  autoScalingGroups: AutoScalingGroup[];
-  launchConfigurations: LaunchConfiguration[];
-  /** null when it could not be read (see errors). */
-  metadataDefaults: InstanceMetadataDefaultsResponse | null;
-  errors: ScopeError[];
-}
+export type ScopeRaw = ScopeAnswers;
 
 /** Instances in these states are counted; terminated ones are gone for good. */
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
