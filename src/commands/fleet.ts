@@ -117,15 +117,21 @@ async function reportAction(flags: ReportFlags): Promise<ExitCodeValue> {
 interface DashboardFlags extends ReportFlags {
   name: string;
   dryRun?: boolean;
+  auditFile: string;
 }
 
 async function dashboardAction(flags: DashboardFlags): Promise<ExitCodeValue> {
   const scope = scopeOptions(flags);
   if (!/^[A-Za-z0-9_-]{1,255}$/.test(flags.name)) throw new UsageError(`--name: ${quote(flags.name)} is not a dashboard name (letters, digits, - and _)`);
   const options = { ...scope, days: days(flags.days), namespace: flags.namespace, waveOverrides: waves(flags.setWave), name: flags.name, dryRun: flags.dryRun === true };
-  const [{ runDashboard }, { progressReporter }] = await Promise.all([import('../fleet/run.js'), import('../fleet/render/progress.js')]);
+  const [{ runDashboard, FLEET_AUDIT_EVENT }, { AuditLog }, { progressReporter }] = await Promise.all([import('../fleet/run.js'), import('../sinks/audit-log.js'), import('../fleet/render/progress.js')]);
+  const audit = new AuditLog(flags.auditFile, FLEET_AUDIT_EVENT);
+  if (!options.dryRun) audit.check();
   const progress = progressReporter();
   const { run, dashboards } = await runDashboard(options, progress.update).finally(progress.done);
+  for (const d of dashboards) {
+    if (d.written) audit.write({ time: new Date().toISOString(), action: 'dashboard', result: 'written', account: d.account, name: options.name, widgets: d.body.widgets.length, messages: d.written.messages });
+  }
   const json = { dry_run: options.dryRun, dashboards: dashboards.map((d) => ({ account: d.account, name: options.name, widgets: d.body.widgets.length, messages: d.written?.messages ?? [], ...(options.dryRun ? { body: d.body } : {}) })) };
   const lines = dashboards.map((d) => `${options.dryRun ? 'would write' : 'wrote'} dashboard ${options.name} in ${d.account}: ${d.body.widgets.length} widgets${d.written && d.written.messages.length > 0 ? `; CloudWatch says: ${d.written.messages.join('; ')}` : ''}`);
   writeOutput(flags.format === 'json' ? `${jsonTerminalSafe(JSON.stringify(json, null, 2))}\n` : `${lines.map(terminalSafe).join('\n')}\n`, flags.output);
@@ -302,6 +308,7 @@ export const fleet: Register = (program, setResult) => {
     .option('--namespace <name>', "the agents' CloudWatch namespace", 'IMDSSniff')
     .option('--set-wave <id=n...>', 'put instances in a wave (as for report)')
     .option('--dry-run', 'print the dashboards (with -f json, their bodies); write nothing')
+    .option('--audit-file <file>', 'JSON lines audit of every change (appended, 0640)', DEFAULT_AUDIT_FILE)
     .addHelpText('after', `${FLEET_HELP}\n  imds-sniff fleet dashboard --accounts organization --role-name ImdsSniffAudit\n\nIAM: also cloudwatch:PutDashboard.`)
     .action((flags: DashboardFlags) => setResult(dashboardAction(flags)));
   scopeFlags(group.command('enforce').description("a wave: SSM Run Command runs the gated imds-sniff enforce on each ready instance of it; collects enforced / refused (with the process) / failed"))

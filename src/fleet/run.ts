@@ -14,6 +14,7 @@ import { waveTargets, type WaveTargets } from './enforce/targets.js';
 import { dashboardBody, type DashboardBody } from './dashboard/body.js';
 import { lockPlan, type LockStep } from './lock/plan.js';
 import type { AuditLog } from '../sinks/audit-log.js';
+import { UsageError } from '../errors.js';
 import type { Inventory } from './model.js';
 import { buildReport, DAY_MS, windowStart } from './report/build.js';
 import type { FleetReport, Wave } from './report/model.js';
@@ -27,6 +28,18 @@ export interface FleetScopeOptions extends ScopeChoice {
   homeRegion: string;
 }
 
+/** Another account can only be read through a role assumed in it: without --role-name the caller's own would be read under its name. */
+async function requireRoleForOthers(aws: FleetAws, accounts: string[], options: FleetScopeOptions): Promise<void> {
+  if (options.roleName !== null) return;
+  const caller = await aws.account();
+  const others = accounts.filter((a) => a !== caller);
+  if (others.length > 0) {
+    throw new UsageError(`--accounts: ${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} not the caller's account (${caller}) and no --role-name was given`, {
+      hint: 'give --role-name, a role in each account that trusts the caller',
+    });
+  }
+}
+
 export interface InventoryRun {
   inventory: Inventory;
   aws: FleetAws;
@@ -38,6 +51,7 @@ export async function runInventory(options: FleetScopeOptions, onProgress?: (p: 
   const started = performance.now();
   const aws = new FleetAws({ endpointUrl: options.endpointUrl, roleName: options.roleName, homeRegion: options.homeRegion });
   const accounts = await resolveAccounts(aws, options.accounts, options.homeRegion);
+  await requireRoleForOthers(aws, accounts, options);
   const regions = await resolveRegions(aws, options.regions, options.homeRegion);
   const inventory = await collectInventory(aws, scopesOf(accounts, regions), onProgress);
   return { inventory, aws, wallMs: performance.now() - started };
@@ -123,6 +137,7 @@ export async function runLock(options: LockRunOptions, onProgress?: (p: CollectP
 export async function runUnlock(options: FleetScopeOptions & { dryRun: boolean; audit: AuditLog; auditLines: string[] }): Promise<{ account: string; region: string; restore: DefaultsState; result: string }[]> {
   const aws = new FleetAws({ endpointUrl: options.endpointUrl, roleName: options.roleName, homeRegion: options.homeRegion });
   const accounts = await resolveAccounts(aws, options.accounts, options.homeRegion);
+  await requireRoleForOthers(aws, accounts, options);
   const regions = await resolveRegions(aws, options.regions, options.homeRegion);
   const wanted = new Set(scopesOf(accounts, regions).map((s) => `${s.account}/${s.region}`));
   const last = new Map<string, { account: string; region: string; before: DefaultsState | null }>();
@@ -206,7 +221,13 @@ export async function runFleetEnforce(options: EnforceRunOptions, onProgress?: (
   let aws: FleetAws;
   if (options.rollback) {
     aws = new FleetAws({ endpointUrl: options.endpointUrl, roleName: options.roleName, homeRegion: options.homeRegion });
-    targets = { wave: options.wave, byScope: lastWaveEnforced(options.auditLines, options.wave), skipped: [] };
+    // The wave's last run as the audit has it, within the scope the flags give.
+    const accounts = await resolveAccounts(aws, options.accounts, options.homeRegion);
+    await requireRoleForOthers(aws, accounts, options);
+    const regions = await resolveRegions(aws, options.regions, options.homeRegion);
+    const wanted = new Set(scopesOf(accounts, regions).map((x) => `${x.account}/${x.region}`));
+    const byScope = new Map([...lastWaveEnforced(options.auditLines, options.wave)].filter(([key]) => wanted.has(key)));
+    targets = { wave: options.wave, byScope, skipped: [] };
   } else {
     const run = await runReport(options, onProgress);
     aws = run.aws;

@@ -3,6 +3,7 @@
 // (RegisterImage ImdsSupport=v2.0, ModifyImageAttribute ImdsSupport.Value, shown in DescribeImages); SSM Run Command's execution
 // (moto records SendCommand but runs nothing: here each instance's command is handed to a host the test simulates, with
 // SSM's MaxConcurrency and MaxErrors, and ListCommandInvocations answers with each host's status, exit code and output);
+// Auto Scaling StartInstanceRefresh (recorded, answered with a refresh id);
 // and it throttles on demand in each protocol's shape (moto never throttles). Everything else goes to moto unchanged.
 
 import { randomUUID } from 'node:crypto';
@@ -72,6 +73,8 @@ export class FleetEmulator {
   private readonly sockets = new Set<Socket>();
   private hostHandler: HostHandler | null = null;
   private readonly commands = new Map<string, { document: string; invocations: Invocation[] }>();
+  /** Instance refreshes asked for (moto has no StartInstanceRefresh): account/region/group. */
+  readonly instanceRefreshes: string[] = [];
 
   private constructor(private readonly server: Server, readonly port: number, private readonly targetPort: number) {}
 
@@ -191,6 +194,13 @@ export class FleetEmulator {
       return this.ec2Answer(res, action, '<return>true</return>');
     }
 
+    if (service === 'autoscaling' && action === 'StartInstanceRefresh') {
+      this.instanceRefreshes.push(`${scopeKey}/${form.get('AutoScalingGroupName') ?? ''}`);
+      const xml = `<StartInstanceRefreshResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><StartInstanceRefreshResult><InstanceRefreshId>${randomUUID()}</InstanceRefreshId></StartInstanceRefreshResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></StartInstanceRefreshResponse>`;
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(xml);
+      return;
+    }
     if (service === 'ssm' && action === 'ListCommandInvocations') {
       const ask = JSON.parse(body.toString('utf8') || '{}') as { CommandId?: string; Details?: boolean };
       const command = this.commands.get(ask.CommandId ?? '');

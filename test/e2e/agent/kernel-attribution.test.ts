@@ -15,6 +15,11 @@ const prereq = testbedPrerequisites();
 const title = prereq.ok ? 'attribution on this kernel' : `attribution on this kernel (skipped: ${prereq.reason ?? ''})`;
 const prefix = `imdssk${randomBytes(3).toString('hex')}`;
 const WAIT_MS = scaledMs(10_000);
+/**
+ * Curls per burst: 200 on a real host; 100 in the kernel VM lane (time scale > 1), where under
+ * qemu TCG a burst of 200 took 110-118 s on 5.10 and the lane has to fit in CI's 30 minutes.
+ */
+const BURST = scaledMs(1) > 1 ? 100 : 200;
 
 describe.skipIf(!prereq.ok)(title, () => {
   const suite = agentSuite({ prefix, block: 38 });
@@ -60,30 +65,30 @@ describe.skipIf(!prereq.ok)(title, () => {
     }
   });
 
-  it.each(['host', 'ctr'] as const)('attributes at least 99 percent of a burst of 200 curls, 25 at a time, from the %s', async (ns) => {
+  it.each(['host', 'ctr'] as const)(`attributes at least 99 percent of a burst of ${BURST} curls, 25 at a time, from the %s`, async (ns) => {
     const a = await suite.startAgent();
     const runs: ClientRun[] = [];
-    for (let wave = 0; wave < 8; wave++) {
+    for (let wave = 0; wave < BURST / 25; wave++) {
       runs.push(...(await Promise.all(Array.from({ length: 25 }, () => curlV1(suite.tb, ns, '/latest/meta-data/ami-id')))));
     }
     // Every curl answered (a failure shows what curl said, not just "false").
     expect(runs.filter((r) => r.stdout !== '200' || r.localPort === undefined).map((r) => `${r.stdout} ${r.stderr.trim()}`)).toEqual([]);
-    await a.waitForRequests(200, scaledMs(30_000), (e) => e.path === '/latest/meta-data/ami-id');
+    await a.waitForRequests(BURST, scaledMs(30_000), (e) => e.path === '/latest/meta-data/ami-id');
     const events = a.requests.filter((e) => e.path === '/latest/meta-data/ami-id');
-    expect(events).toHaveLength(200);
+    expect(events).toHaveLength(BURST);
     // Each curl's own source port names its request: the event must carry that curl's pid and comm.
     const pidByPort = new Map(runs.map((r) => [r.localPort, r.pid]));
-    expect(pidByPort.size).toBe(200);
+    expect(pidByPort.size).toBe(BURST);
     const right = events.filter((e) => pidByPort.get(e.src_port) === e.pid && e.comm === 'curl');
-    if (right.length < 200) {
+    if (right.length < BURST) {
       const misses = events.filter((e) => !right.includes(e)).map((e) => ({ pid: e.pid, want: pidByPort.get(e.src_port), comm: e.comm, attribution: e.attribution, exe: e.exe }));
       console.log('misses', JSON.stringify(misses), 'agent:', agentHealth((await a.stop()).summary), a.attributionDebug().join('\n'));
     }
-    recordFigure({ scenario: `burst of 200 curls (${ns === 'host' ? 'host' : 'namespace container'})`, requests: 200, right: right.length });
+    recordFigure({ scenario: `burst of ${BURST} curls (${ns === 'host' ? 'host' : 'namespace container'})`, requests: BURST, right: right.length });
     // 99 % on a real host. Under qemu TCG (the VM lane, time scale > 1) the bursts land at
     // 98-100 % with every miss unknown, for a cause not found yet (issue 10 is blocked on it):
     // there the bar is 97 %, and the wrong-process check below is as strict as anywhere.
-    expect(right.length / 200).toBeGreaterThanOrEqual(scaledMs(1) > 1 ? 0.97 : 0.99);
+    expect(right.length / BURST).toBeGreaterThanOrEqual(scaledMs(1) > 1 ? 0.97 : 0.99);
     // and none is attributed to a wrong process: a miss may only be "unknown"
     expect(events.filter((e) => e.pid !== null && pidByPort.get(e.src_port) !== e.pid)).toEqual([]);
   });

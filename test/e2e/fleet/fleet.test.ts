@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CloudWatchClient, GetDashboardCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateTagsCommand, DescribeInstancesCommand, EC2Client, ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, DescribeRegionsCommand, EC2Client, ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
+import { CreateAccountCommand, CreateOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardBody } from '../../../src/fleet/dashboard/body.js';
 import type { HostResult } from '../../../src/fleet/enforce/outcome.js';
@@ -16,7 +17,7 @@ import { FleetEmulator } from '../../helpers/fleet-emulator.js';
 import { accountCredentials, FLEET_ACCOUNTS, FLEET_REGIONS, FLEET_ROLE, generateFleet, type FleetTruth } from '../../helpers/fleet-generator.js';
 import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
 import { HostNamespace } from '../../helpers/host-namespace.js';
-import { MAIN, runArgv, runCliAsync, type CliResult } from '../../helpers/run-cli.js';
+import { expectOneLineError, MAIN, runArgv, runCliAsync, type CliResult } from '../../helpers/run-cli.js';
 import { useMotoSdkEnv } from '../metrics/harness.js';
 
 const skip = motoSkipReason();
@@ -89,7 +90,9 @@ describe.skipIf(skip !== null)(skip === null ? 'fleet inventory and report (moto
     emulator.throttle(0.25);
     const before = emulator.seen.length;
     try {
-      const r = await runCliAsync(['fleet', 'inventory', ...scope, '-f', 'json']);
+      // One account's three regions (the cost is the SDK's rate limiter slowing down, not the size).
+      const account = FLEET_ACCOUNTS[0];
+      const r = await runCliAsync(['fleet', 'inventory', '--accounts', account, '--regions', FLEET_REGIONS.join(','), '--endpoint-url', emulator.endpoint, '-f', 'json']);
       expect(r.stderr).not.toMatch(/Throttl|RequestLimitExceeded/);
       expect(r.code).toBe(0);
       const again = JSON.parse(r.stdout) as Inventory;
@@ -97,7 +100,12 @@ describe.skipIf(skip !== null)(skip === null ? 'fleet inventory and report (moto
       const seen = emulator.seen.slice(before);
       const throttled = seen.filter((c) => c.throttled).length;
       expect(throttled).toBeGreaterThan(seen.length / 8);
-      const strip = (inv: Inventory): unknown => ({ ...inv, collectedAt: null, calls: null });
+      const mine = <T extends { account: string }>(items: T[]): T[] => items.filter((i) => i.account === account);
+      const strip = (inv: Inventory): unknown => ({
+        ...inv, collectedAt: null, calls: null, scopes: mine(inv.scopes), instances: mine(inv.instances), launchTemplateVersions: mine(inv.launchTemplateVersions),
+        launchConfigurations: mine(inv.launchConfigurations), autoScalingGroups: mine(inv.autoScalingGroups), accountDefaults: mine(inv.accountDefaults),
+      });
+      expect(again.instances.length).toBeGreaterThanOrEqual(500);
       expect(strip(again)).toEqual(strip(inventory));
       console.log(`figure: fleet inventory throttled: ${throttled} of ${seen.length} calls refused, ${(r.ms / 1000).toFixed(1)} s`);
     } finally {
@@ -165,7 +173,8 @@ describe.skipIf(skip !== null)(skip === null ? 'fleet inventory and report (moto
   }, 180_000);
 
   it('dashboard: one per account, the top-processes query per region and the instances that still call per wave', async () => {
-    const r = await runCliAsync(['fleet', 'dashboard', ...scope, '--days', String(DAYS), '--name', 'imdsv1-e2e']);
+    const audit = join(mkdtempSync(join(tmpdir(), 'imds-sniff-fleet-')), 'audit.jsonl');
+    const r = await runCliAsync(['fleet', 'dashboard', ...scope, '--days', String(DAYS), '--name', 'imdsv1-e2e', '--audit-file', audit]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(FLEET_ACCOUNTS.map((a) => expect.stringMatching(new RegExp(`^wrote dashboard imdsv1-e2e in ${a}: \\d+ widgets$`))));
@@ -179,6 +188,8 @@ describe.skipIf(skip !== null)(skip === null ? 'fleet inventory and report (moto
       expect(new Set(named)).toEqual(new Set(open));
       expect(body.widgets.every((w) => FLEET_REGIONS.includes(w.properties.region as (typeof FLEET_REGIONS)[number]))).toBe(true);
     }
+    const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; account: string; result: string });
+    expect(lines.map((l) => [l.action, l.account, l.result])).toEqual(FLEET_ACCOUNTS.map((a) => ['dashboard', a, 'written']));
   }, 300_000);
 
   it('lock: refused while an instance allows IMDSv1 or a policy owns the defaults; set, audited and undone once a scope is clear', async () => {
@@ -311,7 +322,7 @@ describe.skipIf(skip !== null)(skip === null ? 'fleet inventory and report (moto
     ]);
     expect(existsSync(audit)).toBe(false);
 
-    const applied = await runCliAsync(['fleet', 'launch-paths', ...one, '--apply', '-f', 'json']);
+    const applied = await runCliAsync(['fleet', 'launch-paths', ...one, '--apply', '--instance-refresh', '-f', 'json']);
     expect(applied.stderr).not.toMatch(/\n\s+at /);
     expect(applied.code).toBe(0);
     const steps = (JSON.parse(applied.stdout) as { steps: { kind: string; result: string }[] }).steps;
@@ -322,5 +333,35 @@ describe.skipIf(skip !== null)(skip === null ? 'fleet inventory and report (moto
     const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; result: string });
     expect(lines.map((l) => l.result)).toEqual(steps.map(() => 'applied'));
     expect(lines.map((l) => l.action).sort()).toEqual(steps.map((x) => `launch-${x.kind}`).sort());
+    expect(emulator.instanceRefreshes.sort()).toEqual(['api-asg', 'legacy-asg', 'web-asg'].map((g) => `${account}/${region}/${g}`));
+  }, 300_000);
+
+  it('scope: every active account of the organization (ListAccounts, a role assumed in each), every enabled region, progress on stderr', async () => {
+    const org = new OrganizationsClient({ region: 'us-east-1', endpoint: emulator.endpoint });
+    await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+    const created = await org.send(new CreateAccountCommand({ AccountName: 'sandbox', Email: 'sandbox@example.com' }));
+    const member = created.CreateAccountStatus?.AccountId ?? '';
+    expect(member).toMatch(/^\d{12}$/);
+    const byOrg = await runCliAsync(['fleet', 'inventory', '--accounts', 'organization', '--role-name', FLEET_ROLE, '--regions', 'eu-west-1', '--endpoint-url', emulator.endpoint, '-f', 'json']);
+    expect(byOrg.code).toBe(0);
+    const inv = JSON.parse(byOrg.stdout) as Inventory;
+    expect(inv.scopes).toEqual([FLEET_ACCOUNTS[0], member].sort().map((account) => ({ account, region: 'eu-west-1' })));
+    expect(inv.errors).toEqual([]);
+    expect(new Set(inv.instances.map((i) => i.account))).toEqual(new Set([FLEET_ACCOUNTS[0]]));
+    expect(inv.calls['AssumeRole']).toBe(1);
+    // Another account without --role-name would read the caller's own under its name: refused.
+    const noRole = await runCliAsync(['fleet', 'inventory', '--accounts', FLEET_ACCOUNTS[1], '--regions', 'eu-west-1', '--endpoint-url', emulator.endpoint]);
+    expect(noRole.code).toBe(2);
+    expectOneLineError(noRole.stderr, new RegExp(`--accounts: ${FLEET_ACCOUNTS[1]} is not the caller's account \\(${FLEET_ACCOUNTS[0]}\\) and no --role-name was given`));
+    // No --regions: every region the caller has enabled, one progress line each (stderr is no terminal here).
+    const all = await runCliAsync(['fleet', 'inventory', '--accounts', FLEET_ACCOUNTS[0], '--endpoint-url', emulator.endpoint, '-f', 'json']);
+    expect(all.code).toBe(0);
+    const regions = (await new EC2Client({ region: 'us-east-1', endpoint: emulator.endpoint }).send(new DescribeRegionsCommand({}))).Regions?.map((r) => r.RegionName).sort();
+    const everywhere = JSON.parse(all.stdout) as Inventory;
+    expect(everywhere.scopes.map((x) => x.region)).toEqual(regions);
+    expect(regions).toEqual(expect.arrayContaining([...FLEET_REGIONS]));
+    const progress = all.stderr.split('\n').filter((l) => /^fleet: \d+\/\d+ \d{12} [a-z0-9-]+: \d+ instances$/.test(l));
+    expect(progress).toHaveLength(everywhere.scopes.length);
+    expect(progress.at(-1)).toMatch(new RegExp(`^fleet: ${everywhere.scopes.length}/${everywhere.scopes.length} `));
   }, 300_000);
 });
