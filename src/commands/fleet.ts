@@ -235,6 +235,7 @@ async function enforceAction(flags: EnforceFlags): Promise<ExitCodeValue> {
 interface LaunchFlags extends ScopeFlags {
   format: 'table' | 'json';
   apply?: boolean;
+  dryRun?: boolean;
   setDefault?: boolean;
   instanceRefresh?: boolean;
   auditFile: string;
@@ -242,6 +243,7 @@ interface LaunchFlags extends ScopeFlags {
 
 async function launchPathsAction(flags: LaunchFlags): Promise<ExitCodeValue> {
   const scope = scopeOptions(flags);
+  if (flags.apply && flags.dryRun) throw new UsageError('--apply and --dry-run exclude each other', { hint: 'without --apply it is a dry run' });
   const [{ runLaunchPaths, FLEET_AUDIT_EVENT }, { AuditLog }, { progressReporter }, { describeStep }] = await Promise.all([
     import('../fleet/run.js'), import('../sinks/audit-log.js'), import('../fleet/render/progress.js'), import('../fleet/launch/plan.js'),
   ]);
@@ -343,6 +345,7 @@ Examples:
   scopeFlags(group.command('launch-paths').description('make new launches IMDSv2-only: a launch template version or a launch configuration copy with HttpTokens=required per group, the group moved to it; a dry-run plan unless --apply'))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--apply', 'make the changes (default: print the plan)')
+    .option('--dry-run', 'print the plan and change nothing (the default without --apply)')
     .option('--set-default', 'make each new template version its template\'s default (groups on $Default follow it; so does any other launcher using $Default)')
     .option('--instance-refresh', 'also start an instance refresh per group, replacing its running instances')
     .option('--audit-file <file>', 'JSON lines audit of every change (appended, 0640)', DEFAULT_AUDIT_FILE)

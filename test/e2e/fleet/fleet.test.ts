@@ -310,7 +310,7 @@ describe.skipIf(skip !== null)(skip === null ? 'fleet inventory and report (moto
     const region = 'us-east-1';
     const audit = join(mkdtempSync(join(tmpdir(), 'imds-sniff-fleet-')), 'audit.jsonl');
     const one = ['--accounts', account, '--role-name', FLEET_ROLE, '--regions', region, '--endpoint-url', emulator.endpoint, '--audit-file', audit];
-    const dry = await runCliAsync(['fleet', 'launch-paths', ...one]);
+    const dry = await runCliAsync(['fleet', 'launch-paths', ...one, '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().replace(/^\S+ \S+: /, '').replace(/lt-[0-9a-f]+/g, 'lt-…')).sort()).toEqual([
       'Auto Scaling group api-asg launches from the new version of lt-…',
