@@ -194,10 +194,12 @@ interface EnforceFlags extends ReportFlags {
 async function enforceAction(flags: EnforceFlags): Promise<ExitCodeValue> {
   const scope = scopeOptions(flags);
   if (!/^[012]$/.test(flags.wave)) throw new UsageError(`--wave: ${quote(flags.wave)} is not 0, 1 or 2`);
-  const [{ runFleetEnforce, FLEET_AUDIT_EVENT }, { AuditLog }, { progressReporter }, { HOST_ARGS }, { parseDuration }] = await Promise.all([
+  const [{ runFleetEnforce, FLEET_AUDIT_EVENT }, { AuditLog }, { progressReporter }, { hostArgsProblem }, { parseDuration }] = await Promise.all([
     import('../fleet/run.js'), import('../sinks/audit-log.js'), import('../fleet/render/progress.js'), import('../fleet/aws/run-command.js'), import('../config/duration.js'),
   ]);
-  if (!HOST_ARGS.test(flags.hostArgs)) throw new UsageError(`--host-args: ${quote(flags.hostArgs)} may only hold letters, digits, spaces and . _ = : -`);
+  const problem = hostArgsProblem(flags.hostArgs);
+  if (problem !== null) throw new UsageError(`--host-args: ${quote(flags.hostArgs)}: ${problem}`, { hint: 'the gate on each instance must decide for itself: no --force, no --instance-id' });
+  if (flags.rollback && flags.hostArgs !== '') throw new UsageError('--host-args is for enforce; --rollback takes none');
   if (!/^(\d{1,5}|\d{1,2}%|100%)$/.test(flags.maxConcurrency)) throw new UsageError(`--max-concurrency: ${quote(flags.maxConcurrency)} is not a number or a percentage`);
   if (!/^(\d{1,5}|\d{1,2}%|100%)$/.test(flags.maxErrors)) throw new UsageError(`--max-errors: ${quote(flags.maxErrors)} is not a number or a percentage`);
   if (!/^[A-Za-z0-9_.:/-]{3,128}$/.test(flags.document)) throw new UsageError(`--document: ${quote(flags.document)} is not an SSM document name`);
@@ -318,9 +320,9 @@ export const fleet: Register = (program, setResult) => {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--include-no-data', 'also send to instances without enough data (each instance\'s own gate still decides)')
     .option('--document <name>', 'SSM document: AWS-RunShellScript, or the imds-sniff document (packaging/ssm)', 'AWS-RunShellScript')
-    .option('--host-args <flags>', 'flags for imds-sniff enforce on the instance, e.g. "--min-observation 7d"', '')
+    .option('--host-args <flags>', 'flags for imds-sniff enforce on the instance: --min-observation, --timeout, --hop-limit, --dry-run (e.g. "--min-observation 7d")', '')
     .option('--max-concurrency <n|%>', 'SSM MaxConcurrency', '10%')
-    .option('--max-errors <n|%>', 'SSM MaxErrors: stop after this many failures (a refusal counts)', '1')
+    .option('--max-errors <n|%>', 'SSM MaxErrors, and for the whole wave: no further batch of 50 once this many failed (a refusal counts)', '1')
     .option('--timeout <time>', 'how long to wait for every instance', '10m')
     .option('--days <n>', 'window of metrics for the report that picks the instances', '14')
     .option('--namespace <name>', "the agents' CloudWatch namespace", 'IMDSSniff')

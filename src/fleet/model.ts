@@ -76,7 +76,7 @@ export interface LaunchConfigurationItem extends Scope {
 
 /** What an Auto Scaling group launches from. */
 export type LaunchSource =
-  | { type: 'launch-template'; id: string; name: string; version: string; resolvedVersion: number | null }
+  | { type: 'launch-template'; id: string; name: string; version: string; resolvedVersion: number | null; /** From a MixedInstancesPolicy. */ mixed: boolean }
   | { type: 'launch-configuration'; name: string }
   | { type: 'none' };
 

@@ -149,6 +149,11 @@ export async function runUnlock(options: FleetScopeOptions & { dryRun: boolean; 
       continue;
     }
     if (entry.event !== FLEET_AUDIT_EVENT || entry.action !== 'lock' || entry.result !== 'applied' || !entry.account || !entry.region) continue;
+    // What is written back must be a state EC2 knows: a line edited by hand is not trusted.
+    const b = entry.before;
+    if (b != null && (![null, 'optional', 'required'].includes(b.httpTokens) || typeof b.httpTokensEnforced !== 'boolean')) {
+      throw new UsageError(`--undo: the audit line of the lock of ${entry.account} ${entry.region} holds no valid "before" (${JSON.stringify(b).slice(0, 100)})`);
+    }
     const key = `${entry.account}/${entry.region}`;
     if (wanted.has(key)) last.set(key, { account: entry.account, region: entry.region, before: entry.before ?? null });
   }

@@ -201,6 +201,14 @@ export class FleetEmulator {
       res.end(xml);
       return;
     }
+    if (service === 'ssm' && action === 'GetCommandInvocation') {
+      const ask = JSON.parse(body.toString('utf8') || '{}') as { CommandId?: string; InstanceId?: string };
+      const inv = this.commands.get(ask.CommandId ?? '')?.invocations.find((i) => i.instanceId === ask.InstanceId);
+      if (inv) {
+        const [out = '', err = ''] = inv.output.split('\n----------ERROR-------\n');
+        return this.jsonAnswer(res, { CommandId: ask.CommandId, InstanceId: inv.instanceId, Status: inv.status, StatusDetails: inv.status, ResponseCode: inv.responseCode, StandardOutputContent: out, StandardErrorContent: err });
+      }
+    }
     if (service === 'ssm' && action === 'ListCommandInvocations') {
       const ask = JSON.parse(body.toString('utf8') || '{}') as { CommandId?: string; Details?: boolean };
       const command = this.commands.get(ask.CommandId ?? '');

@@ -11,7 +11,7 @@ import { throttleSafe } from './throttle-safe.js';
 /** What a step made: the new template version number, the copy's name, the refresh id. */
 export type StepResult = { created?: string };
 
-/** New versions made by earlier steps, per template (a group update names the one made for it). */
+/** New versions made by earlier steps, per template and source version (a group update names the one made for it). */
 export type MadeVersions = Map<string, number>;
 
 export async function applyLaunchStep(aws: FleetAws, step: LaunchStep, made: MadeVersions): Promise<StepResult> {
@@ -27,7 +27,7 @@ export async function applyLaunchStep(aws: FleetAws, step: LaunchStep, made: Mad
       })));
       const version = out.LaunchTemplateVersion?.VersionNumber;
       if (version === undefined) throw new Error(`CreateLaunchTemplateVersion on ${step.templateId} returned no version`);
-      made.set(`${step.scope.account}/${step.scope.region}/${step.templateId}`, version);
+      made.set(`${step.scope.account}/${step.scope.region}/${step.templateId}/${step.sourceVersion}`, version);
       if (step.setDefault) await throttleSafe(() => ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: step.templateId, DefaultVersion: String(version) })));
       return { created: `${step.templateId} v${version}` };
     }
@@ -42,7 +42,7 @@ export async function applyLaunchStep(aws: FleetAws, step: LaunchStep, made: Mad
         UserData: lc.UserData || undefined, IamInstanceProfile: lc.IamInstanceProfile, BlockDeviceMappings: lc.BlockDeviceMappings,
         InstanceMonitoring: lc.InstanceMonitoring, SpotPrice: lc.SpotPrice, EbsOptimized: lc.EbsOptimized, AssociatePublicIpAddress: lc.AssociatePublicIpAddress,
         PlacementTenancy: lc.PlacementTenancy, KernelId: lc.KernelId || undefined, RamdiskId: lc.RamdiskId || undefined,
-        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: lc.MetadataOptions?.HttpPutResponseHopLimit ?? 2 },
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: lc.MetadataOptions?.HttpEndpoint ?? 'enabled', HttpPutResponseHopLimit: lc.MetadataOptions?.HttpPutResponseHopLimit ?? 2 },
       })));
       return { created: step.copy };
     }
@@ -52,9 +52,9 @@ export async function applyLaunchStep(aws: FleetAws, step: LaunchStep, made: Mad
         await throttleSafe(() => asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: step.group, LaunchConfigurationName: name })));
         return {};
       }
-      const { templateId } = step.to;
-      const version = made.get(`${step.scope.account}/${step.scope.region}/${templateId}`);
-      if (version === undefined) throw new Error(`no new version of ${templateId} was made`);
+      const { templateId, sourceVersion } = step.to;
+      const version = made.get(`${step.scope.account}/${step.scope.region}/${templateId}/${sourceVersion}`);
+      if (version === undefined) throw new Error(`no new version of ${templateId} from v${sourceVersion} was made`);
       await throttleSafe(() => asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: step.group, LaunchTemplate: { LaunchTemplateId: templateId, Version: String(version) } })));
       return {};
     }

@@ -70,6 +70,7 @@ function launchSourceOf(g: AutoScalingGroup, versions: LaunchTemplateVersion[]):
       name: spec.LaunchTemplateName ?? resolved?.LaunchTemplateName ?? '',
       version,
       resolvedVersion: resolved?.VersionNumber ?? null,
+      mixed: g.LaunchTemplate === undefined,
     };
   }
   if (g.LaunchConfigurationName) return { type: 'launch-configuration', name: g.LaunchConfigurationName };

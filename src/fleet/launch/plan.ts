@@ -4,9 +4,9 @@
 import type { AutoScalingGroupItem, Inventory, Scope } from '../model.js';
 
 export type LaunchStep =
-  | { kind: 'template-version'; scope: Scope; templateId: string; templateName: string; sourceVersion: number; setDefault: boolean; groups: string[] }
+  | { kind: 'template-version'; scope: Scope; templateId: string; templateName: string; sourceVersion: number; setDefault: boolean; /** Its source is the template's latest version: made after the template's other new versions. */ latest: boolean; groups: string[] }
   | { kind: 'configuration-copy'; scope: Scope; source: string; copy: string; groups: string[] }
-  | { kind: 'group-update'; scope: Scope; group: string; to: { templateId: string; version: 'new' | '$Latest' | '$Default' } | { configuration: string } }
+  | { kind: 'group-update'; scope: Scope; group: string; to: { templateId: string; sourceVersion: number } | { configuration: string } }
   | { kind: 'instance-refresh'; scope: Scope; group: string };
 
 export interface LaunchPlan {
@@ -24,8 +24,10 @@ export function copyName(name: string): string {
  * For each group whose launches allow IMDSv1: a template-backed group gets one
  * new version of its template (shared by the groups on the same source
  * version), made from the version it launches, with HttpTokens=required; the
- * group then names that version (a group on $Latest follows by itself; a group
- * on $Default follows when `setDefault` makes it the default). A
+ * group then names that version (a group on $Latest follows the copy of the
+ * latest version, made last; a group on $Default follows when `setDefault`
+ * makes the copy of the default version the default). A group that launches
+ * from a mixed instances policy is left to the operator (listed as skipped). A
  * configuration-backed group gets a copy of its configuration with
  * HttpTokens=required (configurations cannot change) and is moved to it.
  * `refresh` adds an instance refresh per group, so running instances are replaced.
@@ -41,17 +43,28 @@ export function launchPlan(inventory: Inventory, options: { setDefault: boolean;
     const scope = scopeOf(g);
     const key = `${g.account}/${g.region}`;
     if (g.source.type === 'launch-template') {
-      const { id, name, version, resolvedVersion } = g.source;
+      const { id, name, version, resolvedVersion, mixed } = g.source;
       if (resolvedVersion === null) continue;
+      if (mixed) {
+        // UpdateAutoScalingGroup would need the whole MixedInstancesPolicy: not rewritten here.
+        plan.skipped.push({ scope, group: g.name, why: `launches from a mixed instances policy: make a version of ${name || id} with HttpTokens=required and set it in the policy by hand` });
+        continue;
+      }
+      const source = inventory.launchTemplateVersions.find((v) => v.account === g.account && v.region === g.region && v.id === id && v.version === resolvedVersion);
       const vKey = `${key}/${id}/${resolvedVersion}`;
-      const step = versions.get(vKey) ?? { kind: 'template-version' as const, scope, templateId: id, templateName: name, sourceVersion: resolvedVersion, setDefault: options.setDefault, groups: [] };
+      const step = versions.get(vKey) ?? {
+        kind: 'template-version' as const, scope, templateId: id, templateName: name, sourceVersion: resolvedVersion,
+        // Only the copy of the current default becomes the default: a copy of an older version would change what $Default launches.
+        setDefault: options.setDefault && source?.isDefault === true, latest: source?.isLatest === true, groups: [],
+      };
       step.groups.push(g.name);
       if (!versions.has(vKey)) {
         versions.set(vKey, step);
         plan.steps.push(step);
       }
-      const follows = version === '$Latest' || (version === '$Default' && options.setDefault);
-      if (!follows) plan.steps.push({ kind: 'group-update', scope, group: g.name, to: { templateId: id, version: 'new' } });
+      // A group on $Latest follows the copy of the latest version (made last of its template's); one on $Default the new default.
+      const follows = (version === '$Latest' && step.latest) || (version === '$Default' && step.setDefault);
+      if (!follows) plan.steps.push({ kind: 'group-update', scope, group: g.name, to: { templateId: id, sourceVersion: resolvedVersion } });
     } else if (g.source.type === 'launch-configuration') {
       const cKey = `${key}/${g.source.name}`;
       const step = copies.get(cKey) ?? { kind: 'configuration-copy' as const, scope, source: g.source.name, copy: copyName(g.source.name), groups: [] };
@@ -67,9 +80,10 @@ export function launchPlan(inventory: Inventory, options: { setDefault: boolean;
     }
     if (options.refresh) plan.steps.push({ kind: 'instance-refresh', scope, group: g.name });
   }
-  // Versions and copies first, then the groups that use them, then the refreshes.
-  const order: Record<LaunchStep['kind'], number> = { 'template-version': 0, 'configuration-copy': 0, 'group-update': 1, 'instance-refresh': 2 };
-  plan.steps.sort((a, b) => order[a.kind] - order[b.kind]);
+  // Versions and copies first (of each template the copy of its latest version last, so $Latest is
+  // that copy), then the groups that use them, then the refreshes.
+  const order = (x: LaunchStep): number => ({ 'template-version': x.kind === 'template-version' && x.latest ? 1 : 0, 'configuration-copy': 0, 'group-update': 2, 'instance-refresh': 3 })[x.kind];
+  plan.steps.sort((a, b) => order(a) - order(b));
   return plan;
 }
 
@@ -82,7 +96,7 @@ export function describeStep(s: LaunchStep): string {
     case 'configuration-copy':
       return `${where}: copy launch configuration ${s.source} to ${s.copy} with HttpTokens=required (for ${s.groups.join(', ')})`;
     case 'group-update':
-      return `${where}: Auto Scaling group ${s.group} launches from ${'configuration' in s.to ? `launch configuration ${s.to.configuration}` : `the new version of ${s.to.templateId}`}`;
+      return `${where}: Auto Scaling group ${s.group} launches from ${'configuration' in s.to ? `launch configuration ${s.to.configuration}` : `the new version of ${s.to.templateId} made from v${s.to.sourceVersion}`}`;
     case 'instance-refresh':
       return `${where}: instance refresh of ${s.group} (its instances replaced by IMDSv2-only ones)`;
   }

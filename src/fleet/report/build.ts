@@ -8,6 +8,8 @@ import { fixFor, programOf } from './process-fix.js';
 import { waveOf } from './wave.js';
 
 export const DAY_MS = 86_400_000;
+/** The blocker standing for IMDSv1 calls the instance aggregate counted but no process series names. */
+export const UNNAMED = '(process not named)';
 
 export interface ReportOptions {
   windowDays: number;
@@ -37,8 +39,12 @@ export function windowStart(options: ReportOptions): number {
  */
 export function judge(instance: InstanceItem, m: InstanceMetrics, options: ReportOptions): Omit<InstanceVerdict, 'wave' | 'waveReason'> {
   const exception = exceptionOf(instance.tags, options.nowMs);
-  const blockers = [...m.v1ByProcess].map(([process, s]) => ({ process, calls: total(s) })).filter((b) => b.calls > 0)
-    .sort((a, b) => b.calls - a.calls || a.process.localeCompare(b.process));
+  const blockers = [...m.v1ByProcess].map(([process, s]) => ({ process, calls: total(s) })).filter((b) => b.calls > 0);
+  // The instance aggregate counts every IMDSv1 call; a per-process series may be missing (ListMetrics
+  // lists only series with data in the last two weeks): calls it cannot name still block.
+  const unnamed = total(m.agentDays) - blockers.reduce((s, b) => s + b.calls, 0);
+  if (unnamed > 0) blockers.push({ process: UNNAMED, calls: unnamed });
+  blockers.sort((a, b) => b.calls - a.calls || a.process.localeCompare(b.process));
   const agentDaysReported = m.agentDays.size;
   const agent = agentDaysReported > 0;
   const v1Calls = agent ? blockers.reduce((s, b) => s + b.calls, 0) : total(m.metadataNoToken);

@@ -313,9 +313,9 @@ describe.skipIf(skip !== null)(skip === null ? 'fleet inventory and report (moto
     const dry = await runCliAsync(['fleet', 'launch-paths', ...one, '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().replace(/^\S+ \S+: /, '').replace(/lt-[0-9a-f]+/g, 'lt-…')).sort()).toEqual([
-      'Auto Scaling group api-asg launches from the new version of lt-…',
+      'Auto Scaling group api-asg launches from the new version of lt-… made from v1',
       'Auto Scaling group legacy-asg launches from launch configuration legacy-lc-imdsv2',
-      'Auto Scaling group web-asg launches from the new version of lt-…',
+      'Auto Scaling group web-asg launches from the new version of lt-… made from v1',
       'copy launch configuration legacy-lc to legacy-lc-imdsv2 with HttpTokens=required (for legacy-asg)',
       'new version of launch template api from v1 with HttpTokens=required (for api-asg)',
       'new version of launch template web from v1 with HttpTokens=required (for web-asg)',

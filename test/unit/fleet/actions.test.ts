@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dashboardBody, IDS_PER_QUERY } from '../../../src/fleet/dashboard/body.js';
 import { hostOutcome } from '../../../src/fleet/enforce/outcome.js';
 import { waveTargets } from '../../../src/fleet/enforce/targets.js';
+import { hostArgsProblem } from '../../../src/fleet/aws/run-command.js';
 import { assembleScope } from '../../../src/fleet/inventory/assemble.js';
 import { describeStep, launchPlan } from '../../../src/fleet/launch/plan.js';
 import { lockPlan } from '../../../src/fleet/lock/plan.js';
@@ -110,16 +111,53 @@ describe('launchPlan', () => {
       '111122223333 eu-west-1: copy launch configuration legacy-lc to legacy-lc-imdsv2 with HttpTokens=required (for legacy-asg)',
       '111122223333 eu-west-1: new version of launch template web from v1 with HttpTokens=required (for web-asg, web2-asg)',
       '111122223333 eu-west-1: Auto Scaling group legacy-asg launches from launch configuration legacy-lc-imdsv2',
-      '111122223333 eu-west-1: Auto Scaling group web-asg launches from the new version of lt-web',
-      '111122223333 eu-west-1: Auto Scaling group web2-asg launches from the new version of lt-web',
+      '111122223333 eu-west-1: Auto Scaling group web-asg launches from the new version of lt-web made from v1',
+      '111122223333 eu-west-1: Auto Scaling group web2-asg launches from the new version of lt-web made from v1',
       '111122223333 eu-west-1: instance refresh of legacy-asg (its instances replaced by IMDSv2-only ones)',
       '111122223333 eu-west-1: instance refresh of web-asg (its instances replaced by IMDSv2-only ones)',
       '111122223333 eu-west-1: instance refresh of web2-asg (its instances replaced by IMDSv2-only ones)',
     ]);
   });
+  it('groups on different versions of one template: a copy of each, the latest copied last ($Latest follows it), each group on its own', () => {
+    const answers = scopeAnswers();
+    // web v2 allows IMDSv1 too here; web-asg stays on $Default (v1), web2-asg on $Latest (v2), web1-asg pinned to 1.
+    const v2 = answers.launchTemplateVersions.find((v) => v.LaunchTemplateId === 'lt-web' && v.VersionNumber === 2);
+    if (v2?.LaunchTemplateData?.MetadataOptions) v2.LaunchTemplateData.MetadataOptions.HttpTokens = 'optional';
+    const group = (name: string, version: string) => ({ AutoScalingGroupName: name, LaunchTemplate: { LaunchTemplateId: 'lt-web', Version: version }, MinSize: 0, MaxSize: 1, DesiredCapacity: 0, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(0) });
+    answers.autoScalingGroups = [group('web2-asg', '$Latest'), group('web1-asg', '1'), answers.autoScalingGroups[0]!];
+    const steps = launchPlan(inventory(answers), { setDefault: true, refresh: false }).steps;
+    expect(steps.map((x) => (x.kind === 'template-version' ? `make from v${x.sourceVersion}${x.setDefault ? ' (default)' : ''}` : x.kind === 'group-update' && 'templateId' in x.to ? `${x.group} -> copy of v${x.to.sourceVersion}` : x.kind))).toEqual([
+      'make from v1 (default)', // the default's copy becomes the default: web-asg on $Default follows
+      'make from v2', // the latest's copy last: web2-asg on $Latest follows
+      'web1-asg -> copy of v1',
+    ]);
+  });
+
+  it('a group launching from a mixed instances policy is left to the operator', () => {
+    const answers = scopeAnswers();
+    answers.autoScalingGroups = [{ AutoScalingGroupName: 'mixed-asg', MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-web', Version: '1' } } }, MinSize: 0, MaxSize: 1, DesiredCapacity: 0, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(0) }];
+    const plan = launchPlan(inventory(answers), { setDefault: false, refresh: true });
+    expect(plan.steps).toEqual([]);
+    expect(plan.skipped.map((x) => x.why)).toEqual(['launches from a mixed instances policy: make a version of web with HttpTokens=required and set it in the policy by hand']);
+  });
+
   it('with --set-default a group on $Default follows the new default: no group update', () => {
     const plan = launchPlan(inventory(), { setDefault: true, refresh: false });
     expect(plan.steps.filter((x) => x.kind === 'group-update').map((x) => (x.kind === 'group-update' ? x.group : ''))).toEqual(['legacy-asg']);
     expect(plan.steps.find((x) => x.kind === 'template-version')).toMatchObject({ templateId: 'lt-web', sourceVersion: 1, setDefault: true });
+  });
+});
+
+describe('hostArgsProblem (what a wave may pass to the on-host enforce)', () => {
+  it('allows the gate\'s own knobs, nothing that bypasses it or points it elsewhere', () => {
+    expect(hostArgsProblem('')).toBeNull();
+    expect(hostArgsProblem('--min-observation 7d --timeout 30s --hop-limit 2 --dry-run')).toBeNull();
+    expect(hostArgsProblem('--min-observation=1h')).toBeNull();
+    expect(hostArgsProblem('--force')).toBe('--force is not allowed (only --min-observation, --timeout, --hop-limit, --dry-run)');
+    expect(hostArgsProblem('--instance-id i-0abc')).toMatch(/^--instance-id is not allowed/);
+    expect(hostArgsProblem('--min-observation')).toBe('--min-observation needs a value like 7d');
+    expect(hostArgsProblem('--hop-limit 999')).toBe('--hop-limit needs a value like 2');
+    expect(hostArgsProblem('--dry-run=yes')).toBe('--dry-run takes no value');
+    expect(hostArgsProblem('--min-observation 7d; reboot')).toBe('it may only hold letters, digits, spaces and . _ = : -');
   });
 });

@@ -20,7 +20,7 @@ const options = { windowDays: 14, nowMs: NOW };
 describe('buildReport: a verdict per instance', () => {
   it('enforced, blocked by the processes seen, ready after a whole window without IMDSv1, no data, IMDSv1 seen without an agent', () => {
     const m = new Map<string, InstanceMetrics>([
-      ['i-0000000000000web1', metrics({ agentDays: daily(14, 3), v1ByProcess: new Map([['python3', daily(14, (d) => (d % 2 === 0 ? 2 : 0))], ['curl', daily(1, 1)]]) })],
+      ['i-0000000000000web1', metrics({ agentDays: daily(14, (d) => (d % 2 === 0 ? 2 : 0) + (d === 0 ? 1 : 0)), v1ByProcess: new Map([['python3', daily(14, (d) => (d % 2 === 0 ? 2 : 0))], ['curl', daily(1, 1)]]) })],
       ['i-0000000000000pet1', metrics({ agentDays: daily(14, 0) })],
       ['i-0000000000000pet2', metrics({ metadataNoTokenRejected: daily(2, 4) })],
     ]);
@@ -34,6 +34,12 @@ describe('buildReport: a verdict per instance', () => {
       'i-0000000000000off1': ['enforced', 'IMDS disabled'],
     });
     expect(r.totals.byVerdict).toEqual({ blocked: 1, 'v1-no-agent': 0, 'no-data': 0, exception: 0, ready: 1, enforced: 3 });
+  });
+
+  it('IMDSv1 calls the instance aggregate counted but no process series names still block (a series older than ListMetrics sees)', () => {
+    const m = new Map([['i-0000000000000pet1', metrics({ agentDays: daily(14, (d) => (d === 13 ? 5 : 0)), v1ByProcess: new Map([['curl', daily(1, 1)]]) })]]);
+    const pet = buildReport(inventory(), m, options).instances.find((x) => x.instance.id === 'i-0000000000000pet1');
+    expect(pet).toMatchObject({ verdict: 'blocked', detail: 'IMDSv1 from (process not named) (4), curl (1)' });
   });
 
   it('an agent that reported part of the window is not ready yet; EC2 MetadataNoToken names instances without the agent', () => {
