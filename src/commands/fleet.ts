@@ -148,6 +148,15 @@ interface LockFlags extends ScopeFlags {
 
 const DEFAULT_AUDIT_FILE = 'imds-sniff-fleet-audit.jsonl';
 
+/** The audit file's lines, for `flag` (--undo, --rollback) to find the changes to take back. */
+function readAuditLines(file: string, flag: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot read the audit file ${quote(file, Infinity)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { hint: 'give --audit-file the file the change wrote' });
+  }
+}
+
 async function lockAction(flags: LockFlags): Promise<ExitCodeValue> {
   const scope = scopeOptions(flags);
   const [{ runLock, runUnlock, FLEET_AUDIT_EVENT }, { AuditLog }, { progressReporter }] = await Promise.all([
@@ -156,12 +165,7 @@ async function lockAction(flags: LockFlags): Promise<ExitCodeValue> {
   const audit = new AuditLog(flags.auditFile, FLEET_AUDIT_EVENT);
   if (!flags.dryRun) audit.check();
   if (flags.undo) {
-    let auditLines: string[];
-    try {
-      auditLines = readFileSync(flags.auditFile, 'utf8').split('\n');
-    } catch (error) {
-      throw new UsageError(`--undo: cannot read the audit file ${quote(flags.auditFile, Infinity)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { hint: 'give --audit-file the file the lock wrote' });
-    }
+    const auditLines = readAuditLines(flags.auditFile, '--undo');
     const restored = await runUnlock({ ...scope, dryRun: flags.dryRun === true, audit, auditLines });
     const text = flags.format === 'json' ? `${jsonTerminalSafe(JSON.stringify({ undo: restored }, null, 2))}\n`
       : restored.length === 0 ? 'nothing to undo: no applied lock in the audit file for this scope\n'
@@ -205,14 +209,7 @@ async function enforceAction(flags: EnforceFlags): Promise<ExitCodeValue> {
   if (!/^[A-Za-z0-9_.:/-]{3,128}$/.test(flags.document)) throw new UsageError(`--document: ${quote(flags.document)} is not an SSM document name`);
   if (flags.rollback && flags.document !== 'AWS-RunShellScript') throw new UsageError('--rollback runs through AWS-RunShellScript (the imds-sniff document has no rollback action)');
   const audit = new AuditLog(flags.auditFile, FLEET_AUDIT_EVENT);
-  let auditLines: string[] = [];
-  if (flags.rollback) {
-    try {
-      auditLines = readFileSync(flags.auditFile, 'utf8').split('\n');
-    } catch (error) {
-      throw new UsageError(`--rollback: cannot read the audit file ${quote(flags.auditFile, Infinity)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
-  }
+  const auditLines = flags.rollback ? readAuditLines(flags.auditFile, '--rollback') : [];
   if (!flags.dryRun) audit.check();
   const wave = Number(flags.wave) as 0 | 1 | 2;
   const progress = progressReporter();

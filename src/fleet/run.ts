@@ -15,7 +15,7 @@ import { dashboardBody, type DashboardBody } from './dashboard/body.js';
 import { lockPlan, type LockStep } from './lock/plan.js';
 import type { AuditLog } from '../sinks/audit-log.js';
 import { UsageError } from '../errors.js';
-import type { Inventory } from './model.js';
+import type { Inventory, Scope } from './model.js';
 import { buildReport, DAY_MS, windowStart } from './report/build.js';
 import type { FleetReport, Wave } from './report/model.js';
 
@@ -40,6 +40,15 @@ async function requireRoleForOthers(aws: FleetAws, accounts: string[], options: 
   }
 }
 
+/** The caller's clients, and the account × region scopes the flags name (another account only through --role-name). */
+async function resolveScope(options: FleetScopeOptions): Promise<{ aws: FleetAws; scopes: Scope[] }> {
+  const aws = new FleetAws({ endpointUrl: options.endpointUrl, roleName: options.roleName, homeRegion: options.homeRegion });
+  const accounts = await resolveAccounts(aws, options.accounts, options.homeRegion);
+  await requireRoleForOthers(aws, accounts, options);
+  const regions = await resolveRegions(aws, options.regions, options.homeRegion);
+  return { aws, scopes: scopesOf(accounts, regions) };
+}
+
 export interface InventoryRun {
   inventory: Inventory;
   aws: FleetAws;
@@ -49,11 +58,8 @@ export interface InventoryRun {
 /** Resolves accounts and regions, then reads every scope. */
 export async function runInventory(options: FleetScopeOptions, onProgress?: (p: CollectProgress) => void): Promise<InventoryRun> {
   const started = performance.now();
-  const aws = new FleetAws({ endpointUrl: options.endpointUrl, roleName: options.roleName, homeRegion: options.homeRegion });
-  const accounts = await resolveAccounts(aws, options.accounts, options.homeRegion);
-  await requireRoleForOthers(aws, accounts, options);
-  const regions = await resolveRegions(aws, options.regions, options.homeRegion);
-  const inventory = await collectInventory(aws, scopesOf(accounts, regions), onProgress);
+  const { aws, scopes } = await resolveScope(options);
+  const inventory = await collectInventory(aws, scopes, onProgress);
   return { inventory, aws, wallMs: performance.now() - started };
 }
 
@@ -135,11 +141,8 @@ export async function runLock(options: LockRunOptions, onProgress?: (p: CollectP
 
 /** Restores the defaults each scope had before its last applied lock in the audit file. */
 export async function runUnlock(options: FleetScopeOptions & { dryRun: boolean; audit: AuditLog; auditLines: string[] }): Promise<{ account: string; region: string; restore: DefaultsState; result: string }[]> {
-  const aws = new FleetAws({ endpointUrl: options.endpointUrl, roleName: options.roleName, homeRegion: options.homeRegion });
-  const accounts = await resolveAccounts(aws, options.accounts, options.homeRegion);
-  await requireRoleForOthers(aws, accounts, options);
-  const regions = await resolveRegions(aws, options.regions, options.homeRegion);
-  const wanted = new Set(scopesOf(accounts, regions).map((s) => `${s.account}/${s.region}`));
+  const { aws, scopes } = await resolveScope(options);
+  const wanted = new Set(scopes.map((x) => `${x.account}/${x.region}`));
   const last = new Map<string, { account: string; region: string; before: DefaultsState | null }>();
   for (const line of options.auditLines) {
     let entry: { event?: string; action?: string; result?: string; account?: string; region?: string; before?: DefaultsState | null };
@@ -225,12 +228,10 @@ export async function runFleetEnforce(options: EnforceRunOptions, onProgress?: (
   let targets: WaveTargets;
   let aws: FleetAws;
   if (options.rollback) {
-    aws = new FleetAws({ endpointUrl: options.endpointUrl, roleName: options.roleName, homeRegion: options.homeRegion });
     // The wave's last run as the audit has it, within the scope the flags give.
-    const accounts = await resolveAccounts(aws, options.accounts, options.homeRegion);
-    await requireRoleForOthers(aws, accounts, options);
-    const regions = await resolveRegions(aws, options.regions, options.homeRegion);
-    const wanted = new Set(scopesOf(accounts, regions).map((x) => `${x.account}/${x.region}`));
+    const resolved = await resolveScope(options);
+    aws = resolved.aws;
+    const wanted = new Set(resolved.scopes.map((x) => `${x.account}/${x.region}`));
     const byScope = new Map([...lastWaveEnforced(options.auditLines, options.wave)].filter(([key]) => wanted.has(key)));
     targets = { wave: options.wave, byScope, skipped: [] };
   } else {

@@ -45,14 +45,13 @@ export function runCliAsync(args: string[], opts: { env?: Record<string, string>
 /** Runs any argv without blocking this process; its output collected. */
 export function runArgv(argv: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
   const started = Date.now();
-  const opts = { timeoutMs };
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(timer);

@@ -9,7 +9,7 @@ import { awsErrorCode } from '../../aws/aws-errors.js';
 import type { ScopeAnswers } from '../inventory/assemble.js';
 import type { Scope } from '../model.js';
 import type { FleetAws } from './session.js';
-import { mapLimit, throttleSafe } from './throttle-safe.js';
+import { allPages, mapLimit, throttleSafe } from './throttle-safe.js';
 
 /** What the APIs answered for one scope, before any judgement (fleet/inventory/assemble.ts makes the items). */
 export type ScopeRaw = ScopeAnswers;
@@ -20,18 +20,6 @@ const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 const CALLS_PER_SCOPE = 4;
 /** EC2 filters take at most 200 values. */
 const FILTER_VALUES = 200;
-
-/** Each page of a paginated call, each page throttle-safe on its own (a retry does not start over). */
-async function allPages<P>(fetch: (token: string | undefined) => Promise<P>, next: (page: P) => string | undefined): Promise<P[]> {
-  const pages: P[] = [];
-  let token: string | undefined;
-  do {
-    const page = await throttleSafe(() => fetch(token));
-    pages.push(page);
-    token = next(page);
-  } while (token);
-  return pages;
-}
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];

@@ -6,7 +6,7 @@ import type { Inventory, Scope, ScopeError } from '../model.js';
 import { DAY_MS } from '../report/build.js';
 import type { InstanceMetrics } from '../report/model.js';
 import type { FleetAws } from './session.js';
-import { mapLimit, throttleSafe } from './throttle-safe.js';
+import { allPages, mapLimit, throttleSafe } from './throttle-safe.js';
 import { SCOPES_AT_ONCE } from './collect.js';
 
 /** GetMetricData's limit of queries per call. */
@@ -42,19 +42,15 @@ function fresh(): InstanceMetrics {
 async function agentSeries(aws: FleetAws, scope: Scope, namespace: string, instances: Set<string>): Promise<{ instanceId: string; process: string | null }[]> {
   const cw = aws.cloudWatch(scope);
   const out: { instanceId: string; process: string | null }[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await throttleSafe(() => cw.send(new ListMetricsCommand({ Namespace: namespace, MetricName: 'IMDSv1Calls', NextToken })));
-    for (const m of page.Metrics ?? []) {
-      const dims = m.Dimensions ?? [];
-      const instanceId = dims.find((d) => d.Name === 'InstanceId')?.Value;
-      if (instanceId === undefined || !instances.has(instanceId)) continue;
-      const process = dims.find((d) => d.Name === 'Process')?.Value;
-      if (dims.length === 1) out.push({ instanceId, process: null });
-      else if (dims.length === 2 && process !== undefined) out.push({ instanceId, process });
-    }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  const pages = await allPages((NextToken) => cw.send(new ListMetricsCommand({ Namespace: namespace, MetricName: 'IMDSv1Calls', NextToken })), (p) => p.NextToken);
+  for (const m of pages.flatMap((p) => p.Metrics ?? [])) {
+    const dims = m.Dimensions ?? [];
+    const instanceId = dims.find((d) => d.Name === 'InstanceId')?.Value;
+    if (instanceId === undefined || !instances.has(instanceId)) continue;
+    const process = dims.find((d) => d.Name === 'Process')?.Value;
+    if (dims.length === 1) out.push({ instanceId, process: null });
+    else if (dims.length === 2 && process !== undefined) out.push({ instanceId, process });
+  }
   // moto lists a series once per datum: keep each once.
   const seen = new Set<string>();
   return out.filter((s) => {

@@ -4,7 +4,7 @@ import { CancelCommandCommand, GetCommandInvocationCommand, ListCommandInvocatio
 import { hostOutcome, type HostResult } from '../enforce/outcome.js';
 import type { Scope } from '../model.js';
 import type { FleetAws } from './session.js';
-import { throttleSafe } from './throttle-safe.js';
+import { allPages, throttleSafe } from './throttle-safe.js';
 
 /** SendCommand takes at most 50 instance ids. */
 export const INSTANCES_PER_COMMAND = 50;
@@ -65,15 +65,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Every invocation of a command (paginated), with plugin output. */
 async function invocations(aws: FleetAws, scope: Scope, commandId: string): Promise<CommandInvocation[]> {
-  const ssm = aws.ssm(scope);
-  const out: CommandInvocation[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await throttleSafe(() => ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, NextToken })));
-    out.push(...(page.CommandInvocations ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return out;
+  const pages = await allPages((NextToken) => aws.ssm(scope).send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, NextToken })), (p) => p.NextToken);
+  return pages.flatMap((p) => p.CommandInvocations ?? []);
 }
 
 /** Every instance of one SendCommand, polled until each has a final status or the deadline passes. */

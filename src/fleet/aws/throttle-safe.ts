@@ -54,3 +54,15 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
+
+/** Each page of a paginated call, each page throttle-safe on its own (a retry does not start over). */
+export async function allPages<P>(fetch: (token: string | undefined) => Promise<P>, next: (page: P) => string | undefined): Promise<P[]> {
+  const pages: P[] = [];
+  let token: string | undefined;
+  do {
+    const page = await throttleSafe(() => fetch(token));
+    pages.push(page);
+    token = next(page);
+  } while (token);
+  return pages;
+}
