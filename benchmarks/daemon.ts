@@ -14,6 +14,7 @@ import { runClient, testbedScript } from '../src/testbed/clients.js';
 import { createTestbed, type Testbed } from '../src/testbed/testbed.js';
 import { DaemonProcess } from '../test/helpers/daemon-process.js';
 import { MotoServer } from '../test/helpers/moto.js';
+import { waitUntil } from '../test/helpers/wait-until.js';
 
 const READBACK = fileURLToPath(new URL('../../test/helpers/cloudwatch-readback.mjs', import.meta.url));
 const ENV: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DISABLE_REQUEST_COMPRESSION: 'true' };
@@ -105,12 +106,8 @@ async function main(): Promise<number> {
     const offlineCpu = Math.round(((ticks(pid) - t0) / 100 / ((Date.now() - start) / 1000)) * 1000) / 10;
     await moto.restart();
     const drainStart = Date.now();
-    let drained = 0;
-    while (Date.now() - drainStart < 5 * 60_000) {
-      drained = readback(tb, moto)['IMDSv1Calls|*'] ?? 0;
-      if (drained >= sentOffline) break;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+    // Not drained within 5 minutes is a figure too (the read-back short of what was sent), not a failure.
+    await waitUntil(() => (readback(tb, moto)['IMDSv1Calls|*'] ?? 0) >= sentOffline, 5 * 60_000, 'the spool to drain', { intervalMs: 1000 }).catch(() => undefined);
     const drainSeconds = (Date.now() - drainStart) / 1000;
     await daemon.stop('SIGTERM');
     const after = readback(tb, moto)['IMDSv1Calls|*'] ?? 0;

@@ -6,6 +6,7 @@ import { ExitCode, ImdsSniffError, type ExitCodeValue } from './errors.js';
 import { versionText } from './version.js';
 import { loadPcap } from './capture/pcap-module.js';
 import { COMMANDS } from './commands/index.js';
+import { secondSignal } from './commands/signals.js';
 import { terminalSafe } from './text/terminal-safe.js';
 
 // On Node < 22 the AWS SDK prints a five-line warning at its first client: its releases after
@@ -107,7 +108,8 @@ async function main(argv: string[]): Promise<ExitCodeValue> {
   try {
     // --debug may stand anywhere (`imds-sniff status --debug`), not only before the command.
     await program.parseAsync(debug ? argv.filter((arg, i) => i < 2 || arg !== '--debug') : argv);
-    return result === null ? ExitCode.OK : await result;
+    // A second SIGINT/SIGTERM ends the run here at once (130), without the command's clean-up.
+    return result === null ? ExitCode.OK : await Promise.race([result, secondSignal()]);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {

@@ -1,6 +1,6 @@
 // Pure parser of /proc/net/tcp and /proc/net/tcp6 lines (the procfs fallback's socket table).
 
-import { ipFromProcHex } from './ip-address.js';
+import { ipFromProcHex } from './kernel-address.js';
 
 import type { Endpoint } from '../capture/endpoints.js';
 

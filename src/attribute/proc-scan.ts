@@ -3,7 +3,7 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
-import { ipv4Mapped } from './ip-address.js';
+import { ipv4Mapped } from './kernel-address.js';
 import { parseNsLink } from './proc-parsers.js';
 import { parseProcNetTcp, type ProcNetTcpEntry } from './proc-net-tcp.js';
 import type { SocketKey } from './types.js';

@@ -12,6 +12,7 @@ import {
   innermostNsPid,
   stripDeleted,
   type ProcStat,
+  type ProcStatus,
 } from './proc-parsers.js';
 import type { Ancestor, ProcessInfo } from './types.js';
 import { userNamesFor, type UserNames } from './users.js';
@@ -138,15 +139,38 @@ export async function readProcessSnapshot(
   if (!stat) return null;
   const statusText = readTextSync(procPath(opts, pid, 'status')) ?? volatile.status;
   const status = statusText === null ? null : parseStatus(statusText);
+  const info = await describeProcess({ pid: stat.pid, ppid: stat.ppid, comm: stat.comm }, volatile, status, opts);
+  return { info, stat };
+}
+
+/** Who a process is: from its stat, or (once stat is gone) from what a trace remembers. */
+export interface ProcessIdentity {
+  pid: number;
+  ppid: number | null;
+  comm: string | null;
+}
+
+/**
+ * The ProcessInfo (attribution 'procfs') of `identity` from the files captured early
+ * ({@link captureVolatile}) and the best status read (live, else captured): exe, cmdline,
+ * netns and cgroup come from the capture, uid from the status, ancestors from ppid up, and
+ * nsPid from the captured status first (the connecting moment's; a live read may be a reused pid's).
+ */
+export async function describeProcess(
+  identity: ProcessIdentity,
+  volatile: VolatileProcFiles,
+  status: ProcStatus | null,
+  opts: ProcOptions = {},
+): Promise<ProcessInfo> {
   const uid = status?.uid ?? null;
   const cgroups = volatile.cgroup === null ? null : describeCgroups(parseCgroup(volatile.cgroup));
-  const ancestors = stat.ppid > 0 ? readAncestors(stat.ppid, opts) : [];
+  const ancestors = identity.ppid !== null && identity.ppid > 0 ? readAncestors(identity.ppid, opts) : [];
   const users = opts.users ?? userNamesFor(opts.hostRoot);
   const user = uid === null ? null : await users.name(uid);
-  const info: ProcessInfo = {
-    pid: stat.pid,
-    ppid: stat.ppid,
-    comm: stat.comm,
+  return {
+    pid: identity.pid,
+    ppid: identity.ppid,
+    comm: identity.comm,
     exe: volatile.exe === null ? null : stripDeleted(volatile.exe),
     cmdline: volatile.cmdline === null ? null : parseCmdline(volatile.cmdline),
     uid,
@@ -155,11 +179,9 @@ export async function readProcessSnapshot(
     netns: volatile.netns === null ? null : parseNsLink(volatile.netns),
     cgroup: cgroups?.path ?? null,
     containerId: cgroups?.containerId ?? null,
-    // NSpid from the early capture first: it is the connecting moment's, and the live read may be a reused pid's.
     nsPid: innermostNsPid(volatile.status === null ? status : parseStatus(volatile.status)),
     attribution: 'procfs',
   };
-  return { info, stat };
 }
 
 function procPath(opts: ProcOptions, pid: number, ...rest: string[]): string {

@@ -9,15 +9,14 @@ import {
   captureStatus,
   captureVolatile,
   capturedAlive,
-  readAncestors,
+  describeProcess,
   readProcessSnapshot,
   readTgid,
   type ProcessSnapshot,
   type ProcOptions,
   type VolatileProcFiles,
 } from './process-info.js';
-import { innermostNsPid, parseCgroup, parseCmdline, parseNsLink, parseStatus, stripDeleted, type CgroupEntry } from './proc-parsers.js';
-import { userNamesFor } from './users.js';
+import { innermostNsPid, parseStatus, type CgroupEntry } from './proc-parsers.js';
 import { isConnectTransition, SocketStateIndex, type ConnectRecord } from './socket-state-index.js';
 import { TracefsInstance, type TracefsInstanceOptions } from './tracefs/instance.js';
 import { ReorderBuffer } from './tracefs/reorder-buffer.js';
@@ -597,24 +596,15 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
     // stat was gone: keep what the early capture got. An exec seen before connect() names
     // the program more reliably than the cached comm, which can be stale (pre-exec) or a thread's.
     const v = capture.volatile;
-    const cgroups = v.cgroup === null ? tracked : describeCgroups(parseCgroup(v.cgroup));
     const status = v.status === null ? null : parseStatus(v.status);
     const ppid = parentPid ?? status?.ppid ?? null;
-    const users = this.opts.users ?? userNamesFor(this.opts.hostRoot);
+    const info = await describeProcess({ pid: capture.pid, ppid, comm: execComm ?? status?.name ?? record.comm }, v, status, this.opts);
     return {
-      ...unknownProcess(),
-      pid: capture.pid,
-      ppid,
-      comm: execComm ?? status?.name ?? record.comm,
-      exe: v.exe !== null ? stripDeleted(v.exe) : (exec ?? null),
-      cmdline: v.cmdline === null ? null : parseCmdline(v.cmdline),
-      uid: status?.uid ?? null,
-      user: status?.uid == null ? null : await users.name(status.uid),
-      netns: v.netns === null ? null : parseNsLink(v.netns),
-      cgroup: cgroups?.path ?? null,
-      containerId: cgroups?.containerId ?? null,
-      nsPid: innermostNsPid(status) ?? nsPid ?? null,
-      ancestors: ppid === null ? [] : readAncestors(ppid, this.opts),
+      ...info,
+      exe: info.exe ?? exec ?? null,
+      cgroup: v.cgroup === null ? (tracked?.path ?? null) : info.cgroup,
+      containerId: v.cgroup === null ? (tracked?.containerId ?? null) : info.containerId,
+      nsPid: info.nsPid ?? nsPid ?? null,
       attribution: 'exited',
     };
   }

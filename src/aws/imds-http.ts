@@ -2,8 +2,9 @@
 
 import { request } from 'node:http';
 import { OWN_USER_AGENT } from '../classify/own-request.js';
+import { IMDS_IPV4 } from '../imds-endpoint.js';
 
-export const IMDS_HOST = '169.254.169.254';
+export const IMDS_HOST = IMDS_IPV4;
 
 /** Where IMDS answers; tests point it at a mock on loopback. */
 export interface ImdsEndpoint {

@@ -1,6 +1,6 @@
 // aws/: after a change, checks on this host what IMDS now answers to a token-less GET and to an IMDSv2 GET.
 
-import type { MetadataOptions } from '../control/metadata-options.js';
+import type { MetadataSettings } from './instance-metadata-options.js';
 import { IMDS_ENDPOINT, imdsCall, type ImdsEndpoint } from './imds-http.js';
 
 const PATH = '/latest/meta-data/instance-id';
@@ -17,7 +17,7 @@ export interface VerifyResult {
 }
 
 /** The answers that prove `options` are in force: 401 / 200 when tokens are required, 403 everywhere when disabled. */
-export function expectedAnswers(options: Pick<MetadataOptions, 'httpTokens' | 'httpEndpoint'>): { v1: number; v2: number } {
+export function expectedAnswers(options: Pick<MetadataSettings, 'httpTokens' | 'httpEndpoint'>): { v1: number; v2: number } {
   if (options.httpEndpoint === 'disabled') return { v1: 403, v2: 403 };
   return { v1: options.httpTokens === 'required' ? 401 : 200, v2: 200 };
 }
@@ -48,7 +48,7 @@ async function probe(endpoint: ImdsEndpoint, timeoutMs: number): Promise<{ v1: n
  * says `applied` a moment before every host path has it). Never throws.
  */
 export async function verifyOnHost(
-  options: Pick<MetadataOptions, 'httpTokens' | 'httpEndpoint'>,
+  options: Pick<MetadataSettings, 'httpTokens' | 'httpEndpoint'>,
   timeoutMs: number,
   endpoint: ImdsEndpoint = IMDS_ENDPOINT,
   pollMs = 500,

@@ -1,5 +1,6 @@
-// commands/: `imds-sniff daemon` — the long-running service: capture, events log, state file, CloudWatch metrics.
+// commands/: `imds-sniff daemon` — the long-running service: capture, events log, state file, CloudWatch metrics; its flags and help.
 
+import { Option } from 'commander';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OwnProgram } from '../attribute/own-program.js';
@@ -15,11 +16,12 @@ import { runLiveSession } from '../pipeline/session.js';
 import { EventsLog } from '../sinks/events-log.js';
 import type { MetricsConfig } from '../sinks/metrics/config.js';
 import { AwaitingIdentitySink } from '../sinks/metrics/awaiting-identity.js';
-import { MetricsSink } from '../sinks/metrics/metrics-sink.js';
+import type { MetricsSink } from '../sinks/metrics/metrics-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import { StateFile } from '../sinks/state-file.js';
-import { createStatusLog, type StatusLog } from '../sinks/status-log.js';
+import type { StatusLog } from '../log/status-log.js';
 import { assertCanCapture } from './privileges.js';
+import type { Register } from './register.js';
 import { stopOnSignals } from './signals.js';
 
 /** Request events held for the metrics while the identity is unknown (about 1 KiB each). */
@@ -34,6 +36,16 @@ export interface DaemonFlags extends ConfigFlags {
   /** Written (the pid) once the capture is open, removed at stop: the unit's readiness signal. */
   readyFile?: string;
 }
+
+const DAEMON_HELP = `
+Runs until SIGTERM or SIGINT (then flushes metrics, the state file and logs and exits 0).
+SIGHUP reopens the events log (logrotate) and reloads the config file.
+Flags override the config file (default /etc/imds-sniff/config.json; see README "Configuration").
+
+Examples:
+  imds-sniff daemon
+  imds-sniff daemon --config /etc/imds-sniff/config.json --metrics-sink emf
+  imds-sniff daemon --endpoint-url http://127.0.0.1:5000 --instance-id i-0123456789abcdef0 --region us-east-1`;
 
 /** The ready file, or a status line saying why it could not be written or removed (never fatal). */
 function markReady(file: string | undefined, ready: boolean, log: StatusLog): void {
@@ -79,6 +91,8 @@ function reload(flags: DaemonFlags, current: AgentConfig, log: StatusLog): Agent
 }
 
 export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
+  // Loaded only by this command: pino (~35 MiB with the CloudWatch client) would weigh on every other one.
+  const [{ createStatusLog }, { createMetricsSink }] = await Promise.all([import('../log/status-log.js'), import('../sinks/metrics/create-metrics-sink.js')]);
   const loaded = loadConfig(flags.config, overridesFromFlags(flags));
   let config = loaded.config;
   assertCanCapture();
@@ -117,7 +131,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
     c.logs.eventsFile ? new EventsLog(c.logs.eventsFile, c.logs.logV2, c.logs.summaryIntervalSeconds, (p) => log.warn(p.message), atMs) : null;
   let events = openEvents(config, now.getTime());
   const makeMetricsSink = (settings: MetricsConfig, id: InstanceIdentity): MetricsSink =>
-    new MetricsSink(settings, { instanceId: id.instanceId ?? 'unknown', autoScalingGroupName: id.autoScalingGroupName }, { log, resumeOpenInterval: state.state.extra['metrics_open_interval'] });
+    createMetricsSink(settings, { instanceId: id.instanceId ?? 'unknown', autoScalingGroupName: id.autoScalingGroupName }, { log, resumeOpenInterval: state.state.extra['metrics_open_interval'] });
   let metricsSink: MetricsSink | null = awaitIdentity ? null : makeMetricsSink(metrics.settings, identity);
   const awaiting = awaitIdentity ? new AwaitingIdentitySink(HELD_EVENTS_MAX) : null;
   // The events log can be swapped by SIGHUP (a new path): the pipeline writes through this.
@@ -233,3 +247,25 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
     process.off('SIGHUP', hupListener);
   }
 }
+
+export const daemon: Register = (program, setResult) => {
+  program
+    .command('daemon')
+    .alias('run')
+    .description('run as a service: events log, state file and per-process CloudWatch metrics')
+    .option('-c, --config <file>', 'config file (default /etc/imds-sniff/config.json)')
+    .option('-i, --interface <name>', 'interface to capture on')
+    .addOption(new Option('--attribution <method>', 'how requests are tied to processes').choices(['auto', 'tracefs', 'procfs', 'none']))
+    .option('--events-file <file>', 'events log file, or "none"')
+    .addOption(new Option('--log-v2 <mode>', 'IMDSv2 requests in the events log').choices(['all', 'summary', 'none']))
+    .option('--state-dir <dir>', 'state file and metrics buffer directory')
+    .addOption(new Option('--metrics-sink <sink>', 'where metrics go').choices(['cloudwatch', 'emf', 'none']))
+    .option('--namespace <name>', 'CloudWatch namespace')
+    .option('--interval <time>', 'metrics interval (e.g. 60s)')
+    .option('--endpoint-url <url>', 'CloudWatch endpoint (VPC endpoint, tests)')
+    .option('--region <region>', 'AWS region (default: the instance\'s own)')
+    .option('--instance-id <id>', 'instance id (default: from IMDS)')
+    .option('--ready-file <file>', 'write this file (the pid) once capturing, remove it at stop (systemd ExecStartPost waits for it)')
+    .addHelpText('after', DAEMON_HELP)
+    .action((flags: DaemonFlags) => setResult(runDaemon(flags)));
+};

@@ -1,14 +1,16 @@
-// commands/: `imds-sniff doctor` — checks libpcap, privileges, /proc, attribution method and IMDS mode.
+// commands/: `imds-sniff doctor` — checks libpcap, privileges, /proc, attribution method and IMDS mode; its flags and help.
 
 import { readlinkSync } from 'node:fs';
+import { Option } from 'commander';
 import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
 import { probeImds } from '../aws/imds-probe.js';
 import { loadPcap, type PcapModule } from '../capture/pcap-module.js';
 import { ExitCode, ImdsSniffError, type ExitCodeValue } from '../errors.js';
 import { canUseTracefs, effectiveCapabilities, hasCapability } from './privileges.js';
+import type { Register } from './register.js';
 import { jsonTerminalSafe, terminalSafe } from '../text/terminal-safe.js';
 
-export const DOCTOR_HELP = `
+const DOCTOR_HELP = `
 Each line is ok, warn or FAIL with what to do. Exit code 0 when capture can run, 4 when it cannot.`;
 
 interface Check {
@@ -77,3 +79,12 @@ export async function runDoctor(flags: { format: 'table' | 'json' }): Promise<Ex
   const cannot = checks.some((c) => c.status === 'fail' && ['capture privilege', 'libpcap', 'interfaces'].includes(c.check));
   return cannot ? ExitCode.CANNOT_CAPTURE : ExitCode.OK;
 }
+
+export const doctor: Register = (program, setResult) => {
+  program
+    .command('doctor')
+    .description('check the prerequisites and say what is missing')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addHelpText('after', DOCTOR_HELP)
+    .action((flags: { format: 'table' | 'json' }) => setResult(runDoctor(flags)));
+};

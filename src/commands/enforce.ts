@@ -1,14 +1,12 @@
-// commands/: `imds-sniff enforce` — require IMDSv2 on an instance once the gate allows it, wait for it to apply, verify, record for rollback.
+// commands/: `imds-sniff enforce` — its flags and help; parses them into a plan and runs control/ (instance or launch template), loaded on use.
 
-import { describeMetadataOptions, modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
 import { parseDuration } from '../config/duration.js';
-import { describeChange, enforcedOptions, sameOptions, settingsOf, HOP_LIMIT_MAX, HOP_LIMIT_MIN } from '../control/metadata-options.js';
-import { AwsApiError, ExitCode, UsageError, type ExitCodeValue } from '../errors.js';
-import { controlContext, resolveTarget, type ControlContext, type ControlFlags } from './control-context.js';
-import { gateJson, gateLines, optionsJson, optionsLine, printOutcome, type Report } from './control-report.js';
-import { enforceTemplate } from './enforce-template.js';
-import { applyGate, decideGate, type EnforcePlan } from './enforce-gate.js';
-import { applyChange, holdingChangeLock, startChange } from './change-run.js';
+import type { ControlFlags } from '../control/control-context.js';
+import type { EnforcePlan } from '../control/decide-gate.js';
+import { HOP_LIMIT_MAX, HOP_LIMIT_MIN } from '../control/metadata-options.js';
+import { UsageError, type ExitCodeValue } from '../errors.js';
+import { controlOptions } from './control-options.js';
+import type { Register } from './register.js';
 
 export interface EnforceFlags extends ControlFlags {
   minObservation: string;
@@ -20,6 +18,23 @@ export interface EnforceFlags extends ControlFlags {
   launchTemplate?: string;
   setDefault?: boolean;
 }
+
+const ENFORCE_HELP = `
+Sets HttpTokens=required (HttpEndpoint stays enabled) with ec2:ModifyInstanceMetadataOptions once the
+agent has observed the instance for --min-observation with no IMDSv1 call; waits until EC2 reports
+the change applied, then checks IMDS on this host: a token-less GET must get 401, an IMDSv2 GET 200.
+The previous options are recorded (<stateDir>/changes.json) for imds-sniff rollback; each change
+is one audit line in the events log.
+Exit codes: 0 done (or nothing to do), 6 the gate refused or another enforce/rollback runs
+(nothing changed), 7 applied but not verified, 5 AWS error (with no answer to the change itself:
+it may have been made, see imds-sniff status), 2 bad flag or the record cannot be written.
+
+Examples:
+  imds-sniff enforce --dry-run
+  imds-sniff enforce
+  imds-sniff enforce --min-observation 72h --hop-limit 2
+  imds-sniff enforce --instance-id i-0123456789abcdef0 --region eu-west-1
+  imds-sniff enforce --launch-template lt-0123456789abcdef0 --set-default`;
 
 function parseHopLimit(text: string): number {
   const n = Number(text);
@@ -38,66 +53,26 @@ function plan(flags: EnforceFlags): EnforcePlan {
   };
 }
 
-async function enforceInstance(ctx: ControlContext, flags: EnforceFlags, p: EnforcePlan): Promise<ExitCodeValue> {
-  const target = resolveTarget(ctx, flags);
-  const it: InstanceTarget = { client: ctx.ec2(target.region), instanceId: target.instanceId, region: target.region };
-  const current = await describeMetadataOptions(it);
-  const decision = await decideGate(ctx, target, p, current);
-  const desired = enforcedOptions(current, decision.request);
-  const report: Report = {
-    format: flags.format,
-    json: {
-      event: 'enforce',
-      instance_id: target.instanceId,
-      region: target.region,
-      this_host: target.local,
-      before: optionsJson(current),
-      requested: optionsJson(desired),
-      hop_limit_note: decision.hop.reason,
-      gate: gateJson(decision.gate),
-      dry_run: p.dryRun,
-      forced: false,
-    },
-    lines: [
-      `instance      ${target.instanceId} (${target.region})${target.local ? ', this host' : ''}`,
-      `before        ${optionsLine(current)}`,
-      `change        ${describeChange(current, desired)}${decision.hop.reason === null ? '' : ` (hop limit ${decision.hop.reason})`}`,
-      ...gateLines(decision.gate),
-    ],
-  };
-  if (sameOptions(current, desired)) {
-    printOutcome(report, 'already_enforced', { text: 'already enforced: nothing to change' });
-    return ExitCode.OK;
-  }
-  if (p.dryRun) {
-    // EC2 first: a missing permission is worth knowing whatever the gate says (exit 5 before 6).
-    await modifyMetadataOptions(it, desired, true);
-    const refused = !decision.gate.ok && !p.force;
-    printOutcome(report, refused ? 'dry_run_gate_refuses' : 'dry_run_ok', {
-      text: `dry run: EC2 would accept the change with these credentials${refused ? ', but the gate refuses' : ''}; nothing was changed`,
-    });
-    return refused ? ExitCode.GATE_REFUSED : ExitCode.OK;
-  }
-  const forced = applyGate(decision.gate, p.force, `instance ${target.instanceId}`, report);
-  report.json['forced'] = forced;
-
-  // From here on one run at a time: a second enforce that passed its gate meanwhile sees this one's change.
-  ctx.lockChanges();
-  const again = await describeMetadataOptions(it);
-  if (!sameOptions(again, current)) {
-    throw new AwsApiError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} changed while the gate was read (now ${optionsLine(again)}); nothing was changed`, { hint: 'run imds-sniff enforce again' });
-  }
-  const run = startChange(
-    ctx,
-    { action: 'enforce', target: { kind: 'instance', instance_id: target.instanceId, region: target.region }, before: settingsOf(current), after: desired, forced, local: target.local, undoes: null },
-    { before: optionsJson(current), after: optionsJson(desired), gate_reasons: decision.gate.reasons, window_start: decision.gate.windowStart, min_observation_ms: p.minObservationMs },
-    report,
-  );
-  return applyChange(run, { it, desired, before: settingsOf(current), timeoutMs: p.timeoutMs });
-}
-
+/** Loads control/ (only now: the EC2 client is large), parses the flags, then runs the change under the change lock. */
 export async function runEnforce(flags: EnforceFlags): Promise<ExitCodeValue> {
+  const [{ controlContext }, { holdingChangeLock }, { enforceInstance }, { enforceTemplate }] = await Promise.all([
+    import('../control/control-context.js'), import('../control/change-run.js'), import('../control/enforce-instance.js'), import('../control/enforce-template.js'),
+  ]);
   const p = plan(flags);
   const ctx = await controlContext(flags);
   return holdingChangeLock(ctx, () => (flags.launchTemplate === undefined ? enforceInstance(ctx, flags, p) : enforceTemplate(ctx, flags, p, flags.launchTemplate)));
 }
+
+export const enforce: Register = (program, setResult) => {
+  controlOptions(program.command('enforce').description('require IMDSv2 (HttpTokens=required) when the agent saw no IMDSv1 caller; verify; record for rollback'), true)
+    .option('--min-observation <time>', 'how long the agent must have observed, with no IMDSv1 call', '24h')
+    .option('--force', 'change even when the gate refuses (said in the audit line)')
+    .option('--hop-limit <n>', 'set HttpPutResponseHopLimit (default: keep; raised to 2 when container token requests were lost at the hop)')
+    .option('--disable-endpoint', 'turn IMDS off (HttpEndpoint=disabled); gated on no IMDS call at all')
+    .option('--dry-run', 'check the gate and the IAM permission (EC2 DryRun); change nothing')
+    .option('--timeout <time>', 'how long to wait for State=applied and for IMDS to answer as expected', '2m')
+    .option('--launch-template <id>', 'harden this launch template (lt-… or name) instead of the instance: new version with HttpTokens=required')
+    .option('--set-default', 'with --launch-template: make the new version the default')
+    .addHelpText('after', ENFORCE_HELP)
+    .action((flags: EnforceFlags) => setResult(runEnforce(flags)));
+};

@@ -1,5 +1,6 @@
-// commands/: the default command — capture (or --read a file), print requests live, then the summary.
+// commands/: the default command — capture (or --read a file), print requests live, then the summary; its flags and help.
 
+import { Option, type Command } from 'commander';
 import { OwnProgram } from '../attribute/own-program.js';
 import { selectSocketOwnerFinder } from '../attribute/select-finder.js';
 import { fetchInstanceId } from '../aws/instance-identity.js';
@@ -7,10 +8,11 @@ import { parseDuration } from '../config/duration.js';
 import { ExitCode, UsageError, type ExitCodeValue } from '../errors.js';
 import { collectHostFacts, localAddresses } from '../pipeline/host-facts.js';
 import { runLiveSession, runOfflineSession } from '../pipeline/session.js';
-import type { SummaryEvent } from '../sinks/sink.js';
+import type { SummaryEvent } from '../contract/output-events.js';
 import { openOutput, type OutputFormat } from './output.js';
 import type { SocketOwnerFinder } from '../attribute/types.js';
 import { assertCanCapture } from './privileges.js';
+import type { Register } from './register.js';
 import { stopOnSignals } from './signals.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
@@ -35,7 +37,7 @@ const FLAG_NAMES: Record<string, string> = {
   identity: '--no-identity',
 };
 
-export const SNIFF_HELP = `
+const SNIFF_HELP = `
 Examples:
   imds-sniff --duration 10m                 capture for 10 minutes, then print the summary
   imds-sniff --format json --output ev.jsonl one JSON object per line to a file
@@ -114,3 +116,23 @@ export async function runSniff(flags: SniffFlags): Promise<ExitCodeValue> {
     await sink.close();
   }
 }
+
+export const sniff: Register = (program, setResult) => {
+  program
+    .option('-d, --duration <time>', 'capture for this long (90s, 10m, 1h); default: until Ctrl-C / SIGTERM')
+    .option('-i, --interface <name>', 'interface to capture on', 'any')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-o, --output <file>', 'write the output to FILE (appended, mode 0640) instead of stdout')
+    .option('-r, --read <file>', 'analyse a tcpdump capture file instead of capturing (no attribution)')
+    .addOption(
+      new Option('--attribution <method>', 'how requests are tied to processes').choices(['auto', 'tracefs', 'procfs', 'none']).default('auto'),
+    )
+    .option('--attribution-timeout <time>', 'how long to wait for a connection owner', '500ms')
+    .option('--no-identity', 'do not ask IMDS (IMDSv2) for this instance id')
+    .addHelpText('after', SNIFF_HELP)
+    .action((flags: SniffFlags, command: Command) => {
+      // Flags of live capture that a `--read` run would otherwise accept and ignore.
+      const given = ['duration', 'interface', 'attribution', 'attributionTimeout', 'identity'].filter((name) => command.getOptionValueSource(name) === 'cli');
+      setResult(runSniff({ ...flags, liveFlagsGiven: given }));
+    });
+};

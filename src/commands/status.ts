@@ -1,50 +1,37 @@
-// commands/: `imds-sniff status` — the instance's metadata options next to what the agent observed, and a verdict.
+// commands/: `imds-sniff status` — its flags and help; runs control/instance-status.ts (loaded on use): options, observation, verdict.
 
-import { describeMetadataOptions } from '../aws/instance-metadata-options.js';
 import { parseDuration } from '../config/duration.js';
-import type { Observation } from '../control/observation.js';
-import { verdictOf } from '../control/verdict.js';
-import { ExitCode, type ExitCodeValue } from '../errors.js';
-import { controlContext, resolveTarget, type ControlFlags } from './control-context.js';
-import { decideGate } from './enforce-gate.js';
-import { describeObservation, gateJson, gateLines, observationJson, optionsJson, optionsLine, printResult, processTable } from './control-report.js';
+import type { ControlFlags } from '../control/control-context.js';
+import type { ExitCodeValue } from '../errors.js';
+import { controlOptions } from './control-options.js';
+import type { Register } from './register.js';
 
 export interface StatusFlags extends ControlFlags {
   minObservation: string;
 }
 
+const STATUS_HELP = `
+Reads the options with ec2:DescribeInstances and what the agent saw from its state file
+(this instance) or from its CloudWatch metrics (--instance-id of another instance).
+Exit code 0: ready or already enforced; 3: not ready (or enforced while containers lose their
+tokens at hop limit 1); 2, 5: see README "Exit codes".
+
+Examples:
+  imds-sniff status
+  imds-sniff status --format json
+  imds-sniff status --instance-id i-0123456789abcdef0 --region eu-west-1`;
+
+/** Loads control/ (only now: the EC2 client is large), parses the flags, then reports. */
 export async function runStatus(flags: StatusFlags): Promise<ExitCodeValue> {
+  const [{ controlContext }, { reportStatus }] = await Promise.all([import('../control/control-context.js'), import('../control/instance-status.js')]);
   const minObservationMs = parseDuration(flags.minObservation, '--min-observation');
   const ctx = await controlContext(flags);
-  const target = resolveTarget(ctx, flags);
-  const options = await describeMetadataOptions({ client: ctx.ec2(target.region), instanceId: target.instanceId, region: target.region });
-  const decision = await decideGate(ctx, target, { minObservationMs, request: { hopLimit: null, disableEndpoint: false }, force: false }, options);
-  const { gate, hop } = decision;
-  const observation = decision.observation as Observation; // only null for a forced change
-  const nowMs = Date.now();
-  const verdict = verdictOf(options, gate);
-  printResult(
-    flags.format,
-    {
-      event: 'status',
-      instance_id: target.instanceId,
-      region: target.region,
-      this_host: target.local,
-      options: optionsJson(options),
-      observation: observationJson(observation, nowMs),
-      gate: gateJson(gate),
-      hop_limit_note: hop.reason,
-      verdict: verdict.text,
-    },
-    [
-      `instance      ${target.instanceId} (${target.region})${target.local ? ', this host' : ''}`,
-      `options       ${optionsLine(options)}`,
-      `observed      ${describeObservation(observation, nowMs)}`,
-      ...processTable(observation),
-      ...gateLines(gate),
-      ...(hop.reason === null ? [] : [`hop limit     enforce would set ${hop.hopLimit}: ${hop.reason}`]),
-      `verdict       ${verdict.text}`,
-    ],
-  );
-  return verdict.ready ? ExitCode.OK : ExitCode.IMDSV1_SEEN;
+  return reportStatus(ctx, flags, minObservationMs);
 }
+
+export const status: Register = (program, setResult) => {
+  controlOptions(program.command('status').description("this instance's metadata options, what the agent saw, and whether IMDSv2 can be required"), false)
+    .option('--min-observation <time>', 'observation window the verdict needs', '24h')
+    .addHelpText('after', STATUS_HELP)
+    .action((flags: StatusFlags) => setResult(runStatus(flags)));
+};

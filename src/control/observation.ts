@@ -1,6 +1,6 @@
 // control/: pure: what the agent observed on an instance (from its state file or its CloudWatch metrics), in one shape for the gate.
 
-import { gapsCompleteSince, type AgentState, type ObservationGap } from '../sinks/state-file.js';
+import { gapsCompleteSince, type AgentState, type ObservationGap } from '../contract/agent-state.js';
 
 /** One calling process (the metrics' Process name) and what it did. */
 export interface ObservedProcess {

@@ -13,7 +13,7 @@ import { awsErrorCode } from '../aws/aws-errors.js';
 import { waveTargets, type WaveTargets } from './enforce/targets.js';
 import { dashboardBody, type DashboardBody } from './dashboard/body.js';
 import { lockPlan, type LockStep } from './lock/plan.js';
-import type { AuditLog } from '../sinks/audit-log.js';
+import type { AuditLog } from '../log/audit-log.js';
 import { UsageError } from '../errors.js';
 import type { Inventory, Scope } from './model.js';
 import { buildReport, DAY_MS, windowStart } from './report/build.js';

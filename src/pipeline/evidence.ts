@@ -2,7 +2,7 @@
 
 import type { CaptureFileResult } from '../capture/pcap-file.js';
 import { linkTypeName } from '../decode/link.js';
-import type { WarningEvent } from '../sinks/sink.js';
+import type { WarningEvent } from '../contract/output-events.js';
 import type { PipelineStats } from './pipeline.js';
 
 /**

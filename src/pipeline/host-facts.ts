@@ -2,7 +2,7 @@
 
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, networkInterfaces, release } from 'node:os';
-import type { HostFacts } from '../sinks/sink.js';
+import type { HostFacts } from '../contract/output-events.js';
 
 /**
  * The distribution as /etc/os-release names it (PRETTY_NAME, else NAME and VERSION_ID), or

@@ -11,7 +11,8 @@ import { parseIpv4, parseIpv6 } from '../decode/ip-address.js';
 import { ExchangeTracker, type HttpExchange } from '../http/exchange-tracker.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/message-stream.js';
 import { ConnectionTable, type Connection, type Endpoint, type StreamEvent } from '../tcp/connection-table.js';
-import { buildRequestEvent, type ImdsRequestEvent } from './events.js';
+import { buildRequestEvent } from './events.js';
+import { type ImdsRequestEvent } from '../contract/imds-request-event.js';
 
 export interface PipelineOptions {
   linkType: number;

@@ -1,9 +1,11 @@
 // pipeline/: runs one capture (live or from a file) end to end: source → Pipeline → sinks → summary.
 
 import { Pipeline, type PipelineOptions } from './pipeline.js';
-import { Aggregator } from '../sinks/aggregate.js';
-import { isoTime, type ImdsRequestEvent } from './events.js';
-import type { HostFacts, OutputEvent, Sink, SummaryEvent } from '../sinks/sink.js';
+import { Aggregator } from '../summary/aggregator.js';
+import { isoTime } from './events.js';
+import { type ImdsRequestEvent } from '../contract/imds-request-event.js';
+import type { Sink } from '../sinks/sink.js';
+import type { HostFacts, OutputEvent, SummaryEvent } from '../contract/output-events.js';
 import { LiveCapture } from '../capture/live.js';
 import { openCaptureFile } from '../capture/pcap-file.js';
 import { LinkType } from '../decode/link.js';

@@ -1,21 +1,15 @@
 // sinks/: the events log file — request events as JSON lines (IMDSv1 always), interval summaries, reopen on SIGHUP.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { ImdsRequestEvent } from '../pipeline/events.js';
-import type { OutputEvent, Sink } from './sink.js';
-import { processName } from './metrics/process-name.js';
+import type { IntervalSummaryEvent } from '../contract/output-events.js';
+import type { ImdsRequestEvent } from '../contract/imds-request-event.js';
+import type { Sink } from './sink.js';
+import type { OutputEvent } from '../contract/output-events.js';
+import { processName } from '../contract/process-name.js';
 import { jsonTerminalSafe } from '../text/terminal-safe.js';
 
 export type LogV2 = 'all' | 'summary' | 'none';
 
-/** Per-process counts of one summary interval. */
-export interface IntervalSummaryEvent {
-  event: 'interval_summary';
-  time: string;
-  interval_start: string;
-  interval_seconds: number;
-  processes: Array<{ process: string; v1: number; v2_token: number; v2_get: number; foreign_probe: number; other: number; errors: number }>;
-}
 
 /** Errors while writing, for the daemon's warnings (the capture goes on regardless). */
 export interface LogProblem {

@@ -1,87 +1,46 @@
 // sinks/: the state file — per-process totals and IMDSv1 last-seen times that survive restarts.
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { processName } from './metrics/process-name.js';
-import type { OutputEvent, Sink } from './sink.js';
+import { renameSync, writeFileSync } from 'node:fs';
+import { GAP_RECORD_MIN_MS, MAX_RECORDED_GAPS, gapsCompleteSince, readState, type AgentState, type ObservationGap, type ProcessTotals } from '../contract/agent-state.js';
+import { processName } from '../contract/process-name.js';
+import { OTHER_PROCESS } from '../contract/metric-names.js';
+import { planFolds, type FoldCandidate } from '../summary/fold-plan.js';
+import type { Sink } from './sink.js';
+import type { OutputEvent } from '../contract/output-events.js';
 
-/** Totals for one process name since the agent first ran on this host. */
-export interface ProcessTotals {
-  comm: string | null;
-  exe: string | null;
-  container_id: string | null;
-  v1: number;
-  v2_token: number;
-  v2_get: number;
-  /** Probes for another cloud's metadata paths: never IMDSv1 (absent in files of earlier versions: 0). */
-  foreign_probe?: number;
-  /** Requests answered 4xx/5xx or not at all; a foreign probe's expected 404 or 401 is not counted. */
-  errors: number;
-  hop_limit_exceeded: number;
-  first_seen: string;
-  last_seen: string;
-  /** The last IMDSv1 call: what a gate on "no IMDSv1 for N hours" reads. */
-  last_v1_seen: string | null;
-  /** The last token answer lost at the hop limit (absent in files written before 0.2). */
-  last_hop_limit_exceeded?: string | null;
+/** How large the `processes` table may grow. */
+export interface StateBounds {
+  /** Names kept apart; past it the oldest non-IMDSv1 ones fold into buckets first. */
+  maxProcesses: number;
+  /** A name not seen for this long folds into `other` (its totals stay counted there). */
+  retentionMs: number;
 }
 
-/** A time the agent was not observing: between the last write of one run and the start of the next. */
-export interface ObservationGap {
-  from: string;
-  to: string;
+/** 500 names (a file of about 200 KB), kept for 35 days: longer than any gate window in use. */
+export const DEFAULT_STATE_BOUNDS: Readonly<StateBounds> = Object.freeze({ maxProcesses: 500, retentionMs: 35 * 86_400_000 });
+
+/** Expiry by age runs at most this often (at a flush). */
+const EXPIRY_EVERY_MS = 60_000;
+
+function emptyTotals(comm: string | null, exe: string | null, containerId: string | null, time: string): ProcessTotals {
+  return { comm, exe, container_id: containerId, v1: 0, v2_token: 0, v2_get: 0, foreign_probe: 0, errors: 0, hop_limit_exceeded: 0, first_seen: time, last_seen: time, last_v1_seen: null, last_hop_limit_exceeded: null };
 }
 
-/** Gaps shorter than this (a quick restart) are not recorded. */
-export const GAP_RECORD_MIN_MS = 5_000;
-/** Only the most recent gaps are kept. */
-export const MAX_RECORDED_GAPS = 100;
+const later = (a: string | null | undefined, b: string | null | undefined): string | null => ((a ?? '') >= (b ?? '') ? (a ?? null) : (b ?? null));
 
-/** The file's content (version 1). Read by the control commands. */
-export interface AgentState {
-  version: 1;
-  /** When this host's agent first started observing (kept across restarts). */
-  observing_since: string;
-  /** Last time the running agent wrote the file. */
-  updated: string;
-  /** By process name, the same as the metrics' Process dimension. */
-  processes: Record<string, ProcessTotals>;
-  /** Times the agent was stopped, oldest first (absent in files written before 0.2). */
-  gaps?: ObservationGap[];
-  /**
-   * `gaps` lists every stop since this time: older ones were dropped (more than
-   * MAX_RECORDED_GAPS) or never recorded (a file from before 0.2). Absent: since observing_since.
-   */
-  gaps_complete_since?: string;
-  /** Opaque data other sinks keep across restarts (the open metrics interval). */
-  extra: Record<string, unknown>;
-}
-
-/** Reads a state file; null when there is none. Throws on a file that exists but is not a state file. */
-export function readState(path: string): AgentState | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  const state = JSON.parse(text) as AgentState;
-  if (state.version !== 1 || typeof state.processes !== 'object' || state.processes === null) throw new Error('not an imds-sniff state file (version 1)');
-  // The enforce gate compares these times: one that does not parse must not read as "long ago".
-  const bad = (t: unknown, nullable: boolean): boolean => !((nullable && (t === null || t === undefined)) || (typeof t === 'string' && !Number.isNaN(Date.parse(t))));
-  if (bad(state.observing_since, false) || bad(state.updated, false)) throw new Error('observing_since / updated are not times');
-  for (const [name, p] of Object.entries(state.processes)) {
-    if (bad(p.last_seen, false) || bad(p.last_v1_seen, true) || bad(p.last_hop_limit_exceeded, true) || typeof p.v1 !== 'number' || !(p.foreign_probe === undefined || typeof p.foreign_probe === 'number')) throw new Error(`process ${JSON.stringify(name).slice(0, 80)}: bad times or counts`);
-  }
-  for (const g of state.gaps ?? []) if (bad(g.from, false) || bad(g.to, false)) throw new Error('gaps: bad times');
-  if (bad(state.gaps_complete_since, true)) throw new Error('gaps_complete_since: not a time');
-  state.extra ??= {};
-  return state;
-}
-
-/** From when the file's `gaps` lists every stop; null: since `observing_since`. A file from before 0.2 kept none: since its last write. */
-export function gapsCompleteSince(state: AgentState): string | null {
-  return state.gaps_complete_since ?? (state.gaps === undefined ? state.updated : null);
+/** Adds `from`'s counts to the bucket `into`, keeping the earliest first and the latest last times. */
+function mergeTotals(into: ProcessTotals, from: ProcessTotals): void {
+  into.v1 += from.v1;
+  into.v2_token += from.v2_token;
+  into.v2_get += from.v2_get;
+  into.foreign_probe = (into.foreign_probe ?? 0) + (from.foreign_probe ?? 0);
+  into.errors += from.errors;
+  into.hop_limit_exceeded += from.hop_limit_exceeded;
+  into.folded = (into.folded ?? 0) + (from.folded ?? 1);
+  if (from.first_seen < into.first_seen) into.first_seen = from.first_seen;
+  into.last_seen = later(into.last_seen, from.last_seen) ?? into.last_seen;
+  into.last_v1_seen = later(into.last_v1_seen, from.last_v1_seen);
+  into.last_hop_limit_exceeded = later(into.last_hop_limit_exceeded, from.last_hop_limit_exceeded);
 }
 
 /**
@@ -91,11 +50,15 @@ export function gapsCompleteSince(state: AgentState): string | null {
  */
 export class StateFile implements Sink {
   readonly state: AgentState;
+  /** Keys of `state.processes` (kept so a write does not count them). */
+  private names = 0;
+  private lastExpiryMs = 0;
 
   constructor(
     private readonly path: string,
     now: Date,
     warn: (message: string) => void,
+    private readonly bounds: StateBounds = DEFAULT_STATE_BOUNDS,
   ) {
     let loaded: AgentState | null = null;
     try {
@@ -110,6 +73,10 @@ export class StateFile implements Sink {
       warn(`state file ${path} could not be read (${(error as Error).message}); moved to ${aside}, counting from zero`);
     }
     this.state = loaded ?? { version: 1, observing_since: now.toISOString(), updated: now.toISOString(), processes: {}, gaps: [], extra: {} };
+    // Names come from the watched host's programs: `__proto__` must be a key like any other.
+    this.state.processes = Object.assign(Object.create(null) as AgentState['processes'], this.state.processes);
+    this.names = Object.keys(this.state.processes).length;
+    if (this.names > this.bounds.maxProcesses) this.fold(null);
     if (loaded === null) return;
     // A file from before 0.2 (no `gaps`) says nothing of the stops before its last write.
     const complete = gapsCompleteSince(loaded);
@@ -128,21 +95,9 @@ export class StateFile implements Sink {
   write(event: OutputEvent): void {
     if (event.event !== 'imds_request' || event.own) return;
     const name = processName(event); // the same name as the metrics' Process dimension
-    const t = (this.state.processes[name] ??= {
-      comm: event.comm,
-      exe: event.exe,
-      container_id: event.container_id,
-      v1: 0,
-      v2_token: 0,
-      v2_get: 0,
-      foreign_probe: 0,
-      errors: 0,
-      hop_limit_exceeded: 0,
-      first_seen: event.time,
-      last_seen: event.time,
-      last_v1_seen: null,
-      last_hop_limit_exceeded: null,
-    });
+    const processes = this.state.processes;
+    const known = processes[name];
+    const t = known ?? (processes[name] = emptyTotals(event.comm, event.exe, event.container_id, event.time));
     if (event.kind === 'foreign_probe') t.foreign_probe = (t.foreign_probe ?? 0) + 1;
     else if (event.kind !== 'other') t[event.kind] += 1;
     if (event.kind !== 'foreign_probe' && (event.status === null || event.status >= 400)) t.errors += 1;
@@ -152,6 +107,55 @@ export class StateFile implements Sink {
     }
     if (event.time > t.last_seen) t.last_seen = event.time;
     if (event.kind === 'v1' && (t.last_v1_seen === null || event.time > t.last_v1_seen)) t.last_v1_seen = event.time;
+    if (known === undefined && ++this.names > this.bounds.maxProcesses) this.fold(null);
+  }
+
+  /**
+   * Keeps the table bounded: past `maxProcesses` names, and for names not seen
+   * for `retentionMs` (`nowMs` given), entries fold into buckets (fold-plan.ts):
+   * `<program>@*` for a container's, `other` for the rest. A bucket keeps the
+   * latest IMDSv1 and hop-limit times of all it holds: the gate still refuses on
+   * every IMDSv1 caller in its window, by program name or as `other`.
+   */
+  private fold(nowMs: number | null): void {
+    const processes = this.state.processes;
+    const candidates = (): FoldCandidate[] =>
+      Object.entries(processes).map(([key, p]) => ({
+        key,
+        lastSeen: p.last_seen,
+        evidence: p.last_v1_seen !== null || (p.last_hop_limit_exceeded ?? null) !== null,
+        programKey: p.container_id === null ? null : `${processName({ exe: p.exe, comm: p.comm, container_id: null })}@*`,
+        bucket: p.folded === undefined ? null : key === OTHER_PROCESS ? 'other' : 'program',
+      }));
+    if (nowMs !== null) {
+      const oldest = new Date(nowMs - this.bounds.retentionMs).toISOString();
+      for (const c of candidates()) if (c.bucket !== 'other' && c.lastSeen < oldest) this.foldOne(c.key, OTHER_PROCESS);
+    }
+    for (let round = 0; round < 3 && this.names > this.bounds.maxProcesses; round += 1) {
+      for (const [key, target] of planFolds(candidates(), this.bounds.maxProcesses)) this.foldOne(key, target.into === 'other' ? OTHER_PROCESS : target.key);
+    }
+  }
+
+  private foldOne(key: string, intoKey: string): void {
+    const processes = this.state.processes;
+    const from = processes[key];
+    if (from === undefined || key === intoKey) return;
+    delete processes[key];
+    let into = processes[intoKey];
+    if (into === undefined || into.folded === undefined) {
+      // A program that happens to be called like a bucket joins it.
+      const existing = into;
+      into = processes[intoKey] = { ...emptyTotals(intoKey === OTHER_PROCESS ? null : from.comm, intoKey === OTHER_PROCESS ? null : from.exe, null, from.first_seen), folded: 0 };
+      this.names += existing === undefined ? 1 : 0;
+      if (existing !== undefined) mergeTotals(into, existing);
+    }
+    mergeTotals(into, from);
+    this.names -= 1;
+  }
+
+  /** Process names kept apart now (buckets included). */
+  get processCount(): number {
+    return this.names;
   }
 
   /** Keeps `value` under `key` in the file (for another sink's restart). */
@@ -161,6 +165,10 @@ export class StateFile implements Sink {
 
   /** Writes the file (also as a heartbeat: `updated` says the agent was observing). Throws on I/O errors (the caller logs them). */
   flush(now: Date): void {
+    if (now.getTime() - this.lastExpiryMs >= EXPIRY_EVERY_MS) {
+      this.lastExpiryMs = now.getTime();
+      this.fold(now.getTime());
+    }
     this.state.updated = now.toISOString();
     const tmp = `${this.path}.tmp-${process.pid}`;
     writeFileSync(tmp, `${JSON.stringify(this.state, null, 1)}\n`, { mode: 0o640 });

@@ -1,9 +1,10 @@
 // sinks/: human output: one readable line per request as it happens, then the summary.
 
-import type { ImdsRequestEvent } from '../pipeline/events.js';
-import type { OutputEvent, Sink } from './sink.js';
+import type { ImdsRequestEvent } from '../contract/imds-request-event.js';
+import type { Sink } from './sink.js';
+import type { OutputEvent } from '../contract/output-events.js';
 import { LineWriter } from './line-writer.js';
-import { renderSummary } from './summary-text.js';
+import { renderSummary } from '../summary/summary-text.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
 const KIND_LABEL: Record<ImdsRequestEvent['kind'], string> = {

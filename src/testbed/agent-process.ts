@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { TestbedError } from '../errors.js';
-import type { ImdsRequestEvent } from '../pipeline/events.js';
-import type { OutputEvent, StartEvent, SummaryEvent } from '../sinks/sink.js';
+import type { ImdsRequestEvent } from '../contract/imds-request-event.js';
+import type { OutputEvent, StartEvent, SummaryEvent } from '../contract/output-events.js';
 import { spawnInNetns } from './netns.js';
 import { scaledMs } from './time-scale.js';
 

@@ -1,6 +1,7 @@
 // testbed/: the real IMDS clients the demo and e2e tests run (curl v1/v2, a shell script, the AWS SDK).
 
 import { fileURLToPath } from 'node:url';
+import { IMDS_IPV4, IMDS_IPV6 } from '../imds-endpoint.js';
 import type { SplitClientResult, SplitClientSpec } from './split-client.js';
 import type { Testbed } from './testbed.js';
 import type { TestbedNamespace } from './testbed-layout.js';
@@ -19,8 +20,8 @@ export interface ClientRun {
   localPort?: number;
 }
 
-export const IMDS_V4 = 'http://169.254.169.254';
-export const IMDS_V6 = 'http://[fd00:ec2::254]';
+export const IMDS_V4 = `http://${IMDS_IPV4}`;
+export const IMDS_V6 = `http://[${IMDS_IPV6}]`;
 
 /** Runs argv inside `ns` and waits for it; the pid is the program's own (`ip netns exec` execs in place). */
 export function runClient(testbed: Testbed, ns: TestbedNamespace, argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<ClientRun> {

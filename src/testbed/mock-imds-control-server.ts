@@ -33,7 +33,7 @@ export class MockImdsControlServer {
 
   /**
    * Applies a validated patch as PUT /options does: queued behind earlier changes, the
-   * hop-limit hook first. In-process sources of changes (the EC2 follower) use this too.
+   * hop-limit hook first. In-process sources of changes (plug-ins such as the tests' EC2 follower) use this too.
    */
   applyOptions(patch: MockImdsOptionsPatch): Promise<MockImdsOptions> {
     const applied = this.queue.then(() => this.applyPatch(patch));

@@ -54,7 +54,7 @@ export interface MockImdsOptions {
   refuseTokenPut: 403 | 404 | 405 | null;
   /**
    * When set, the mock polls DescribeInstances for `instanceId` in `region` and applies
-   * the instance's MetadataOptions to itself (see mock-imds-ec2-follower.ts), so a
+   * the instance's MetadataOptions to itself (a plug-in: see test/helpers/mock-imds-ec2-follower.ts), so a
    * ModifyInstanceMetadataOptions call against the emulator takes effect here. null
    * leaves the options to the control channel alone.
    */

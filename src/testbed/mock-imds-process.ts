@@ -5,13 +5,34 @@ import { TestbedError } from '../errors.js';
 import { applyHopLimitRules } from './hop-limit-nft.js';
 import { MockImdsServer, type ListenAddress } from './mock-imds.js';
 import { MockImdsControlServer } from './mock-imds-control-server.js';
-import { MockImdsEc2Follower } from './mock-imds-ec2-follower.js';
+import type { MockImdsOptions, MockImdsOptionsPatch } from './mock-imds-options.js';
+import { IMDS_IPV4, IMDS_IPV6, IMDS_PORT } from '../imds-endpoint.js';
 
 /** Addresses the mock answers on inside the IMDS namespace. */
 export const IMDS_LISTEN_ADDRESSES: readonly ListenAddress[] = [
-  { host: '169.254.169.254', port: 80 },
-  { host: 'fd00:ec2::254', port: 80 },
+  { host: IMDS_IPV4, port: IMDS_PORT },
+  { host: IMDS_IPV6, port: IMDS_PORT },
 ];
+
+/** What a plug-in may use of the running mock. */
+export interface MockImdsPluginHost {
+  /** The options in force. */
+  options: () => MockImdsOptions;
+  /** Applies a patch exactly as a control-socket setOptions does (queued, hop-limit rules first). */
+  apply: (patch: MockImdsOptionsPatch) => Promise<unknown>;
+}
+
+/**
+ * Behaviour a caller adds to the mock process, e.g. the tests' EC2 follower
+ * (test/helpers/mock-imds-ec2-follower.ts): told the options after every change, stopped with the mock.
+ */
+export interface MockImdsPlugin {
+  configure(options: MockImdsOptions): void;
+  stop(): Promise<void>;
+}
+
+/** Makes a plug-in once the mock's options and control queue exist. */
+export type MockImdsPluginFactory = (host: MockImdsPluginHost) => MockImdsPlugin;
 
 /** The line printed on stdout once every listener and the control socket are up. */
 export interface MockImdsReadyLine {
@@ -41,10 +62,10 @@ export function parseListenAddress(text: string): ListenAddress {
  * 169.254.169.254:80 and [fd00:ec2::254]:80), `--no-nft` (skip hop-limit rules, e.g.
  * outside a namespace). Prints one JSON MockImdsReadyLine when ready. It stops on
  * SIGTERM/SIGINT or when stdin closes, so a crashed parent does not leave it behind.
- * While the followEc2 option is set it polls an EC2 API for its own MetadataOptions
- * (mock-imds-ec2-follower.ts) and applies them as a control-socket change would.
+ * `plugins` add behaviour (the tests pass an EC2 follower, which serves the followEc2
+ * option); without one, a followEc2 option is noted on stderr and otherwise has no effect.
  */
-export async function runMockImdsProcess(argv: readonly string[]): Promise<RunningMockImds> {
+export async function runMockImdsProcess(argv: readonly string[], plugins: readonly MockImdsPluginFactory[] = []): Promise<RunningMockImds> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -60,12 +81,17 @@ export async function runMockImdsProcess(argv: readonly string[]): Promise<Runni
 
   const mock = new MockImdsServer();
   const hook = useNft ? (hopLimit: number) => applyHopLimitRules(hopLimit) : undefined;
-  // The follower changes options through the control server's queue, exactly as PUT /options does.
-  const follower = new MockImdsEc2Follower({ options: () => mock.options, apply: (patch) => control.applyOptions(patch) });
-  const control = new MockImdsControlServer(mock, hook, (options) => follower.configure(options));
+  // Plug-ins change options through the control server's queue, exactly as PUT /options does.
+  const host: MockImdsPluginHost = { options: () => mock.options, apply: (patch) => control.applyOptions(patch) };
+  const running = plugins.map((make) => make(host));
+  const onApplied = (options: MockImdsOptions): void => {
+    if (running.length === 0 && options.followEc2 !== null) process.stderr.write('mock-imds: followEc2 is set, but this mock runs no EC2 follower plug-in\n');
+    for (const plugin of running) plugin.configure(options);
+  };
+  const control = new MockImdsControlServer(mock, hook, onApplied);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= Promise.all([mock.close(), control.close(), follower.stop()]).then(() => {
+    stopping ??= Promise.all([mock.close(), control.close(), ...running.map((plugin) => plugin.stop())]).then(() => {
       process.stdin.destroy();
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

@@ -1,6 +1,7 @@
 // Testbed layout (pure): namespace names, addresses and the ip/sysctl/nft steps that build the topology.
 
 import { TestbedError } from '../errors.js';
+import { IMDS_IPV4, IMDS_IPV6 } from '../imds-endpoint.js';
 
 /** The three namespaces of a testbed: the "EC2 instance", the IMDS, and a container on the instance. */
 export type TestbedNamespace = 'host' | 'imds' | 'ctr';
@@ -59,7 +60,7 @@ export function testbedLayout(prefix: string, block: number): TestbedLayout {
     block,
     netns: { host: `${prefix}-host`, imds: `${prefix}-imds`, ctr: `${prefix}-ctr` },
     interfaces: { hostUplink: 'up0', bridge: 'br0', hostContainerVeth: 'vc0', imds: 'eth0', ctr: 'eth0' },
-    imds: { v4: '169.254.169.254', v6: 'fd00:ec2::254' },
+    imds: { v4: IMDS_IPV4, v6: IMDS_IPV6 },
     host: { v4: `10.${b}.0.2`, v6: `fd00:${b}::2` },
     imdsGateway: { v4: `10.${b}.0.1`, v6: `fd00:${b}::1` },
     bridge: { v4: `172.${b}.0.1`, v6: `fd01:${b}::1` },

@@ -3,7 +3,7 @@
 
 import type { SocketOwnerFinder } from '../../src/attribute/types.js';
 import { frameFromPcapPacket } from '../../src/capture/frame.js';
-import type { ImdsRequestEvent } from '../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../src/contract/imds-request-event.js';
 import { Pipeline, type PipelineOptions, type PipelineStats } from '../../src/pipeline/pipeline.js';
 import { CAPTURE_LIMITS } from '../../src/pipeline/session.js';
 import { testPipelineOptions } from '../helpers/pipeline-options.js';

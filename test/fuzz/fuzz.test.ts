@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
-import type { ImdsRequestEvent } from '../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../src/contract/imds-request-event.js';
 import { FUZZ_CANARY, findSecrets, maskSecrets } from './canaries.js';
 import { checkOutputs, compareOutputs } from './checks.js';
 import { loadFixtureSessions } from './corpus.js';

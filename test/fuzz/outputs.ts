@@ -1,11 +1,12 @@
 // Fuzz harness: everything the agent would show for one session — the JSON line of every event, the
 // table line of every request, and the rendered summary — built with the product's own sinks.
 
-import { isoTime, type ImdsRequestEvent } from '../../src/pipeline/events.js';
+import { isoTime } from '../../src/pipeline/events.js';
+import { type ImdsRequestEvent } from '../../src/contract/imds-request-event.js';
 import type { PipelineStats } from '../../src/pipeline/pipeline.js';
-import { Aggregator } from '../../src/sinks/aggregate.js';
-import type { SummaryEvent } from '../../src/sinks/sink.js';
-import { renderSummary } from '../../src/sinks/summary-text.js';
+import { Aggregator } from '../../src/summary/aggregator.js';
+import type { SummaryEvent } from '../../src/contract/output-events.js';
+import { renderSummary } from '../../src/summary/summary-text.js';
 import { formatRequestLine } from '../../src/sinks/table.js';
 
 /** The outputs of one session, as text. */

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { waitUntil } from './wait-until.js';
 
 /** moto's account for the default (non-assumed) credentials. */
 export const MOTO_DEFAULT_ACCOUNT = '123456789012';
@@ -128,12 +129,8 @@ export class FleetEmulator {
 
   /** Resolves once every invocation of every command sent so far has a final status. */
   async commandsSettled(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     const pending = (): boolean => [...this.commands.values()].some((c) => c.invocations.some((i) => i.status === 'Pending' || i.status === 'InProgress'));
-    while (pending()) {
-      if (Date.now() > deadline) throw new Error('Run Command invocations still running');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitUntil(() => !pending(), timeoutMs, 'every Run Command invocation to settle');
   }
 
   /** Sets an account's defaults in a region directly, e.g. ManagedBy=declarative-policy (an Organizations policy). */

@@ -2,7 +2,7 @@
 
 import { IMDS_ENDPOINTS } from '../../src/capture/endpoints.js';
 import { LinkType } from '../../src/decode/link.js';
-import type { ImdsRequestEvent } from '../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../src/contract/imds-request-event.js';
 import type { PipelineOptions } from '../../src/pipeline/pipeline.js';
 import { CAPTURE_LIMITS } from '../../src/pipeline/session.js';
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { findExecutable } from '../../src/testbed/prerequisites.js';
 import { firstLine, runCommand, type CommandResult } from '../../src/testbed/run-command.js';
 import { scaledMs } from '../../src/testbed/time-scale.js';
+import { waitUntil } from './wait-until.js';
 
 /** .cache/podman-rootfs: busybox-static and the host's curl (scripts/setup-podman.sh). */
 export const PODMAN_ROOTFS = fileURLToPath(new URL('../../.cache/podman-rootfs', import.meta.url));
@@ -160,8 +161,7 @@ export class Podman {
     }
     // conmon runs `podman … container cleanup` with this storage when a container exits, in
     // the background: removing the directory under it would have it made anew.
-    const deadline = Date.now() + 20_000;
-    while (processesUsing(this.dir).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil(() => processesUsing(this.dir).length === 0, 20_000, `no process using ${this.dir}`, { intervalMs: 50 }).catch(() => undefined);
     const stragglers = processesUsing(this.dir);
     if (stragglers.length > 0) problems.push(`processes still using ${this.dir}: ${stragglers.join(', ')}`);
     rmSync(this.dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Test side: parses recorded trace_pipe text lines (fixtures/proc/trace, from the reader before
 // the raw one) into the finder's events, so those real captures still drive the index tests.
 
-import { ipv4FromHostWord } from '../../src/attribute/ip-address.js';
+import { ipv4FromHostWord } from '../../src/attribute/kernel-address.js';
 import type { SockStateEvent, TraceContext, TraceEvent } from '../../src/attribute/tracefs/trace-events.js';
 
 // Task column: the comm may contain '-' and spaces, so the tid is the LAST "-<digits>"

@@ -2,8 +2,9 @@
 
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { MetricsIdentity } from './config.js';
-import { METRIC_NAMES, zeroCounts, type ClosedInterval, type MetricName, type ProcessCounts } from './interval-counts.js';
-import { sanitizeDimensionValue } from './process-name.js';
+import { zeroCounts, type ClosedInterval, type ProcessCounts } from './interval-counts.js';
+import { METRIC_NAMES, type MetricName } from '../../contract/metric-names.js';
+import { sanitizeDimensionValue } from '../../contract/process-name.js';
 
 /** What decides the dimensions of an interval's series. */
 export interface SeriesOptions {

@@ -1,6 +1,6 @@
 // sinks/metrics/: pure: metric series → CloudWatch Embedded Metric Format lines (for the CloudWatch agent, no AWS call).
 
-import { METRIC_NAMES } from './interval-counts.js';
+import { METRIC_NAMES } from '../../contract/metric-names.js';
 import type { MetricSeries } from './datums.js';
 
 /** The `_aws` metadata of one EMF line (CloudWatch Embedded Metric Format specification). */

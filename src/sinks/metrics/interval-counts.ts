@@ -1,16 +1,12 @@
 // sinks/metrics/: pure: imds_request events → per-process counts per aligned interval, with the cardinality guard.
 
-import type { ImdsRequestEvent } from '../../pipeline/events.js';
-import { processName, sanitizeDimensionValue } from './process-name.js';
+import type { ImdsRequestEvent } from '../../contract/imds-request-event.js';
+import { METRIC_NAMES, OTHER_PROCESS, type MetricName } from '../../contract/metric-names.js';
+import { processName, sanitizeDimensionValue } from '../../contract/process-name.js';
 
-/** The metric names, as published (README "Metrics"). */
-export const METRIC_NAMES = ['IMDSv1Calls', 'IMDSv2TokenCalls', 'IMDSv2Calls', 'IMDSv1Rejected', 'IMDSErrors', 'ForeignCloudProbes'] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
 /** One process's counts in one interval. */
 export type ProcessCounts = Record<MetricName, number>;
 
-/** The Process value every process beyond the cardinality limit is counted under. */
-export const OTHER_PROCESS = 'other';
 
 /** A finished interval, ready to be turned into datums or EMF lines. */
 export interface ClosedInterval {

@@ -1,4 +1,4 @@
-// sinks/metrics/: pure: what to do after a failed PutMetricData call, and how long to wait before the next attempt.
+// sinks/metrics/: pure: what to do after a failed PutMetricData call, how long to wait before the next attempt, and before the next flush.
 
 /**
  * `retry`: transient (throttling, 5xx, network): try again after a backoff.
@@ -64,4 +64,40 @@ export function classifyPutError(error: unknown): ClassifiedPutError {
  */
 export function backoffDelayMs(retry: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** retry));
+}
+
+/** The first wait after a flush that left batches behind. */
+export const FLUSH_RETRY_FIRST_MS = 5000;
+
+/**
+ * When the next flush may run after one that left batches behind (CloudWatch
+ * unreachable, throttling past maxAttempts): 5 s, then doubling up to one
+ * interval, so an outage costs a handful of calls per interval, not one per tick.
+ */
+export class FlushBackoff {
+  private retryAtMs = 0;
+  private delayMs = 0;
+
+  constructor(private readonly capMs: number) {}
+
+  /** Whether a flush may start at `nowMs`. */
+  due(nowMs: number): boolean {
+    return nowMs >= this.retryAtMs;
+  }
+
+  /** Records a flush's outcome, at `nowMs` (its end). */
+  after(allSent: boolean, nowMs: number): void {
+    if (allSent) {
+      this.reset();
+      return;
+    }
+    this.delayMs = Math.min(this.capMs, Math.max(FLUSH_RETRY_FIRST_MS, this.delayMs * 2));
+    this.retryAtMs = nowMs + this.delayMs;
+  }
+
+  /** Lets the next flush run at once (the last one at shutdown). */
+  reset(): void {
+    this.delayMs = 0;
+    this.retryAtMs = 0;
+  }
 }

@@ -7,7 +7,7 @@ import { AgentProcess } from '../../../src/testbed/agent-process.js';
 import { curlToken, curlV1, curlWithToken, IMDS_V6, nodeWithTokenOnCmdline, runClient, sdkCredentials, type ClientRun } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { scaledMs } from '../../../src/testbed/time-scale.js';
-import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../../src/contract/imds-request-event.js';
 import { agentHealth } from '../../helpers/agent-health.js';
 import { agentSuite } from '../../helpers/agent-suite.js';
 import { recordFigure } from '../../helpers/figures.js';

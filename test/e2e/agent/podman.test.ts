@@ -8,7 +8,7 @@ import { IMDS_V4 } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import { scaledMs } from '../../../src/testbed/time-scale.js';
-import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../../src/contract/imds-request-event.js';
 import { recordFigure } from '../../helpers/figures.js';
 import { HOST_PROC, Podman, podmanSkipReason, type CgroupManager } from '../../helpers/podman.js';
 

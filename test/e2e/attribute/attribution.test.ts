@@ -1,7 +1,8 @@
 // Attribution end to end: the tracefs and procfs finders against real curl/node clients in a namespace.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,9 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcfsOwnerFinder } from '../../../src/attribute/procfs-owner.js';
 import { TracefsOwnerFinder } from '../../../src/attribute/tracefs-owner.js';
 import type { ProcessInfo, SocketKey } from '../../../src/attribute/types.js';
-import { exited, skipReason, Testbed, type ServerConnection } from './testbed.js';
+import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
+import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
+import { exited, ReportingImds, type ServerConnection } from './reporting-imds.js';
 
-const reason = skipReason();
+const reason = testbedPrerequisites().reason;
+const prefix = `imdsat${randomBytes(3).toString('hex')}`;
 const TRACING = '/sys/kernel/tracing/instances';
 const LOOKUP_TIMEOUT_MS = 2_000;
 
@@ -26,13 +30,16 @@ const leftoverInstances = (pid: number): string[] =>
   readdirSync(TRACING).filter((n) => n.startsWith(`imds-sniff-${pid}-`));
 
 describe.skipIf(reason !== null)(`attribution e2e over network namespaces${reason ? ` (skipped: ${reason})` : ''}`, () => {
-  let bed: Testbed | undefined;
+  /** The testbed's host namespace is the client ("the instance"); ReportingImds answers in its imds namespace. */
+  let tb: Testbed | undefined;
+  let bed: ReportingImds | undefined;
   let tracefs: TracefsOwnerFinder | undefined;
   /** Every connection the IMDS server accepts is looked up at once, as the pipeline does at SYN time. */
   const lookups = new Map<string, Promise<Lookup>>();
 
   beforeAll(async () => {
-    bed = await Testbed.create();
+    tb = await createTestbed({ prefix, block: 43, startMock: false });
+    bed = await ReportingImds.start(tb);
     tracefs = new TracefsOwnerFinder();
     await tracefs.start();
     const finder = tracefs;
@@ -44,15 +51,22 @@ describe.skipIf(reason !== null)(`attribution e2e over network namespaces${reaso
 
   afterAll(async () => {
     await tracefs?.close();
-    bed?.destroy();
+    bed?.stop();
+    await tb?.destroy();
+    await destroyStaleTestbeds(prefix);
     expect(leftoverInstances(process.pid)).toEqual([]);
   });
+
+  /** Starts a command in the client namespace; `ip netns exec` execs it in place, so child.pid is its pid. */
+  const spawnInClient = (cmd: string, args: string[]): ChildProcess => tb!.spawn('host', [cmd, ...args], { stdio: 'pipe' });
+  /** Inode of the client namespace (what ProcessInfo.netns should say for its processes). */
+  const clientNetns = (): number => statSync(`/run/netns/${tb!.nsName('host')}`).ino;
 
   /** Runs one curl in the client namespace; returns its pid and what the finder said. */
   async function curl(urlPath: string, v6 = false): Promise<{ pid: number; lookup: Lookup }> {
     const b = bed!;
     const url = v6 ? `http://[fd00:ec2::254]${urlPath}` : `http://169.254.169.254${urlPath}`;
-    const child = b.spawnInClient('curl', ['-sg', '-o', '/dev/null', '--max-time', '5', url]);
+    const child = spawnInClient('curl', ['-sg', '-o', '/dev/null', '--max-time', '5', url]);
     const pid = child.pid!;
     expect(await exited(child)).toBe(0);
     const port = await b.requestPort(urlPath);
@@ -66,7 +80,7 @@ describe.skipIf(reason !== null)(`attribution e2e over network namespaces${reaso
     expect(lookup.info).toMatchObject({ pid, comm: 'curl' });
     expect(['tracefs', 'exited']).toContain(lookup.info.attribution);
     if (lookup.info.attribution === 'tracefs') {
-      expect(lookup.info).toMatchObject({ exe: '/usr/bin/curl', netns: bed!.clientNetns, user: 'root' });
+      expect(lookup.info).toMatchObject({ exe: '/usr/bin/curl', netns: clientNetns(), user: 'root' });
       expect(lookup.info.cmdline?.at(-1)).toBe('http://169.254.169.254/latest/meta-data/single');
       expect(lookup.info.ancestors[0]?.pid).toBe(process.pid);
     }
@@ -81,7 +95,7 @@ describe.skipIf(reason !== null)(`attribution e2e over network namespaces${reaso
       const script =
         `for i in $(seq 0 24); do curl -s -o /dev/null --max-time 5 ` +
         `http://169.254.169.254/latest/meta-data/burst-${batch}-$i & echo "$i $!"; done; wait`;
-      const shell = bed!.spawnInClient('bash', ['-c', script]);
+      const shell = spawnInClient('bash', ['-c', script]);
       const pids = new Map<number, number>();
       createInterface({ input: shell.stdout! }).on('line', (l) => {
         const [i, pid] = l.split(' ').map(Number);
@@ -109,7 +123,7 @@ describe.skipIf(reason !== null)(`attribution e2e over network namespaces${reaso
 
   it('20 sequential curls on a quiet machine: all right, full /proc snapshot, lookup latency', async () => {
     const script = `for i in $(seq 0 19); do curl -s -o /dev/null --max-time 5 http://169.254.169.254/latest/meta-data/seq-$i & echo "$i $!"; wait; done`;
-    const shell = bed!.spawnInClient('bash', ['-c', script]);
+    const shell = spawnInClient('bash', ['-c', script]);
     const pids = new Map<number, number>();
     createInterface({ input: shell.stdout! }).on('line', (l) => {
       const [i, pid] = l.split(' ').map(Number);
@@ -147,12 +161,12 @@ describe.skipIf(reason !== null)(`attribution e2e over network namespaces${reaso
         });
       });
       const script = `require('net').connect(80, ${JSON.stringify(host)}); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
-      const child = b.spawnInClient(process.execPath, ['-e', script]);
+      const child = spawnInClient(process.execPath, ['-e', script]);
       try {
         const key = await connected;
         expect(key.family).toBe(4);
         const info = await procfs.find(key, LOOKUP_TIMEOUT_MS);
-        expect(info).toMatchObject({ pid: child.pid, comm: 'node', netns: b.clientNetns, attribution: 'procfs' });
+        expect(info).toMatchObject({ pid: child.pid, comm: 'node', netns: clientNetns(), attribution: 'procfs' });
         expect((await lookups.get(keyId(key)))?.info).toMatchObject({ pid: child.pid, comm: 'node', attribution: 'tracefs' });
       } finally {
         child.stdin?.end();
@@ -208,7 +222,7 @@ lines.on('close', async () => { await finder.close(); process.exit(0); });
       send: (msg: unknown) => void;
     } {
       const script = path.join(buildDir!, 'agent.mjs');
-      const agent = inNetns ? bed!.spawnInClient(process.execPath, [script]) : spawn(process.execPath, [script]);
+      const agent = inNetns ? spawnInClient(process.execPath, [script]) : spawn(process.execPath, [script]);
       agent.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
       const messages: Record<string, unknown>[] = [];
       const waiters: (() => void)[] = [];
@@ -238,7 +252,7 @@ lines.on('close', async () => { await finder.close(); process.exit(0); });
             resolve(key);
           });
         });
-        const child = b.spawnInClient('curl', ['-s', '-o', '/dev/null', 'http://169.254.169.254/latest/meta-data/from-agent']);
+        const child = spawnInClient('curl', ['-s', '-o', '/dev/null', 'http://169.254.169.254/latest/meta-data/from-agent']);
         send({ id: 1, key: await connected });
         const found = (await next('found')).info as ProcessInfo;
         await exited(child);

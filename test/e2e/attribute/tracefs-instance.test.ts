@@ -6,9 +6,9 @@ import { release } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TracefsInstance } from '../../../src/attribute/tracefs/instance.js';
 import type { TraceEvent } from '../../../src/attribute/tracefs/trace-events.js';
-import { skipReason } from './testbed.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 
-const reason = skipReason();
+const reason = process.platform !== 'linux' ? 'needs Linux' : process.getuid?.() !== 0 ? 'needs root (tracefs)' : null;
 
 /** Closes a duplicate (pidfd_getfd) of another process's open file: the kernel's flush of that file. */
 const CLOSE_DUPLICATE = `
@@ -101,13 +101,9 @@ describe.skipIf(reason !== null)(`tracefs instance on this kernel${reason ? ` (s
     expect(instance.pendingEvents(100_000)).toBeNull(); // no such CPU
     // What each buffer held reaches this process: the kernel's count (in the buffer + taken by the
     // reader) and ours meet, on every CPU. A drift here would hold every catch-up to its deadline.
-    const deadline = Date.now() + 5_000;
-    let pending = instance.cpus.map((cpu) => instance.pendingEvents(cpu));
-    while (pending.some((n) => n !== 0) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      pending = instance.cpus.map((cpu) => instance.pendingEvents(cpu));
-    }
-    expect(pending).toEqual(instance.cpus.map(() => 0));
+    const pendingEvents = (): (number | null)[] => instance.cpus.map((cpu) => instance.pendingEvents(cpu));
+    await waitUntil(() => pendingEvents().every((n) => n === 0), 5_000, 'no pending events on any CPU').catch(() => undefined);
+    expect(pendingEvents()).toEqual(instance.cpus.map(() => 0));
   });
 
   it.skipIf(!hasPython())('a reader whose read(2) returns 0 on a live instance is started again, and what follows on its CPU still arrives', async () => {
@@ -118,8 +114,7 @@ describe.skipIf(reason !== null)(`tracefs instance on this kernel${reason ? ` (s
     for (const { pid, fd } of before.values()) execFileSync('python3', ['-c', CLOSE_DUPLICATE, String(pid), String(fd)]);
     if (flushEndsRead()) {
       // A restart makes no event: poll the count, to a deadline.
-      const deadline = Date.now() + 5_000;
-      while (instance.readerRestarts < before.size && instance.failure === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitUntil(() => instance.readerRestarts >= before.size || instance.failure !== null, 5_000, 'every reader to be started again').catch(() => undefined);
       expect(instance.readerRestarts).toBeGreaterThanOrEqual(before.size);
       const after = readersOf(instance.dir);
       for (const [cpu, r] of before) expect(after.get(cpu)?.pid, `cpu${cpu}`).not.toBe(r.pid);

@@ -9,8 +9,8 @@ import { resolveAgentScript } from '../../../src/testbed/agent-process.js';
 import { listNetns } from '../../../src/testbed/netns.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { scaledMs } from '../../../src/testbed/time-scale.js';
-import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
-import type { OutputEvent, SummaryEvent } from '../../../src/sinks/sink.js';
+import type { ImdsRequestEvent } from '../../../src/contract/imds-request-event.js';
+import type { OutputEvent, SummaryEvent } from '../../../src/contract/output-events.js';
 
 const prereq = testbedPrerequisites();
 const MAIN = resolveAgentScript();

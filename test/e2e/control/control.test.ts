@@ -9,14 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { intervalDatums } from '../../../src/sinks/metrics/datums.js';
 import { zeroCounts, type ProcessCounts } from '../../../src/sinks/metrics/interval-counts.js';
-import { readState } from '../../../src/sinks/state-file.js';
+import { readState } from '../../../src/contract/agent-state.js';
 import { curlToken, curlV1, curlWithToken, sdkCredentials } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { ec2Call, runInstance } from '../../helpers/ec2-call.js';
 import { EC2_INTERNAL_ERROR, EC2_THROTTLED, EC2_UNAUTHORIZED, Ec2FaultProxy, failNext } from '../../helpers/ec2-fault-proxy.js';
 import { motoSkipReason } from '../../helpers/moto.js';
-import { AWS_ENV, ControlBed, json, waitUntil } from './harness.js';
+import { AWS_ENV, ControlBed, json } from './harness.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 
 const prereq = testbedPrerequisites();
 const skip = !prereq.ok ? prereq.reason : motoSkipReason();
@@ -243,10 +244,10 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(r.code, r.stderr).toBe(0);
       expect(json(r)['hop_limit_note']).toMatch(/raised to 2: container token requests were lost at hop limit 1/);
       expect(await bed.options()).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
-      const deadline = Date.now() + 10_000;
-      let token = await curlToken(bed.tb, 'ctr');
-      while (token.code !== 0 && Date.now() < deadline) token = await curlToken(bed.tb, 'ctr');
-      expect(token.code).toBe(0);
+      const token = await waitUntil(async () => {
+        const t = await curlToken(bed.tb, 'ctr');
+        return t.code === 0 ? t : undefined;
+      }, 10_000, 'a token from the container');
       expect(token.stdout.length).toBeGreaterThan(0);
       expect((await bed.cli(['rollback'])).code).toBe(0);
       expect(await bed.options()).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 1 });

@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { curlV1 } from '../../../src/testbed/clients.js';
 import { resolveAgentScript } from '../../../src/testbed/agent-process.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
-import type { AgentState, ProcessTotals } from '../../../src/sinks/state-file.js';
+import type { AgentState, ProcessTotals } from '../../../src/contract/agent-state.js';
 import { describeMetadataOptions, ec2Call, runInstance, type Ec2CallTarget, type InstanceMetadataOptions } from '../../helpers/ec2-call.js';
+import { resolveMockImdsEc2Script } from '../../helpers/mock-imds-ec2-follower.js';
 import { MotoServer } from '../../helpers/moto.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 
 /** Static keys for moto; never a profile from the machine. */
 export const AWS_ENV: NodeJS.ProcessEnv = {
@@ -20,17 +22,6 @@ export const AWS_ENV: NodeJS.ProcessEnv = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   AWS_PROFILE: undefined,
 };
-
-/** Polls `check` every 100 ms until it returns a value (not undefined); rejects after `timeoutMs` with `what`. */
-export async function waitUntil<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 export interface CliResult {
   code: number | null;
@@ -48,7 +39,7 @@ export class ControlBed {
   ) {}
 
   static async create(prefix: string, block: number): Promise<ControlBed> {
-    const tb = await createTestbed({ prefix, block, mock: { region: 'us-east-1' } });
+    const tb = await createTestbed({ prefix, block, mock: { region: 'us-east-1' }, mockScript: resolveMockImdsEc2Script() });
     let moto: MotoServer | undefined;
     try {
       moto = await MotoServer.start(undefined, tb.nsName('host'), { host: '0.0.0.0' });
@@ -116,14 +107,11 @@ export class ControlBed {
 
   /** Waits until a token-less curl from the host gets `status` (the mock follows moto every 200 ms). */
   async waitForV1Status(status: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let last = '';
-    while (Date.now() < deadline) {
-      last = (await curlV1(this.tb, 'host')).stdout;
-      if (last === status) return;
-      await new Promise((resolve) => setTimeout(resolve, 100)); // the mock polls every 200 ms
-    }
-    throw new Error(`IMDSv1 from the host still answers ${last}, not ${status}`);
+    await waitUntil(async () => (last = (await curlV1(this.tb, 'host')).stdout) === status, timeoutMs, `IMDSv1 from the host to answer ${status}`, {
+      intervalMs: 100, // each check is a curl, and the mock polls moto every 200 ms
+      detail: () => `it still answers ${last}`,
+    });
   }
 
   /** Back to IMDSv1 allowed, no records, no state. */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { curlV1, nodeWithTokenOnCmdline, sdkCredentials } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
-import { readState } from '../../../src/sinks/state-file.js';
+import { readState } from '../../../src/contract/agent-state.js';
 import { DaemonProcess } from '../../helpers/daemon-process.js';
 import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
 

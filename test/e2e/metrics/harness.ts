@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { DEFAULT_METRICS_CONFIG, type MetricsConfig, type MetricsIdentity } from '../../../src/sinks/metrics/config.js';
-import { MetricsSink, type MetricsSinkDeps } from '../../../src/sinks/metrics/metrics-sink.js';
+import type { MetricsSink, MetricsSinkDeps } from '../../../src/sinks/metrics/metrics-sink.js';
+import { createMetricsSink } from '../../../src/sinks/metrics/create-metrics-sink.js';
 import { MotoServer } from '../../helpers/moto.js';
 
 let identityCounter = 0;
@@ -95,7 +96,7 @@ export function cloudWatchSink(
     sink: 'cloudwatch', region: 'us-east-1', endpointUrl: endpoint, intervalSeconds: 1, maxAttempts: 3,
     namespace: uniqueNamespace('default'), spoolDir: tempSpoolDir(), ...over,
   };
-  const sink = new MetricsSink(config, identity, { log, now: () => clock.nowMs, lateGraceMs: 200, backoffBaseMs: 20, backoffCapMs: 200, ...deps });
+  const sink = createMetricsSink(config, identity, { log, now: () => clock.nowMs, lateGraceMs: 200, backoffBaseMs: 20, backoffCapMs: 200, ...deps });
   return { sink, config, log };
 }
 

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../../src/contract/imds-request-event.js';
 import { curlV1, IMDS_V4 } from '../../../src/testbed/clients.js';
 import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import { scaledMs } from '../../../src/testbed/time-scale.js';
-import { waitUntil } from '../control/harness.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 import { Podman, podmanSkipReason } from '../../helpers/podman.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -106,7 +106,7 @@ describe.skipIf(skip !== null)(`the container image as the DaemonSet runs it${sk
     ];
     const agent = await podman.run(tb.nsName('host'), c.args, { detach: true, image: { ref: image, flags } });
     agentName = agent.name;
-    await waitUntil(async () => ((await podman.logs(agent.name)).includes('"msg":"capturing"') ? true : undefined), scaledMs(30_000), 'the agent in the image to capture');
+    await waitUntil(async () => ((await podman.logs(agent.name)).includes('"msg":"capturing"') ? true : undefined), scaledMs(30_000), 'the agent in the image to capture', { intervalMs: 100 });
     const logs = await podman.logs(agent.name);
     expect(logs).toMatch(/"method":"tracefs".*"msg":"attribution"/);
 

@@ -8,23 +8,14 @@ import { testbedPrerequisites } from '../../../src/testbed/prerequisites.js';
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import { ec2Call, runInstance, type Ec2CallTarget, type InstanceMetadataOptions } from '../../helpers/ec2-call.js';
 import { Ec2FaultProxy } from '../../helpers/ec2-fault-proxy.js';
+import { resolveMockImdsEc2Script } from '../../helpers/mock-imds-ec2-follower.js';
 import { MotoServer, motoSkipReason } from '../../helpers/moto.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 
 const prereq = testbedPrerequisites();
 const skip = !prereq.ok ? prereq.reason : motoSkipReason();
 const prefix = `imdsf${randomBytes(3).toString('hex')}`;
 const POLL_MS = 100;
-
-/** Polls `probe` until `done` holds for its value (a condition with a deadline, never a fixed sleep). */
-async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe.skipIf(skip !== null)(skip === null ? 'mock IMDS follows EC2 (moto)' : `mock IMDS follows EC2 (moto) (skipped: ${skip})`, () => {
   let tb: Testbed;
@@ -38,13 +29,19 @@ describe.skipIf(skip !== null)(skip === null ? 'mock IMDS follows EC2 (moto)' : 
   const modify = (options: Omit<InstanceMetadataOptions, 'State' | 'HttpProtocolIpv6'>, id = instanceId) =>
     ec2Call(ec2, 'ModifyInstanceMetadataOptions', { InstanceId: id, ...options });
   const v1Status = async (path?: string): Promise<string> => (await curlV1(tb, 'host', path)).stdout;
-  const untilV1 = (status: string, path?: string) => until(`IMDSv1 GET ${path ?? ''}`, () => v1Status(path), (s) => s === status);
-  const untilOptions = (what: string, done: (o: MockImdsOptions) => boolean) => until(what, () => tb.mock.getOptions(), done);
+  const untilV1 = async (status: string, path?: string): Promise<void> => {
+    let last = '';
+    await waitUntil(async () => (last = await v1Status(path)) === status, 10_000, `IMDSv1 GET ${path ?? ''} to answer ${status}`, { detail: () => `still ${last}` });
+  };
+  const untilOptions = async (what: string, done: (o: MockImdsOptions) => boolean): Promise<void> => {
+    let last: MockImdsOptions | undefined;
+    await waitUntil(async () => done((last = await tb.mock.getOptions())), 10_000, what, { detail: () => `still ${JSON.stringify(last)}` });
+  };
   /** Mock log lines of the follower (the SDK also warns on stderr about old Node versions). */
   const followerLines = (): string[] => stderr.split('\n').filter((l) => l.startsWith('mock-imds: followEc2'));
 
   beforeAll(async () => {
-    tb = await createTestbed({ prefix, block: 41 });
+    tb = await createTestbed({ prefix, block: 41, mockScript: resolveMockImdsEc2Script() });
     tb.mockProcess?.stderr?.on('data', (chunk: Buffer | string) => {
       stderr += chunk.toString();
     });

@@ -13,6 +13,7 @@ import { launchMockImds } from '../../../src/testbed/mock-imds-launcher.js';
 import { renderHopLimitRuleset } from '../../../src/testbed/hop-limit-nft.js';
 import { parseListenAddress } from '../../../src/testbed/mock-imds-process.js';
 import { compileMockScript, type CompiledMockScript } from './compile-mock-script.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 
 interface Answer {
   status: number;
@@ -333,5 +334,19 @@ describe('mock IMDS child process (no namespace)', () => {
     await expect(
       launchMockImds({ netns: null, controlPath: join(dir, 'c2.sock'), script: compiled!.script, listen: ['nonsense'], nft: false }),
     ).rejects.toThrow(/mock IMDS exited before ready \(code 1\): mock-imds: bad --listen address nonsense/);
+  });
+
+  it('without a plug-in (the tests add the EC2 follower) says on stderr that followEc2 does nothing', async () => {
+    const launched = await launchMockImds({ netns: null, controlPath: join(dir, 'c3.sock'), script: compiled!.script, listen: ['127.0.0.1:0'], nft: false });
+    let stderr = '';
+    launched.child.stderr?.on('data', (text: string) => {
+      stderr += text;
+    });
+    try {
+      await launched.control.setOptions({ followEc2: { endpoint: 'http://127.0.0.1:9', intervalMs: 100 } });
+      await waitUntil(() => stderr.includes('mock-imds: followEc2 is set, but this mock runs no EC2 follower plug-in'), 5_000, 'the note on stderr');
+    } finally {
+      await launched.stop();
+    }
   });
 });

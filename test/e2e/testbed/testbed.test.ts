@@ -9,6 +9,7 @@ import { findExecutable, testbedPrerequisites } from '../../../src/testbed/prere
 import { createTestbed, destroyStaleTestbeds, type Testbed } from '../../../src/testbed/testbed.js';
 import type { TestbedNamespace } from '../../../src/testbed/testbed-layout.js';
 import { compileMockScript, type CompiledMockScript } from './compile-mock-script.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 
 const prereq = testbedPrerequisites();
 const title = prereq.ok ? 'namespace testbed' : `namespace testbed (skipped: ${prereq.reason ?? ''})`;
@@ -146,10 +147,7 @@ describe.skipIf(!prereq.ok)(title, () => {
     const sleeper = second.spawn('ctr', ['sleep', '600'], { stdio: 'ignore' });
     await once(sleeper, 'spawn');
     // 'spawn' fires once `ip netns exec` runs, a moment before it has entered the namespace: wait for the pid to show there.
-    const deadline = Date.now() + 5_000;
-    let pids = await netnsPids(second.nsName('ctr'));
-    while (!pids.includes(sleeper.pid as number) && Date.now() < deadline) pids = await netnsPids(second.nsName('ctr'));
-    expect(pids).toContain(sleeper.pid);
+    await waitUntil(async () => (await netnsPids(second.nsName('ctr'))).includes(sleeper.pid as number), 5_000, 'the sleeper in the ctr namespace');
     const mockChild = second.mockProcess!;
     const sleeperGone = once(sleeper, 'exit');
     const mockGone = mockChild.exitCode === null ? once(mockChild, 'exit') : Promise.resolve();

@@ -7,7 +7,7 @@ import { IMDS_ENDPOINTS } from '../../../src/capture/endpoints.js';
 import { frameFromPcapPacket } from '../../../src/capture/frame.js';
 import { loadPcap } from '../../../src/capture/pcap-module.js';
 import { linkTypeFromPcapName } from '../../../src/decode/link.js';
-import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../../src/contract/imds-request-event.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import { testPipelineOptions } from '../../helpers/pipeline-options.js';
 

@@ -3,7 +3,7 @@ import { evaluateGate, formatDuration, type GateOptions } from '../../../src/con
 import { observationFromMetrics, observationFromState, type Observation, type ObservedProcess } from '../../../src/control/observation.js';
 import { verdictOf } from '../../../src/control/verdict.js';
 import { EC2_DEFAULT_OPTIONS } from '../../../src/control/metadata-options.js';
-import type { AgentState, ProcessTotals } from '../../../src/sinks/state-file.js';
+import type { AgentState, ProcessTotals } from '../../../src/contract/agent-state.js';
 
 const H = 3_600_000;
 const NOW = Date.parse('2026-11-23T12:00:00Z');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { frameFromPcapPacket } from '../../../src/capture/frame.js';
 import { TcpFlag } from '../../../src/decode/segment.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
-import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../../src/contract/imds-request-event.js';
 import { sllFrame } from '../../helpers/packet-builder.js';
 import { testPipelineOptions } from '../../helpers/pipeline-options.js';
 

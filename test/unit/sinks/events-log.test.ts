@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventsLog, type LogV2 } from '../../../src/sinks/events-log.js';
-import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../../src/contract/imds-request-event.js';
 
 function ev(kind: ImdsRequestEvent['kind'], over: Partial<ImdsRequestEvent> = {}): ImdsRequestEvent {
   return { event: 'imds_request', time: '2026-11-23T10:00:00.000Z', kind, status: 200, exe: '/usr/bin/curl', comm: 'curl', container_id: null, own: false, pid: 1, ...over } as ImdsRequestEvent;

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { unknownProcess, type ProcessInfo } from '../../../src/attribute/types.js';
 import type { HttpExchange } from '../../../src/http/exchange-tracker.js';
 import { buildRequestEvent } from '../../../src/pipeline/events.js';
-import { Aggregator } from '../../../src/sinks/aggregate.js';
-import { renderSummary } from '../../../src/sinks/summary-text.js';
+import { Aggregator } from '../../../src/summary/aggregator.js';
+import { renderSummary } from '../../../src/summary/summary-text.js';
 import { formatRequestLine } from '../../../src/sinks/table.js';
-import type { SummaryEvent } from '../../../src/sinks/sink.js';
+import type { SummaryEvent } from '../../../src/contract/output-events.js';
 
 const TOKEN = 'AQAEAHostileProcToken0123456789abcdefghijklmnopqrstu==';
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_RECORDED_GAPS, readState, StateFile } from '../../../src/sinks/state-file.js';
+import { StateFile } from '../../../src/sinks/state-file.js';
+import { MAX_RECORDED_GAPS, readState } from '../../../src/contract/agent-state.js';
 import { requestEvent, proc } from './metrics/request-event.js';
 
 let dir: string;
@@ -96,5 +97,74 @@ describe('StateFile', () => {
     open(T0).flush(new Date(T0));
     expect(warnings[0]).toMatch(/could not be read .* moved to .*corrupt-/);
     expect(readState(path)?.gaps).toEqual([]);
+  });
+});
+
+describe('StateFile bounds (a host with container churn)', () => {
+  const cid = (i: number): string => i.toString(16).padStart(12, '0').padEnd(64, 'e');
+  const bounds = { maxProcesses: 50, retentionMs: 35 * 86_400_000 };
+
+  it('keeps at most its cap of names over 5000 containers; the file stays the same size; totals are kept', async () => {
+    const { statSync } = await import('node:fs');
+    const { observationFromState } = await import('../../../src/control/observation.js');
+    const { evaluateGate } = await import('../../../src/control/gate.js');
+    const file = new StateFile(path, new Date(T0), (m) => warnings.push(m), bounds);
+    file.write(requestEvent(T0 + 1, { ...proc('/opt/legacy/bin/legacy-agent') })); // IMDSv1 on the host
+    const sizes: number[] = [];
+    for (let i = 1; i <= 5000; i += 1) {
+      file.write(requestEvent(T0 + i * 1000, { kind: 'v2_get', container_id: cid(i) }));
+      if (i === 2500) file.write(requestEvent(T0 + i * 1000, { kind: 'v1', container_id: cid(i), ...proc('/usr/local/bin/old-sdk') }));
+      expect(file.processCount).toBeLessThanOrEqual(50);
+      if (i % 1000 === 0) {
+        file.flush(new Date(T0 + i * 1000));
+        sizes.push(statSync(path).size);
+      }
+    }
+    expect(Math.max(...sizes)).toBeLessThan(Math.min(...sizes) * 1.2); // flat: the same 50 names' worth at 1000 containers and at 5000
+    const state = readState(path);
+    const all = Object.values(state?.processes ?? {});
+    expect(Object.keys(state?.processes ?? {}).length).toBeLessThanOrEqual(50);
+    expect(all.reduce((n, p) => n + p.v2_get, 0)).toBe(5000);
+    expect(all.reduce((n, p) => n + p.v1, 0)).toBe(2);
+    expect(state?.processes['curl@*']?.folded).toBeGreaterThan(4900);
+    // The gate still refuses on both IMDSv1 callers, by name: IMDSv1 callers are folded last.
+    const gate = evaluateGate(observationFromState(state, path), { nowMs: T0 + 5_000_000, minObservationMs: 5_000_000, maxGapMs: 600_000, mode: 'require-tokens', hopLimit: 2 });
+    expect(gate.ok).toBe(false);
+    expect(gate.offenders.map((p) => p.name).sort()).toEqual(['legacy-agent', 'old-sdk@0000000009c4']);
+  });
+
+  it('IMDSv1 callers past the cap fold by program, and the gate names the program', async () => {
+    const { observationFromState } = await import('../../../src/control/observation.js');
+    const { evaluateGate } = await import('../../../src/control/gate.js');
+    const file = new StateFile(path, new Date(T0), (m) => warnings.push(m), bounds);
+    for (let i = 1; i <= 200; i += 1) file.write(requestEvent(T0 + i * 1000, { container_id: cid(i), ...proc('/usr/local/bin/old-sdk') }));
+    file.flush(new Date(T0 + 201_000));
+    const state = readState(path);
+    expect(Object.keys(state?.processes ?? {}).length).toBeLessThanOrEqual(50);
+    expect(state?.processes['old-sdk@*']).toMatchObject({ last_v1_seen: expect.any(String) as unknown });
+    const gate = evaluateGate(observationFromState(state, path), { nowMs: T0 + 201_000, minObservationMs: 201_000, maxGapMs: 600_000, mode: 'require-tokens', hopLimit: 2 });
+    expect(gate.offenders.map((p) => p.name)).toContain('old-sdk@*');
+    expect(gate.offenders.reduce((n, p) => n + p.v1, 0)).toBe(200);
+  });
+
+  it('folds names not seen for the retention time into other, keeping their IMDSv1 time', () => {
+    const file = new StateFile(path, new Date(T0), (m) => warnings.push(m), { maxProcesses: 500, retentionMs: 86_400_000 });
+    file.write(requestEvent(T0, { ...proc('/usr/bin/ancient') }));
+    file.write(requestEvent(T0 + 2 * 86_400_000, { kind: 'v2_get', ...proc('/usr/bin/recent') }));
+    file.flush(new Date(T0 + 2 * 86_400_000));
+    const state = readState(path);
+    expect(Object.keys(state?.processes ?? {}).sort()).toEqual(['other', 'recent']);
+    expect(state?.processes['other']).toMatchObject({ v1: 1, folded: 1, last_v1_seen: new Date(T0).toISOString() });
+  });
+
+  it('a program named __proto__ is a name like any other', () => {
+    const file = new StateFile(path, new Date(T0), (m) => warnings.push(m));
+    file.write(requestEvent(T0, { exe: '/tmp/__proto__', comm: '__proto__' }));
+    file.flush(new Date(T0 + 1000));
+    expect(({} as Record<string, unknown>)['v1']).toBeUndefined();
+    const again = new StateFile(path, new Date(T0 + 2000), (m) => warnings.push(m));
+    again.write(requestEvent(T0 + 2000, { exe: '/tmp/__proto__', comm: '__proto__' }));
+    expect(Object.getOwnPropertyDescriptor(again.state.processes, '__proto__')?.value).toMatchObject({ v1: 2 });
+    expect(({} as Record<string, unknown>)['v1']).toBeUndefined();
   });
 });

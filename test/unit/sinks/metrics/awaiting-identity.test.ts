@@ -2,9 +2,9 @@
 // handed over oldest first, then every later event passes straight through.
 
 import { describe, expect, it } from 'vitest';
-import type { ImdsRequestEvent } from '../../../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../../../src/contract/imds-request-event.js';
 import { AwaitingIdentitySink } from '../../../../src/sinks/metrics/awaiting-identity.js';
-import type { OutputEvent } from '../../../../src/sinks/sink.js';
+import type { OutputEvent } from '../../../../src/contract/output-events.js';
 
 function request(pid: number, own = false): ImdsRequestEvent {
   return { event: 'imds_request', time: '2026-12-06T10:00:00.000Z', kind: 'v1', status: 200, comm: 'curl', own, pid } as ImdsRequestEvent;

@@ -1,7 +1,8 @@
 // Unit tests: per-interval counting, alignment, the cardinality guard and export/import of the open interval.
 import { describe, expect, it } from 'vitest';
-import { IntervalCounts, KEPT_NAME_IDLE_MS, OTHER_PROCESS, type ClosedInterval, type ProcessCounts } from '../../../../src/sinks/metrics/interval-counts.js';
-import type { ImdsRequestEvent } from '../../../../src/pipeline/events.js';
+import { IntervalCounts, KEPT_NAME_IDLE_MS, type ClosedInterval, type ProcessCounts } from '../../../../src/sinks/metrics/interval-counts.js';
+import { OTHER_PROCESS } from '../../../../src/contract/metric-names.js';
+import type { ImdsRequestEvent } from '../../../../src/contract/imds-request-event.js';
 import { proc, requestEvent } from './request-event.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');

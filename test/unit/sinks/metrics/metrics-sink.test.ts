@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_METRICS_CONFIG, type MetricsConfig } from '../../../../src/sinks/metrics/config.js';
 import type { ClosedInterval } from '../../../../src/sinks/metrics/interval-counts.js';
-import { MetricsSink } from '../../../../src/sinks/metrics/metrics-sink.js';
+import { createMetricsSink } from '../../../../src/sinks/metrics/create-metrics-sink.js';
 import { proc, requestEvent } from './request-event.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
@@ -30,7 +30,7 @@ describe('MetricsSink (emf and none; the CloudWatch path is tested against moto 
     const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-sink-'));
     const { log, lines } = recorder();
     const intervals: ClosedInterval[] = [];
-    const sink = new MetricsSink(emfConfig(dir), identity, { log, now: () => T0, lateGraceMs: 1000, onInterval: (i) => intervals.push(i) });
+    const sink = createMetricsSink(emfConfig(dir), identity, { log, now: () => T0, lateGraceMs: 1000, onInterval: (i) => intervals.push(i) });
     sink.write({ event: 'warning', time: new Date(T0).toISOString(), code: 'X', message: 'not counted' });
     sink.write(requestEvent(T0 + 1000, { own: true, kind: 'v2_token' }));
     sink.write(requestEvent(T0 + 1000));
@@ -48,7 +48,7 @@ describe('MetricsSink (emf and none; the CloudWatch path is tested against moto 
   it('logs each process folded into other once', () => {
     const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-sink-'));
     const { log, lines } = recorder();
-    const sink = new MetricsSink(emfConfig(dir, { maxProcesses: 1 }), identity, { log, now: () => T0 });
+    const sink = createMetricsSink(emfConfig(dir, { maxProcesses: 1 }), identity, { log, now: () => T0 });
     for (const exe of ['/bin/a', '/bin/b', '/bin/b', '/bin/c']) sink.write(requestEvent(T0, proc(exe)));
     expect(lines.filter((l) => l.level === 'warn').map((l) => l.obj)).toEqual([{ processes: ['b'], maxProcesses: 1 }, { processes: ['c'], maxProcesses: 1 }]);
     expect(sink.stats.foldedProcesses).toBe(2);
@@ -57,14 +57,14 @@ describe('MetricsSink (emf and none; the CloudWatch path is tested against moto 
   it('close writes the partial interval at its start; a restart from an older state file does not write it twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-sink-'));
     const file = join(dir, 'emf.jsonl');
-    const first = new MetricsSink(emfConfig(dir), identity, { log: recorder().log, now: () => T0 + 5000 });
+    const first = createMetricsSink(emfConfig(dir), identity, { log: recorder().log, now: () => T0 + 5000 });
     first.write(requestEvent(T0 + 1000));
     const stale = JSON.parse(JSON.stringify(first.exportOpenInterval())) as unknown;
     first.write(requestEvent(T0 + 2000));
     await first.close();
     expect(emfRecords(file).map((r) => [r.Process ?? 'instance', r.IMDSv1Calls, r._aws.Timestamp])).toEqual([['curl', 2, T0], ['instance', 2, T0]]);
 
-    const second = new MetricsSink(emfConfig(dir), identity, { log: recorder().log, now: () => T0 + 6000, resumeOpenInterval: stale });
+    const second = createMetricsSink(emfConfig(dir), identity, { log: recorder().log, now: () => T0 + 6000, resumeOpenInterval: stale });
     expect(second.stats.resumed).toEqual({ imported: 0, skippedClosed: 1, invalid: null });
     await second.close();
     expect(emfRecords(file).filter((r) => r.Process === 'curl')).toHaveLength(1);
@@ -73,7 +73,7 @@ describe('MetricsSink (emf and none; the CloudWatch path is tested against moto 
   it('keeps counting and says so once when the EMF file cannot be written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-sink-'));
     const { log, lines } = recorder();
-    const sink = new MetricsSink(emfConfig(dir, { emfFile: join(dir, 'no-such-dir', 'emf.jsonl') }), identity, { log, now: () => T0, lateGraceMs: 0 });
+    const sink = createMetricsSink(emfConfig(dir, { emfFile: join(dir, 'no-such-dir', 'emf.jsonl') }), identity, { log, now: () => T0, lateGraceMs: 0 });
     for (let i = 0; i < 3; i++) {
       sink.write(requestEvent(T0 + i * 10_000));
       await sink.tick(T0 + (i + 1) * 10_000);
@@ -85,7 +85,7 @@ describe('MetricsSink (emf and none; the CloudWatch path is tested against moto 
   it('sink none counts and closes intervals but writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-sink-'));
     let nowMs = T0;
-    const sink = new MetricsSink(emfConfig(dir, { sink: 'none' }), identity, { log: recorder().log, now: () => nowMs });
+    const sink = createMetricsSink(emfConfig(dir, { sink: 'none' }), identity, { log: recorder().log, now: () => nowMs });
     sink.write(requestEvent(T0));
     await sink.tick(T0 + 20_000);
     expect(sink.stats.intervalsClosed).toBe(1);
@@ -103,7 +103,7 @@ describe('MetricsSink.start', () => {
     try {
       const dir = mkdtempSync(join(tmpdir(), 'imds-sniff-sink-'));
       let nowMs = T0;
-      const sink = new MetricsSink(emfConfig(dir, { intervalSeconds: 1 }), identity, { log: recorder().log, now: () => nowMs, lateGraceMs: 0 });
+      const sink = createMetricsSink(emfConfig(dir, { intervalSeconds: 1 }), identity, { log: recorder().log, now: () => nowMs, lateGraceMs: 0 });
       sink.start();
       sink.write(requestEvent(T0 + 10));
       nowMs = T0 + 1000;

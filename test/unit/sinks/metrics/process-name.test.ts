@@ -1,6 +1,6 @@
 // Unit tests: the Process dimension value and dimension value sanitizing.
 import { describe, expect, it } from 'vitest';
-import { processName, sanitizeDimensionValue } from '../../../../src/sinks/metrics/process-name.js';
+import { processName, sanitizeDimensionValue } from '../../../../src/contract/process-name.js';
 
 const C = 'f3a1c2d4e5b6a7980123456789abcdef0123456789abcdef0123456789abcdef';
 

@@ -1,6 +1,6 @@
 // Test helper: imds_request events for the metrics tests (the README's event contract, defaults for everything else).
 
-import type { ImdsRequestEvent } from '../../../../src/pipeline/events.js';
+import type { ImdsRequestEvent } from '../../../../src/contract/imds-request-event.js';
 
 /** An imds_request event at `timeMs` from `/usr/bin/curl`, IMDSv1 answered 200, unless overridden. */
 export function requestEvent(timeMs: number, over: Partial<ImdsRequestEvent> = {}): ImdsRequestEvent {

@@ -36,3 +36,26 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs(retry, 200, 20_000, () => random)).toBe(ms);
   });
 });
+
+describe('FlushBackoff', () => {
+  it('waits 5 s after a flush that left batches, doubling up to the cap, and at once after one that sent all', async () => {
+    const { FlushBackoff } = await import('../../../../src/sinks/metrics/retry-policy.js');
+    const b = new FlushBackoff(60_000);
+    expect(b.due(0)).toBe(true);
+    const waits: number[] = [];
+    let now = 0;
+    for (let i = 0; i < 6; i += 1) {
+      b.after(false, now);
+      let next = now;
+      while (!b.due(next)) next += 1000;
+      waits.push(next - now);
+      now = next;
+    }
+    expect(waits).toEqual([5000, 10_000, 20_000, 40_000, 60_000, 60_000]);
+    b.after(true, now);
+    expect(b.due(now)).toBe(true);
+    b.after(false, now);
+    b.reset();
+    expect(b.due(now)).toBe(true);
+  });
+});

@@ -1,4 +1,4 @@
-// commands/: prints what the host check after a change found, and turns a failed check into exit code 7.
+// control/: prints what the host check after a change found, and turns a failed check into exit code 7.
 
 import type { VerifyResult } from '../aws/imds-verify.js';
 import { ExitCode, ImdsSniffError, type ExitCodeValue } from '../errors.js';

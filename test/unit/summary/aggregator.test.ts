@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Aggregator } from '../../../src/sinks/aggregate.js';
-import type { ImdsRequestEvent } from '../../../src/pipeline/events.js';
+import { Aggregator } from '../../../src/summary/aggregator.js';
+import type { ImdsRequestEvent } from '../../../src/contract/imds-request-event.js';
 import { formatRequestLine } from '../../../src/sinks/table.js';
 
 function ev(over: Partial<ImdsRequestEvent>): ImdsRequestEvent {
@@ -115,5 +115,41 @@ describe('formatRequestLine', () => {
     expect(formatRequestLine(ev({ time: '2026-11-23T10:00:00.123Z', kind: 'foreign_probe', probe_cloud: 'gce', path: '/computeMetadata/v1/instance', status: 404 }))).toBe(
       '10:00:00.123  foreign   404  GET  /computeMetadata/v1/instance  curl[100] root  10.0.0.2:1  (gce metadata probe, not IMDSv1)',
     );
+  });
+});
+
+describe('Aggregator bounds (a host with container churn)', () => {
+  const cid = (i: number): string => i.toString(16).padStart(64, 'c');
+  const at = (i: number): string => new Date(Date.UTC(2026, 10, 23, 10) + i * 100).toISOString();
+
+  it('keeps at most its cap of identities over 5000 containers, every request still counted', () => {
+    const a = new Aggregator(null, 100);
+    a.add(ev({ exe: '/usr/bin/legacy-agent', comm: 'legacy-agent', pid: 7, time: at(0) })); // an IMDSv1 caller on the host, early
+    for (let i = 1; i <= 5000; i += 1) {
+      a.add(ev({ kind: 'v2_get', pid: 1000 + i, container_id: cid(i), time: at(i) }));
+      a.add(ev({ kind: 'v2_token', exe: '/usr/bin/python3.11', comm: 'python3', pid: 20_000 + i, container_id: cid(i), time: at(i) }));
+      expect(a.size).toBeLessThanOrEqual(100);
+    }
+    const processes = a.processes();
+    const count = (k: 'v1' | 'v2_get' | 'v2_token'): number => processes.reduce((n, p) => n + p[k], 0);
+    expect(count('v1')).toBe(1);
+    expect(count('v2_get')).toBe(5000);
+    expect(count('v2_token')).toBe(5000);
+    // The host's IMDSv1 caller stays named; the containers fold by program.
+    expect(processes[0]?.name).toBe('legacy-agent');
+    expect(processes.find((p) => p.name === 'curl (containers)')?.folded).toBeGreaterThan(4000);
+    expect(processes.find((p) => p.name === 'python3.11 (containers)')?.folded).toBeGreaterThan(4000);
+    expect(a.verdict().v1_processes).toEqual(['legacy-agent']);
+  });
+
+  it('an IMDSv1 caller in a folded container still blocks the verdict, under its program', () => {
+    const a = new Aggregator(null, 50);
+    a.add(ev({ kind: 'v1', container_id: cid(0), pid: 1, time: at(0) }));
+    for (let i = 1; i <= 500; i += 1) a.add(ev({ kind: 'v2_get', exe: '/usr/bin/aws', comm: 'aws', container_id: cid(i), pid: 1 + i, time: at(i) }));
+    expect(a.size).toBeLessThanOrEqual(50);
+    const v = a.verdict();
+    expect(v.safe_to_require_imdsv2).toBe(false);
+    expect(v.v1_processes).toHaveLength(1);
+    expect(v.v1_processes[0]).toMatch(/^curl/);
   });
 });

@@ -1,11 +1,11 @@
-// commands/: the gate step shared by `status` and `enforce` (instance or launch template): read the observation, decide, refuse or warn.
+// control/: the gate step shared by `status` and `enforce` (instance or launch template): read the observation, decide, refuse or warn.
 
-import { evaluateGate, hopLimitFailuresSince, type GateResult } from '../control/gate.js';
-import { hopLimitDecision, type EnforceRequest, type MetadataOptions } from '../control/metadata-options.js';
-import type { Observation } from '../control/observation.js';
+import { evaluateGate, hopLimitFailuresSince, type GateResult } from './gate.js';
+import { hopLimitDecision, type EnforceRequest, type MetadataOptions } from './metadata-options.js';
+import type { Observation } from './observation.js';
 import { GateRefusedError } from '../errors.js';
 import { observe, type ControlContext, type ControlTarget } from './control-context.js';
-import { printOutcome, type Report } from './control-report.js';
+import { printOutcome, type Report } from './report.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
 /** The longest agent stop allowed inside the window: a reboot is shorter. */

@@ -1,17 +1,19 @@
-// commands/: what every change does around its AWS call — one change at a time, audit log and record
+// control/: the change run — what every change does around its AWS call — one change at a time, audit log and record
 // written before, the call, then (for an instance) wait for `applied`, verify on this host, one audit line.
 
 import { outcomeUnknown } from '../aws/aws-errors.js';
-import { describeMetadataOptions, modifyMetadataOptions, waitUntilApplied, type InstanceTarget } from '../aws/instance-metadata-options.js';
+import { modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
 import { verifyOnHost } from '../aws/imds-verify.js';
 import { describeTemplate, type TemplateInfo, type TemplateRef } from '../aws/launch-template.js';
-import { currentActor, type ChangeRecord } from '../control/change-log.js';
-import { sameOptions, type MetadataOptions } from '../control/metadata-options.js';
+import { currentActor, type ChangeRecord } from './change-log.js';
+import { readInstanceOptions } from './instance-options.js';
+import { sameOptions, type MetadataOptions } from './metadata-options.js';
 import { AwsApiError, type ExitCodeValue, type ImdsSniffError } from '../errors.js';
-import { AuditLog } from '../sinks/audit-log.js';
+import { AuditLog } from '../log/audit-log.js';
 import type { ControlContext } from './control-context.js';
-import { printOutcome, type Report } from './control-report.js';
+import { printOutcome, type Report } from './report.js';
 import { applyVerification, verificationLines } from './verification.js';
+import { waitUntilApplied } from './wait-until-applied.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
 /** The fields of a record the caller decides; time, actor and bookkeeping are filled in here. */
@@ -124,7 +126,7 @@ export interface InstanceChange {
 export async function applyChange(run: StartedChange, change: InstanceChange): Promise<ExitCodeValue> {
   const { ctx, record } = run;
   // No clear answer: if the instance reads back as asked, the call got through.
-  const readsAsDesired = async (): Promise<void | false> => (sameOptions(await describeMetadataOptions(change.it), change.desired) ? undefined : false);
+  const readsAsDesired = async (): Promise<void | false> => (sameOptions(await readInstanceOptions(change.it), change.desired) ? undefined : false);
   await callChange(run, () => modifyMetadataOptions(change.it, change.desired, false), readsAsDesired);
   const deadlineMs = Date.now() + change.timeoutMs;
   updateRecord(run, record.id, { result: 'applied' });

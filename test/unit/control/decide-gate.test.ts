@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ControlContext } from '../../../src/commands/control-context.js';
-import { decideGate } from '../../../src/commands/enforce-gate.js';
+import type { ControlContext } from '../../../src/control/control-context.js';
+import { decideGate } from '../../../src/control/decide-gate.js';
 import { EC2_DEFAULT_OPTIONS } from '../../../src/control/metadata-options.js';
 
 describe('decideGate', () => {

@@ -1,16 +1,19 @@
-// commands/: `imds-sniff enforce --launch-template` — a hardened launch template version, so instances launched later require IMDSv2 too.
+// control/: `imds-sniff enforce --launch-template` — a hardened launch template version, so instances launched later require IMDSv2 too.
 
 import { createHardenedVersion, describeTemplate, hardenedTemplateData, setDefaultVersion, type TemplateRef } from '../aws/launch-template.js';
-import type { ChangeTarget, TemplateVersions } from '../control/change-log.js';
-import { EC2_DEFAULT_OPTIONS } from '../control/metadata-options.js';
+import type { ChangeTarget, TemplateVersions } from './change-log.js';
+import { EC2_DEFAULT_OPTIONS } from './metadata-options.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import { requireRegion, resolveTarget, type ControlContext } from './control-context.js';
-import { gateJson, gateLines, printOutcome, type Report } from './control-report.js';
+import { requireRegion, resolveTarget, type ControlContext, type ControlFlags } from './control-context.js';
+import { gateJson, gateLines, printOutcome, type Report } from './report.js';
 import { callChange, readBackTemplate, reportFailure, startChange, updateRecord } from './change-run.js';
-import { applyGate, decideGate, type EnforcePlan } from './enforce-gate.js';
-import type { EnforceFlags } from './enforce.js';
+import { applyGate, decideGate, type EnforcePlan } from './decide-gate.js';
 
-export async function enforceTemplate(ctx: ControlContext, flags: EnforceFlags, p: EnforcePlan, idOrName: string): Promise<ExitCodeValue> {
+/** What enforceTemplate takes of the flags: the evidence instance, the output format, and whether the new version becomes the default. */
+export type TemplateEnforceFlags = Pick<ControlFlags, 'instanceId' | 'format'> & { setDefault?: boolean };
+
+/** Creates the hardened version of `idOrName` (and with setDefault makes it the default) once the gate allows; records, audits, reads back. */
+export async function enforceTemplate(ctx: ControlContext, flags: TemplateEnforceFlags, p: EnforcePlan, idOrName: string): Promise<ExitCodeValue> {
   const region = requireRegion(ctx);
   const ref: TemplateRef = { client: ctx.ec2(region), region, idOrName };
   const info = await describeTemplate(ref);

@@ -1,4 +1,4 @@
-// commands/: what `status`, `enforce` and `rollback` share — flags, config, which instance, the EC2 client, what the agent observed.
+// control/: what `status`, `enforce` and `rollback` share — flags, config, which instance, the EC2 client, what the agent observed.
 
 import { join } from 'node:path';
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -6,13 +6,14 @@ import { controlCredentials, type AwsCredentialIdentityProvider } from '../aws/c
 import { createEc2Client } from '../aws/ec2-client.js';
 import { ImdsClient } from '../aws/imds-client.js';
 import { discoverIdentity } from '../aws/instance-identity.js';
-import { createCloudWatchReader, readObservedMetrics } from '../aws/observed-metrics.js';
+import { createCloudWatchReader } from '../aws/cloudwatch-reader.js';
 import { loadConfig, overridesFromFlags } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
-import { ChangeLog } from '../control/change-log.js';
-import { observationFromState, type Observation } from '../control/observation.js';
+import { ChangeLog } from './change-log.js';
+import { observationFromState, type Observation } from './observation.js';
+import { readObservedMetrics } from './observed-metrics.js';
 import { ExitCode, ImdsSniffError, UsageError } from '../errors.js';
-import { readState } from '../sinks/state-file.js';
+import { readState } from '../contract/agent-state.js';
 
 /** Flags every control command takes. */
 export interface ControlFlags {
@@ -102,7 +103,7 @@ export function requireRegion(ctx: ControlContext): string {
 }
 
 /** The instance to act on: --instance-id, or this host's own. Throws a clear error off EC2. */
-export function resolveTarget(ctx: ControlContext, flags: ControlFlags): ControlTarget {
+export function resolveTarget(ctx: ControlContext, flags: Pick<ControlFlags, 'instanceId'>): ControlTarget {
   const instanceId = flags.instanceId ?? ctx.selfInstanceId;
   if (instanceId === null) {
     throw new ImdsSniffError('ERR_NOT_ON_EC2', `cannot tell which instance this is: ${ctx.selfNote || 'IMDS did not answer'}`, {

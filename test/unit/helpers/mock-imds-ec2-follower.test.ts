@@ -9,7 +9,7 @@ import {
   type Ec2FollowTarget,
   type Ec2MetadataOptions,
   type Ec2MetadataOptionsReader,
-} from '../../../src/testbed/mock-imds-ec2-follower.js';
+} from '../../helpers/mock-imds-ec2-follower.js';
 import { mergeMockImdsOptions, resolveMockImdsOptions, type MockImdsOptions, type MockImdsOptionsPatch } from '../../../src/testbed/mock-imds-options.js';
 
 describe('followedOptions', () => {

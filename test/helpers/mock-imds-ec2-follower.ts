@@ -1,7 +1,10 @@
-// Mock IMDS follows an EC2 API (moto): polls DescribeInstances for its instance and applies the MetadataOptions to itself.
+// Test helper: a mock IMDS plug-in that follows an EC2 API (moto), polling DescribeInstances and applying the MetadataOptions.
 
-import { TestbedError } from '../errors.js';
-import { validateMockImdsPatch, type MockImdsOptions, type MockImdsOptionsPatch } from './mock-imds-options.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { TestbedError } from '../../src/errors.js';
+import { validateMockImdsPatch, type MockImdsOptions, type MockImdsOptionsPatch } from '../../src/testbed/mock-imds-options.js';
+import type { MockImdsPlugin, MockImdsPluginHost } from '../../src/testbed/mock-imds-process.js';
 
 /**
  * MetadataOptions of one instance as DescribeInstances returns them (the SDK's
@@ -129,12 +132,8 @@ async function createDescriber(target: Ec2FollowTarget): Promise<MetadataDescrib
   };
 }
 
-/** What the follower needs from the mock process. */
-export interface MockImdsEc2FollowerDeps {
-  /** The options in force. */
-  options: () => MockImdsOptions;
-  /** Applies a patch exactly as a control-socket setOptions does (queued, hop-limit rules first). */
-  apply: (patch: MockImdsOptionsPatch) => Promise<unknown>;
+/** What the follower needs from the mock process: its plug-in host, and optionally a reader and a log. */
+export interface MockImdsEc2FollowerDeps extends MockImdsPluginHost {
   /** Default: SdkMetadataOptionsReader. */
   reader?: Ec2MetadataOptionsReader;
   /** One line per distinct poll error; default the process's stderr. */
@@ -149,7 +148,7 @@ export interface MockImdsEc2FollowerDeps {
  * memory, so a later outage is logged again. Options set over the control socket that
  * the followed fields cover are overwritten by the next poll.
  */
-export class MockImdsEc2Follower {
+export class MockImdsEc2Follower implements MockImdsPlugin {
   private readonly reader: Ec2MetadataOptionsReader;
   private readonly log: (line: string) => void;
   private readonly loggedErrors = new Set<string>();
@@ -228,4 +227,17 @@ export class MockImdsEc2Follower {
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return error.name === 'Error' || error instanceof TestbedError ? error.message : `${error.name}: ${error.message}`;
+}
+
+/**
+ * Path of the compiled mock-imds-ec2-main.js, the mock IMDS with this follower plugged in (pass
+ * it as createTestbed's mockScript). From the TypeScript sources (vitest) it is under <repo>/dist,
+ * so a build must have run. Throws TestbedError when the file is missing.
+ */
+export function resolveMockImdsEc2Script(): string {
+  const script = fileURLToPath(import.meta.url).endsWith('.ts')
+    ? fileURLToPath(new URL('../../dist/test/helpers/mock-imds-ec2-main.js', import.meta.url))
+    : fileURLToPath(new URL('./mock-imds-ec2-main.js', import.meta.url));
+  if (!existsSync(script)) throw new TestbedError(`mock IMDS script not found at ${script}`, { hint: 'run `npm run build` first' });
+  return script;
 }

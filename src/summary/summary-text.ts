@@ -1,6 +1,6 @@
 // sinks/: renders the end-of-capture summary for people (a ticket-ready block of text).
 
-import type { SummaryEvent } from './sink.js';
+import type { SummaryEvent } from '../contract/output-events.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
 function pad(text: string, width: number): string {

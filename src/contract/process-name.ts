@@ -1,6 +1,6 @@
-// sinks/metrics/: pure: the stable Process dimension value of an imds_request event (exe basename or comm, @container).
+// contract/: the Process name of an imds_request event (exe basename or comm, @container): the metrics' Process dimension and the state file's key.
 
-import type { ImdsRequestEvent } from '../../pipeline/events.js';
+import type { ImdsRequestEvent } from './imds-request-event.js';
 
 /** CloudWatch allows dimension values up to 1024 characters; we keep them dashboard-sized. */
 export const MAX_DIMENSION_VALUE_LENGTH = 255;

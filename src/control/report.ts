@@ -1,8 +1,8 @@
-// commands/: renders what the control commands found — options, observation, gate — as a table for people or one JSON object.
+// control/: renders what the control commands found — options, observation, gate — as a table for people or one JSON object.
 
-import { describeOffender, formatDuration, type GateResult } from '../control/gate.js';
-import { describeOptions, type InstanceMetadataOptions, type MetadataOptions } from '../control/metadata-options.js';
-import type { Observation } from '../control/observation.js';
+import { describeOffender, formatDuration, type GateResult } from './gate.js';
+import { describeOptions, type InstanceMetadataOptions, type MetadataOptions } from './metadata-options.js';
+import type { Observation } from './observation.js';
 import { jsonTerminalSafe, terminalSafe } from '../text/terminal-safe.js';
 
 /** Options with EC2's field names, as the JSON output carries them. */
