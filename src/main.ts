@@ -2,12 +2,12 @@
 // argv → command → exit code. The only place that catches for the user and calls process.exit.
 
 import { Command, CommanderError } from 'commander';
-import { ExitCode, ImdsSniffError, type ExitCodeValue } from './errors.js';
+import { ExitCode, ImdsSniffError, InternalError, OutputError, type ExitCodeValue } from './errors.js';
 import { versionText } from './version.js';
 import { loadPcap } from './capture/pcap-module.js';
 import { COMMANDS } from './commands/index.js';
 import { secondSignal } from './commands/signals.js';
-import { terminalSafe } from './text/terminal-safe.js';
+import { jsonTerminalSafe, terminalSafe } from './text/terminal-safe.js';
 
 // On Node < 22 the AWS SDK prints a five-line warning at its first client: its releases after
 // January 2027 will need Node 22. The versions this build pins run on Node 20, the operator can
@@ -24,7 +24,7 @@ function buildProgram(setResult: (p: Promise<ExitCodeValue>) => void): Command {
     .enablePositionalOptions()
     .exitOverride()
     // One error format for everything: `imds-sniff: <what>` then a hint, as main() prints its own.
-    .configureOutput({ outputError: (text, write) => write(`imds-sniff: ${escapeLines(text.replace(/^error: /, ''))}`) })
+    .configureOutput({ outputError: (text, write) => write(`imds-sniff: ${escapeLines(text.replace(/^error: /, '').replace(/\n/, ' [ERR_USAGE]\n'))}`) })
     .showHelpAfterError('  hint: run imds-sniff --help')
     .helpCommand('help [command]', 'show help for a command');
   for (const register of COMMANDS) register(program, setResult);
@@ -44,19 +44,29 @@ function escapeLines(text: string): string {
   return text.split('\n').map(terminalSafe).join('\n');
 }
 
-function report(error: unknown, debug: boolean): ExitCodeValue {
+/** `--format json` / `-f json` / `--format=json`: the run's errors go to stdout as JSON too. */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((arg, i) => arg === '--format=json' || arg === '-fjson' || ((arg === '--format' || arg === '-f') && argv[i + 1] === 'json'));
+}
+
+/**
+ * The one-line error on stderr, `imds-sniff: <what> [ERR_…]`, then a hint; in
+ * JSON mode also `{"event":"error","code",…}` on stdout, unless the command's
+ * own JSON report already carries the code.
+ */
+function report(error: unknown, debug: boolean, json: boolean): ExitCodeValue {
   // The reader of the output went away (`| head`): say nothing, like any tool in a pipeline.
   if (error instanceof ImdsSniffError && error.code === 'ERR_OUTPUT_CLOSED') return error.exitCode;
-  if (error instanceof ImdsSniffError) {
-    // Messages name files, flags and config keys the user gave: one line, nothing the terminal acts on.
-    process.stderr.write(`imds-sniff: ${terminalSafe(error.message)}\n`);
-    if (error.hint) process.stderr.write(`  hint: ${terminalSafe(error.hint)}\n`);
-    if (debug) process.stderr.write(`${error.stack}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`imds-sniff: internal error: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`);
-  process.stderr.write(debug ? `${(error as Error)?.stack}\n` : '  hint: run again with --debug and report the output\n');
-  return ExitCode.INTERNAL;
+  const known = error instanceof ImdsSniffError
+    ? error
+    : new InternalError(`internal error: ${error instanceof Error ? error.message : String(error)}`, { hint: debug ? undefined : 'run again with --debug and report the output', cause: error });
+  // Messages name files, flags and config keys the user gave: one line, nothing the terminal acts on.
+  process.stderr.write(`imds-sniff: ${terminalSafe(known.message)} [${known.code}]\n`);
+  if (known.hint) process.stderr.write(`  hint: ${terminalSafe(known.hint)}\n`);
+  if (debug) process.stderr.write(`${(error as Error)?.stack}\n`);
+  // Not when the output itself is what failed: stdout may be the full disk.
+  if (json && !known.reported && !(known instanceof OutputError)) process.stdout.write(`${jsonTerminalSafe(JSON.stringify(known))}\n`);
+  return known.exitCode;
 }
 
 // The AWS SDK warns on every start under Node 20 that its 2027 releases need Node 22: the operator
@@ -117,7 +127,7 @@ async function main(argv: string[]): Promise<ExitCodeValue> {
       }
       return ExitCode.USAGE; // commander already printed the message
     }
-    return report(error, debug);
+    return report(error, debug, wantsJson(argv));
   }
 }
 
@@ -128,5 +138,5 @@ main(process.argv).then(
     // pcap and child processes can keep handles open after a capture: leave now the work is done.
     setImmediate(() => process.exit(code));
   },
-  (error: unknown) => process.exit(report(error, process.argv.includes('--debug'))),
+  (error: unknown) => process.exit(report(error, process.argv.includes('--debug'), wantsJson(process.argv))),
 );

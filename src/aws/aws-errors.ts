@@ -1,11 +1,28 @@
 // aws/: turns AWS SDK failures into one-line, actionable AwsApiErrors (credentials, IAM, throttling, not found).
 
-import { AwsApiError } from '../errors.js';
+import { AwsApiError, type CodeOf } from '../errors.js';
+
+/** Each API action imds-sniff calls, with the error code its failure has (errors.ts registers them). */
+const ACTION_CODES = {
+  DescribeInstances: 'ERR_AWS_DESCRIBE_INSTANCES',
+  ModifyInstanceMetadataOptions: 'ERR_AWS_MODIFY_INSTANCE_METADATA_OPTIONS',
+  DescribeLaunchTemplates: 'ERR_AWS_DESCRIBE_LAUNCH_TEMPLATES',
+  DescribeLaunchTemplateVersions: 'ERR_AWS_DESCRIBE_LAUNCH_TEMPLATE_VERSIONS',
+  CreateLaunchTemplateVersion: 'ERR_AWS_CREATE_LAUNCH_TEMPLATE_VERSION',
+  ModifyLaunchTemplate: 'ERR_AWS_MODIFY_LAUNCH_TEMPLATE',
+  ListMetrics: 'ERR_AWS_LIST_METRICS',
+  GetMetricData: 'ERR_AWS_GET_METRIC_DATA',
+  GetCallerIdentity: 'ERR_AWS_GET_CALLER_IDENTITY',
+  ListAccounts: 'ERR_AWS_LIST_ACCOUNTS',
+  DescribeRegions: 'ERR_AWS_DESCRIBE_REGIONS',
+} as const satisfies Record<string, CodeOf<'AwsApiError'>>;
+
+export type AwsAction = keyof typeof ACTION_CODES;
 
 /** What the operator was trying to do, for the message: the API action and the IAM action it needs. */
 export interface AwsCallContext {
   /** API action, e.g. `ModifyInstanceMetadataOptions`. */
-  action: string;
+  action: AwsAction;
   /** The IAM actions a policy must allow for this command to work. */
   iamActions: readonly string[];
   /** The resource it acted on, e.g. the instance id. */
@@ -36,7 +53,7 @@ function shortMessage(error: unknown): string {
 export function toAwsApiError(error: unknown, context: AwsCallContext): AwsApiError {
   const code = awsErrorCode(error);
   const what = `${context.action}${context.resource ? ` on ${context.resource}` : ''} in ${context.region}`;
-  const errorCode = `ERR_AWS_${context.action.replace(/[a-z](?=[A-Z])/g, (c) => `${c}_`).toUpperCase()}`;
+  const errorCode = ACTION_CODES[context.action];
   if (AUTH_CODES.has(code)) {
     return new AwsApiError(errorCode, `${what}: not authorized (${code})`, {
       hint: `the caller's IAM policy must allow ${context.iamActions.join(', ')}`,

@@ -2,7 +2,7 @@
 
 import { GetMetricDataCommand, ListMetricsCommand, type CloudWatchClient, type DimensionFilter, type Metric, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { createCloudWatchClient } from '../sinks/metrics/cloudwatch-publisher.js';
-import { awsCall } from './aws-errors.js';
+import { awsCall, type AwsCallContext } from './aws-errors.js';
 import type { AwsCredentialIdentityProvider } from './control-credentials.js';
 import { EC2_MAX_ATTEMPTS } from './ec2-client.js';
 
@@ -25,7 +25,7 @@ export function createCloudWatchReader(source: MetricsSource, credentials: AwsCr
 /** Every metric of the source's namespace with these dimensions (ListMetrics covers the last two weeks); `resource` names the instance in errors. */
 export async function listMetrics(client: CloudWatchClient, source: MetricsSource, dimensions: DimensionFilter[], resource: string): Promise<Metric[]> {
   const metrics: Metric[] = [];
-  const context = { action: 'ListMetrics', iamActions: METRICS_IAM_ACTIONS, resource, region: source.region };
+  const context: AwsCallContext = { action: 'ListMetrics', iamActions: METRICS_IAM_ACTIONS, resource, region: source.region };
   let token: string | undefined;
   do {
     const page = await awsCall(context, () => client.send(new ListMetricsCommand({ Namespace: source.namespace, Dimensions: dimensions, NextToken: token })));
@@ -37,7 +37,7 @@ export async function listMetrics(client: CloudWatchClient, source: MetricsSourc
 
 /** The answers to every query between `start` and `end`, page by page, in calls of at most 500 queries; `resource` names the instance in errors. */
 export async function* getMetricData(client: CloudWatchClient, source: MetricsSource, queries: MetricDataQuery[], start: Date, end: Date, resource: string): AsyncGenerator<MetricDataResult> {
-  const context = { action: 'GetMetricData', iamActions: METRICS_IAM_ACTIONS, resource, region: source.region };
+  const context: AwsCallContext = { action: 'GetMetricData', iamActions: METRICS_IAM_ACTIONS, resource, region: source.region };
   for (let i = 0; i < queries.length; i += QUERIES_PER_CALL) {
     let token: string | undefined;
     do {

@@ -11,7 +11,7 @@ import {
   type InstanceMetadataTagsState,
 } from '@aws-sdk/client-ec2';
 import { AwsApiError } from '../errors.js';
-import { awsCall, dryRunIgnored, isDryRunSuccess, toAwsApiError } from './aws-errors.js';
+import { awsCall, dryRunIgnored, isDryRunSuccess, toAwsApiError, type AwsCallContext } from './aws-errors.js';
 
 /** The IAM actions the control commands need on an instance. */
 export const INSTANCE_IAM_ACTIONS = ['ec2:DescribeInstances', 'ec2:ModifyInstanceMetadataOptions'] as const;
@@ -37,7 +37,7 @@ export interface MetadataSettings {
  * when EC2 leaves them out). Throws AwsApiError (not found, IAM, credentials, throttled).
  */
 export async function describeMetadataOptions(target: InstanceTarget): Promise<InstanceMetadataOptionsResponse | undefined> {
-  const context = { action: 'DescribeInstances', iamActions: INSTANCE_IAM_ACTIONS, resource: target.instanceId, region: target.region };
+  const context: AwsCallContext = { action: 'DescribeInstances', iamActions: INSTANCE_IAM_ACTIONS, resource: target.instanceId, region: target.region };
   const answer = await awsCall(context, () => target.client.send(new DescribeInstancesCommand({ InstanceIds: [target.instanceId] })));
   const instance = answer.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === target.instanceId);
   if (instance === undefined) {
@@ -51,7 +51,7 @@ export async function describeMetadataOptions(target: InstanceTarget): Promise<I
  * caller's permission: resolves when it would have succeeded, throws otherwise.
  */
 export async function modifyMetadataOptions(target: InstanceTarget, options: MetadataSettings, dryRun: boolean): Promise<void> {
-  const context = { action: 'ModifyInstanceMetadataOptions', iamActions: INSTANCE_IAM_ACTIONS, resource: target.instanceId, region: target.region };
+  const context: AwsCallContext = { action: 'ModifyInstanceMetadataOptions', iamActions: INSTANCE_IAM_ACTIONS, resource: target.instanceId, region: target.region };
   const command = new ModifyInstanceMetadataOptionsCommand({
     InstanceId: target.instanceId,
     HttpTokens: options.httpTokens,

@@ -10,7 +10,7 @@ import {
   type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import { AwsApiError } from '../errors.js';
-import { awsCall, dryRunIgnored, isDryRunSuccess, toAwsApiError } from './aws-errors.js';
+import { awsCall, dryRunIgnored, isDryRunSuccess, toAwsApiError, type AwsAction } from './aws-errors.js';
 
 /** IAM actions `enforce --launch-template` and its rollback need. */
 export const TEMPLATE_IAM_ACTIONS = ['ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions', 'ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'] as const;
@@ -32,7 +32,7 @@ export interface TemplateInfo {
   defaultData: ResponseLaunchTemplateData;
 }
 
-const ctx = (ref: TemplateRef, action: string) => ({ action, iamActions: TEMPLATE_IAM_ACTIONS, resource: ref.idOrName, region: ref.region });
+const ctx = (ref: TemplateRef, action: AwsAction) => ({ action, iamActions: TEMPLATE_IAM_ACTIONS, resource: ref.idOrName, region: ref.region });
 
 /** True for a launch template id (`lt-0123…`), false for a name. */
 export function isLaunchTemplateId(idOrName: string): boolean {

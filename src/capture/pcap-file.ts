@@ -3,6 +3,7 @@
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { PcapFileError } from '../errors.js';
+import { IMDS_IPV4, IMDS_IPV6 } from '../imds-endpoint.js';
 import { CaptureFileParser, captureFormatOf, MAX_BLOCK_LENGTH, type CaptureFileDamage, type CaptureFormat } from './capture-file-parser.js';
 import type { RawFrame } from './frame.js';
 
@@ -32,7 +33,7 @@ export interface CaptureFile {
 
 /** Bytes read at a time; a record longer than this grows the buffer (bounded by the parser's limits). */
 const CHUNK_BYTES = 1024 * 1024;
-const HINT = 'record one with: tcpdump -i any -w FILE host 169.254.169.254 or host fd00:ec2::254';
+const HINT = `record one with: tcpdump -i any -w FILE host ${IMDS_IPV4} or host ${IMDS_IPV6}`;
 
 /**
  * Opens `path` and checks that it is a regular file holding a pcap or pcapng

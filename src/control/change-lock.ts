@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ExitCode, ImdsSniffError } from '../errors.js';
+import { GateRefusedError } from '../errors.js';
 
 /** Who holds a lock: enough to tell a live holder from a pid reused after it died or after a reboot. */
 export interface LockHolder {
@@ -128,10 +128,9 @@ export class ChangeLock {
     rmSync(aside, { force: true });
   }
 
-  private busy(holder: LockHolder | null): ImdsSniffError {
+  private busy(holder: LockHolder | null): GateRefusedError {
     const changes = this.path.replace(/\.lock$/, '');
-    return new ImdsSniffError('ERR_CHANGE_IN_PROGRESS', `another imds-sniff enforce or rollback${holder === null ? '' : ` (pid ${holder.pid})`} is changing options recorded in ${changes}; nothing was changed`, {
-      exitCode: ExitCode.GATE_REFUSED,
+    return new GateRefusedError('ERR_CHANGE_IN_PROGRESS', `another imds-sniff enforce or rollback${holder === null ? '' : ` (pid ${holder.pid})`} is changing options recorded in ${changes}; nothing was changed`, {
       hint: holder === null ? `${this.path} is not a lock imds-sniff wrote: if no enforce or rollback runs, remove it` : 'wait for it to finish and run this again',
     });
   }

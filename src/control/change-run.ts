@@ -8,11 +8,11 @@ import { describeTemplate, type TemplateInfo, type TemplateRef } from '../aws/la
 import { currentActor, type ChangeRecord } from './change-log.js';
 import { readInstanceOptions } from './instance-options.js';
 import { sameOptions, type MetadataOptions } from './metadata-options.js';
-import { AwsApiError, type ExitCodeValue, type ImdsSniffError } from '../errors.js';
+import { AwsApiError, ExitCode, type ExitCodeValue, type ImdsSniffError } from '../errors.js';
 import { AuditLog } from '../log/audit-log.js';
 import type { ControlContext } from './control-context.js';
 import { printOutcome, type Report } from './report.js';
-import { applyVerification, verificationLines } from './verification.js';
+import { verificationFailure, verificationLines } from './verification.js';
 import { waitUntilApplied } from './wait-until-applied.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
@@ -65,11 +65,15 @@ export function startChange(ctx: ControlContext, change: NewChange, audit: Recor
   return { ctx, record, audit: log, auditBase, report };
 }
 
-/** Writes the audit line of a change that did not end well and prints the report with that result. */
-export function reportFailure(run: StartedChange, result: string, error: unknown): void {
+/**
+ * Writes the audit line of a change that did not end well and prints the
+ * report with that result; `thrown` is the error the run ends with, when it
+ * wraps `error` (its code goes in the report).
+ */
+export function reportFailure(run: StartedChange, result: string, error: unknown, thrown: unknown = error): void {
   const message = (error as Error).message;
   run.audit.write({ ...run.auditBase, result, error: message });
-  printOutcome(run.report, result, { json: { error: message } });
+  printOutcome(run.report, result, { json: { error: message }, error: thrown });
 }
 
 /**
@@ -100,13 +104,15 @@ export async function callChange<T>(run: StartedChange, call: () => Promise<T>, 
     const found = unknown && madeAnyway !== undefined ? await madeAnyway().catch(() => false as const) : false;
     if (found !== false) return found;
     updateRecord(run, run.record.id, { result: unknown ? 'unknown' : 'failed' });
-    reportFailure(run, unknown ? 'unknown' : 'failed', error);
-    if (!unknown) throw error;
     const hint = (error as ImdsSniffError).hint;
-    throw new AwsApiError('ERR_AWS_OUTCOME_UNKNOWN', `${(error as Error).message}; the change may have been made all the same`, {
-      hint: `${hint === undefined ? '' : `${hint}; `}run imds-sniff status: if it was made, imds-sniff rollback restores what was recorded in ${run.ctx.changeLog.path}`,
-      cause: error,
-    });
+    const thrown = !unknown
+      ? error
+      : new AwsApiError('ERR_AWS_OUTCOME_UNKNOWN', `${(error as Error).message}; the change may have been made all the same`, {
+        hint: `${hint === undefined ? '' : `${hint}; `}run imds-sniff status: if it was made, imds-sniff rollback restores what was recorded in ${run.ctx.changeLog.path}`,
+        cause: error,
+      });
+    reportFailure(run, unknown ? 'unknown' : 'failed', error, thrown);
+    throw thrown;
   }
 }
 
@@ -142,12 +148,15 @@ export async function applyChange(run: StartedChange, change: InstanceChange): P
   const verification = record.local ? await verifyOnHost(change.desired, Math.max(0, deadlineMs - Date.now())) : null;
   const result = verification === null ? 'applied' : verification.ok ? 'verified' : 'verify_failed';
   run.audit.write({ ...run.auditBase, result, applied_after_ms: waitedMs, verification });
+  const failure = verificationFailure(verification, change.it.instanceId);
   printOutcome(run.report, result, {
     json: { applied_after_ms: waitedMs, verification },
     lines: [`applied       State=applied after ${(waitedMs / 1000).toFixed(1)} s`, ...verificationLines(verification)],
     text: `${result}; change recorded in ${ctx.changeLog.path}`,
+    error: failure,
   });
-  return applyVerification(verification, change.it.instanceId);
+  if (failure !== null) throw failure;
+  return ExitCode.OK;
 }
 
 /** Reads a launch template back after its change; a failed read is reported as `verify_failed` before it is rethrown. */

@@ -12,7 +12,7 @@ import type { AgentConfig } from '../config/schema.js';
 import { ChangeLog } from './change-log.js';
 import { observationFromState, type Observation } from './observation.js';
 import { readObservedMetrics } from './observed-metrics.js';
-import { ExitCode, ImdsSniffError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { readState } from '../contract/agent-state.js';
 
 /** Flags every control command takes. */
@@ -106,8 +106,7 @@ export function requireRegion(ctx: ControlContext): string {
 export function resolveTarget(ctx: ControlContext, flags: Pick<ControlFlags, 'instanceId'>): ControlTarget {
   const instanceId = flags.instanceId ?? ctx.selfInstanceId;
   if (instanceId === null) {
-    throw new ImdsSniffError('ERR_NOT_ON_EC2', `cannot tell which instance this is: ${ctx.selfNote || 'IMDS did not answer'}`, {
-      exitCode: ExitCode.USAGE,
+    throw new UsageError('ERR_NOT_ON_EC2', `cannot tell which instance this is: ${ctx.selfNote || 'IMDS did not answer'}`, {
       hint: 'on an instance, check `imds-sniff doctor`; from elsewhere, give --instance-id and --region',
     });
   }
@@ -124,7 +123,7 @@ export async function observe(ctx: ControlContext, target: ControlTarget, startM
       return observationFromState(readState(ctx.statePath), ctx.statePath);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
-      throw new UsageError(`cannot read the agent's state file ${ctx.statePath} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, {
+      throw new UsageError('ERR_STATE_UNREADABLE', `cannot read the agent's state file ${ctx.statePath} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, {
         hint: 'run as root, or point --state-dir / --config at the daemon\'s state directory',
         cause,
       });

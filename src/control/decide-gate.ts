@@ -68,15 +68,16 @@ export async function decideGate(ctx: ControlContext, target: ControlTarget | nu
 export function applyGate(gate: GateResult, force: boolean, what: string, report: Report): boolean {
   if (gate.ok) return false;
   if (!force) {
-    printOutcome(report, 'refused', { text: 'refused: nothing was changed' });
     const callers = gate.mode === 'require-tokens' ? 'IMDSv1 callers seen' : 'IMDS callers seen (--disable-endpoint needs none)';
     const blocking = gate.offenders.length > 0 ? `${callers}: ${gate.offenders.map((o) => o.name).join(', ')}` : (gate.reasons[0] ?? 'refused');
-    throw new GateRefusedError('ERR_GATE_REFUSED', `not changing ${what}: ${blocking}; nothing was changed`, {
+    const refused = new GateRefusedError('ERR_GATE_REFUSED', `not changing ${what}: ${blocking}; nothing was changed`, {
       hint:
         gate.offenders.length > 0
           ? 'move those processes to IMDSv2 (imds-sniff status lists them); --force overrides the gate'
           : 'let imds-sniff daemon observe for the whole window first (imds-sniff status says what is missing); --force overrides the gate',
     });
+    printOutcome(report, 'refused', { text: 'refused: nothing was changed', error: refused });
+    throw refused;
   }
   process.stderr.write(`imds-sniff: warning: --force: ${terminalSafe(`changing ${what} although the gate refuses: ${gate.reasons.join('; ')}`)}\n`);
   return true;

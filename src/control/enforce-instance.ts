@@ -1,7 +1,7 @@
 // control/: `imds-sniff enforce` on an instance — the gate, then require IMDSv2, wait for it to apply, verify, record for rollback.
 
 import { modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
-import { AwsApiError, ExitCode, type ExitCodeValue } from '../errors.js';
+import { ExitCode, GateRefusedError, type ExitCodeValue } from '../errors.js';
 import { applyChange, startChange } from './change-run.js';
 import { resolveTarget, type ControlContext, type ControlFlags } from './control-context.js';
 import { applyGate, decideGate, type EnforcePlan } from './decide-gate.js';
@@ -57,7 +57,7 @@ export async function enforceInstance(ctx: ControlContext, flags: Pick<ControlFl
   ctx.lockChanges();
   const again = await readInstanceOptions(it);
   if (!sameOptions(again, current)) {
-    throw new AwsApiError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} changed while the gate was read (now ${optionsLine(again)}); nothing was changed`, { hint: 'run imds-sniff enforce again' });
+    throw new GateRefusedError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} changed while the gate was read (now ${optionsLine(again)}); nothing was changed`, { hint: 'run imds-sniff enforce again' });
   }
   const run = startChange(
     ctx,

@@ -3,7 +3,7 @@
 import { createHardenedVersion, describeTemplate, hardenedTemplateData, setDefaultVersion, type TemplateRef } from '../aws/launch-template.js';
 import type { ChangeTarget, TemplateVersions } from './change-log.js';
 import { EC2_DEFAULT_OPTIONS } from './metadata-options.js';
-import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { ExitCode, VerifyFailedError, type ExitCodeValue } from '../errors.js';
 import { requireRegion, resolveTarget, type ControlContext, type ControlFlags } from './control-context.js';
 import { gateJson, gateLines, printOutcome, type Report } from './report.js';
 import { callChange, readBackTemplate, reportFailure, startChange, updateRecord } from './change-run.js';
@@ -89,7 +89,11 @@ export async function enforceTemplate(ctx: ControlContext, flags: TemplateEnforc
   const readBack = await readBackTemplate(run, ref);
   const ok = !flags.setDefault || (readBack.defaultVersion === created && readBack.defaultTokens === 'required');
   run.audit.write({ ...run.auditBase, result: ok ? 'verified' : 'verify_failed' });
+  const failure = ok ? null : new VerifyFailedError(`launch template ${ref.idOrName}: the default version reads back as ${readBack.defaultVersion} (HttpTokens=${readBack.defaultTokens ?? 'optional'}), not version ${created} requiring IMDSv2`, {
+    hint: 'check the template in the console; imds-sniff rollback restores the recorded default',
+  });
   printOutcome(report, ok ? 'verified' : 'verify_failed', {
+    error: failure,
     json: { created_version: created, default_version_now: readBack.defaultVersion },
     lines: [
       `created       version ${created}: HttpTokens=required, copied from version ${info.defaultVersion}`,
@@ -97,5 +101,6 @@ export async function enforceTemplate(ctx: ControlContext, flags: TemplateEnforc
     ],
     text: `${ok ? 'done' : 'the default version does not read back as required'}; change recorded in ${ctx.changeLog.path}`,
   });
-  return ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
+  if (failure !== null) throw failure;
+  return ExitCode.OK;
 }

@@ -3,6 +3,7 @@
 import { describeOffender, formatDuration, type GateResult } from './gate.js';
 import { describeOptions, type InstanceMetadataOptions, type MetadataOptions } from './metadata-options.js';
 import type { Observation } from './observation.js';
+import { ImdsSniffError } from '../errors.js';
 import { jsonTerminalSafe, terminalSafe } from '../text/terminal-safe.js';
 
 /** Options with EC2's field names, as the JSON output carries them. */
@@ -96,8 +97,13 @@ export interface Report {
 
 /**
  * Prints the report with how it ended: `{…, "result": result, …more.json}`, or
- * the lines, `more.lines`, then `result  <more.text or result>`.
+ * the lines, `more.lines`, then `result  <more.text or result>`. With the
+ * error the run ends with, the JSON carries its `error_code` and `exit_code`
+ * (main.ts then prints no second JSON object for it).
  */
-export function printOutcome(report: Report, result: string, more: { json?: Record<string, unknown>; lines?: string[]; text?: string } = {}): void {
-  printResult(report.format, { ...report.json, result, ...more.json }, [...report.lines, ...(more.lines ?? []), `result        ${more.text ?? result}`]);
+export function printOutcome(report: Report, result: string, more: { json?: Record<string, unknown>; lines?: string[]; text?: string; error?: unknown } = {}): void {
+  const error = more.error instanceof ImdsSniffError ? more.error : null;
+  const failure = error === null ? {} : { error_code: error.code, exit_code: error.exitCode };
+  printResult(report.format, { ...report.json, result, ...more.json, ...failure }, [...report.lines, ...(more.lines ?? []), `result        ${more.text ?? result}`]);
+  if (error !== null && report.format === 'json') error.reported = true;
 }

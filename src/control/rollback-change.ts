@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { modifyMetadataOptions, type InstanceTarget } from '../aws/instance-metadata-options.js';
 import { describeTemplate, isLaunchTemplateId, setDefaultVersion } from '../aws/launch-template.js';
-import { ExitCode, GateRefusedError, UsageError, type ExitCodeValue } from '../errors.js';
+import { ExitCode, GateRefusedError, UsageError, VerifyFailedError, type ExitCodeValue } from '../errors.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { describeTarget, type ChangeRecord, type ChangeTarget, type TemplateVersions } from './change-log.js';
 import { applyChange, callChange, readBackTemplate, startChange, updateRecord } from './change-run.js';
@@ -57,8 +57,9 @@ function lockRecord(ctx: ControlContext, record: ChangeRecord): void {
 function checkUnchangedSince(changed: boolean, force: boolean, report: Report, message: string): boolean {
   if (!changed) return false;
   if (!force) {
-    printOutcome(report, 'refused', { text: 'refused: nothing was changed' });
-    throw new GateRefusedError('ERR_CHANGED_SINCE_ENFORCE', message, { hint: 'someone else changed it; check CloudTrail, then --force restores the recorded state anyway' });
+    const refused = new GateRefusedError('ERR_CHANGED_SINCE_ENFORCE', message, { hint: 'someone else changed it; check CloudTrail, then --force restores the recorded state anyway' });
+    printOutcome(report, 'refused', { text: 'refused: nothing was changed', error: refused });
+    throw refused;
   }
   process.stderr.write(`imds-sniff: warning: --force: ${terminalSafe(message)}; restoring the recorded state anyway\n`);
   return true;
@@ -155,10 +156,15 @@ async function rollbackTemplate(ctx: ControlContext, flags: RollbackOptions, rec
   const readBack = await readBackTemplate(run, ref);
   const ok = readBack.defaultVersion === before.default_version;
   run.audit.write({ ...run.auditBase, result: ok ? 'verified' : 'verify_failed' });
+  const failure = ok ? null : new VerifyFailedError(`launch template ${ref.idOrName}: the default version reads back as ${readBack.defaultVersion}, not the recorded ${before.default_version}`, {
+    hint: 'check the template in the console, then run imds-sniff rollback again',
+  });
   printOutcome(report, ok ? 'verified' : 'verify_failed', {
+    error: failure,
     json: { default_version_after: readBack.defaultVersion },
     lines: [`default       now version ${readBack.defaultVersion} (HttpTokens=${readBack.defaultTokens ?? 'optional'}); version ${after.created_version ?? '-'} stays, unused`],
     text: ok ? 'done' : 'the default did not change',
   });
-  return ok ? ExitCode.OK : ExitCode.VERIFY_FAILED;
+  if (failure !== null) throw failure;
+  return ExitCode.OK;
 }

@@ -1,7 +1,7 @@
-// control/: prints what the host check after a change found, and turns a failed check into exit code 7.
+// control/: what the host check after a change found, as report lines, and a failed check as its error (exit 7).
 
 import type { VerifyResult } from '../aws/imds-verify.js';
-import { ExitCode, ImdsSniffError, type ExitCodeValue } from '../errors.js';
+import { VerifyFailedError } from '../errors.js';
 
 const shown = (status: number | null): string => (status === null ? 'no answer' : String(status));
 
@@ -14,11 +14,10 @@ export function verificationLines(v: VerifyResult | null): string[] {
   ];
 }
 
-/** OK, or exit 7 when IMDS on this host does not answer as the applied options say. */
-export function applyVerification(v: VerifyResult | null, instanceId: string): ExitCodeValue {
-  if (v === null || v.ok) return ExitCode.OK;
-  throw new ImdsSniffError('ERR_VERIFY_FAILED', `EC2 applied the change to ${instanceId}, but IMDS on this host still answers IMDSv1 ${shown(v.v1.status)}, IMDSv2 ${shown(v.v2.status)} after ${Math.round(v.waited_ms / 1000)} s`, {
-    exitCode: ExitCode.VERIFY_FAILED,
+/** The error of a host check that failed (exit 7), or null when it passed or did not run. */
+export function verificationFailure(v: VerifyResult | null, instanceId: string): VerifyFailedError | null {
+  if (v === null || v.ok) return null;
+  return new VerifyFailedError(`EC2 applied the change to ${instanceId}, but IMDS on this host still answers IMDSv1 ${shown(v.v1.status)}, IMDSv2 ${shown(v.v2.status)} after ${Math.round(v.waited_ms / 1000)} s`, {
     hint: 'run imds-sniff status in a minute; if it persists, imds-sniff rollback',
   });
 }

@@ -4,6 +4,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { GAP_RECORD_MIN_MS, MAX_RECORDED_GAPS, gapsCompleteSince, readState, type AgentState, type ObservationGap, type ProcessTotals } from '../contract/agent-state.js';
 import { processName } from '../contract/process-name.js';
 import { OTHER_PROCESS } from '../contract/metric-names.js';
+import { UsageError } from '../errors.js';
 import { planFolds, type FoldCandidate } from '../summary/fold-plan.js';
 import type { Sink } from './sink.js';
 import type { OutputEvent } from '../contract/output-events.js';
@@ -64,6 +65,14 @@ export class StateFile implements Sink {
     try {
       loaded = readState(path);
     } catch (error) {
+      // A file that cannot be read (permissions, a directory) is no corrupt file: moving it aside would lose the evidence.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code === 'string') {
+        throw new UsageError('ERR_STATE_UNREADABLE', `cannot read the state file ${path} (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code})`, {
+          hint: 'run the daemon as root (the systemd unit does), or give it a stateDir it owns',
+          cause: error,
+        });
+      }
       const aside = `${path}.corrupt-${now.getTime()}`;
       try {
         renameSync(path, aside);

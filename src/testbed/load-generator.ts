@@ -2,6 +2,7 @@
 // `node load-generator.js <new-connections|keep-alive> <rate/s> <seconds> [sockets]`; prints one JSON summary line.
 
 import { Agent, request } from 'node:http';
+import { IMDS_IPV4, IMDS_PORT } from '../imds-endpoint.js';
 
 const [mode = 'new-connections', rateText = '100', secondsText = '10', socketsText = '10'] = process.argv.slice(2);
 const rate = Number(rateText);
@@ -17,7 +18,7 @@ const started = Date.now();
 function one(): void {
   sent += 1;
   const req = request(
-    { host: '169.254.169.254', port: 80, path: '/latest/meta-data/instance-id', agent: agent ?? false, timeout: 5000 },
+    { host: IMDS_IPV4, port: IMDS_PORT, path: '/latest/meta-data/instance-id', agent: agent ?? false, timeout: 5000 },
     (res) => {
       res.resume();
       res.on('end', () => {

@@ -21,9 +21,11 @@ export interface CliResult {
  * talk to 169.254.169.254 (doctor, live capture) must, so it reaches the mock
  * and never this machine's own metadata service.
  */
-export function runCli(args: string[], opts: { asNobody?: boolean; netns?: string; timeoutMs?: number } = {}): CliResult {
+export function runCli(args: string[], opts: { asNobody?: boolean; capNetRaw?: boolean; netns?: string; timeoutMs?: number } = {}): CliResult {
   let argv = [process.execPath, MAIN, ...args];
-  if (opts.asNobody) argv = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', ...argv];
+  // nobody without any capability, or (capNetRaw) with just what a capture needs, as a hardened unit grants it.
+  const caps = opts.capNetRaw ? ['--inh-caps=-all,+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin'] : ['--inh-caps=-all'];
+  if (opts.asNobody) argv = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', ...caps, ...argv];
   if (opts.netns) argv = ['ip', 'netns', 'exec', opts.netns, ...argv];
   const started = Date.now();
   const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });

@@ -2,7 +2,7 @@
 
 import { paginateListAccounts } from '@aws-sdk/client-organizations';
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
-import { awsCall } from '../../aws/aws-errors.js';
+import { awsCall, type AwsCallContext } from '../../aws/aws-errors.js';
 import type { Scope } from '../model.js';
 import type { FleetAws } from './session.js';
 import { throttleSafe } from './throttle-safe.js';
@@ -19,7 +19,7 @@ export async function resolveAccounts(aws: FleetAws, choice: ScopeChoice['accoun
   if (Array.isArray(choice)) return [...new Set(choice)].sort();
   if (choice === null) return [await awsCall({ action: 'GetCallerIdentity', iamActions: ['sts:GetCallerIdentity'], region: homeRegion }, () => aws.account())];
   const accounts: string[] = [];
-  const context = { action: 'ListAccounts', iamActions: ['organizations:ListAccounts'], region: homeRegion };
+  const context: AwsCallContext = { action: 'ListAccounts', iamActions: ['organizations:ListAccounts'], region: homeRegion };
   await awsCall(context, async () => {
     for await (const page of paginateListAccounts({ client: aws.organizations() }, {})) {
       for (const a of page.Accounts ?? []) if (a.Id && (a.Status ?? 'ACTIVE') === 'ACTIVE') accounts.push(a.Id);

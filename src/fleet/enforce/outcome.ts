@@ -14,15 +14,18 @@ interface EnforceJson {
   result?: unknown;
   gate?: { offenders?: unknown; reasons?: unknown };
   error?: unknown;
+  /** An error line (`{"event":"error",…}`): a run that ended before its report. */
+  event?: unknown;
+  message?: unknown;
 }
 
-/** The JSON object `imds-sniff enforce|rollback --format json` printed last, if any. */
-function lastJson(stdout: string): EnforceJson | null {
+/** The last JSON object on stdout that `pick` accepts: the report (`result`) or the error line. */
+function lastJson(stdout: string, pick: (json: EnforceJson) => boolean): EnforceJson | null {
   const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{'));
   for (let i = lines.length - 1; i >= 0; i--) {
     try {
       const parsed = JSON.parse(lines[i] ?? '') as unknown;
-      if (parsed !== null && typeof parsed === 'object') return parsed as EnforceJson;
+      if (parsed !== null && typeof parsed === 'object' && pick(parsed as EnforceJson)) return parsed as EnforceJson;
     } catch {
       // not this line
     }
@@ -39,7 +42,8 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is
  * gate saw; anything else failed.
  */
 export function hostOutcome(action: 'enforce' | 'rollback', instanceId: string, status: string, responseCode: number | null, stdout: string, stderr: string): HostResult {
-  const json = lastJson(stdout);
+  const json = lastJson(stdout, (j) => typeof j.result === 'string');
+  const errorLine = lastJson(stdout, (j) => j.event === 'error');
   const result = typeof json?.result === 'string' ? json.result : null;
   // SSM's plugin output is stdout, then stderr after a marker line: the first line of stderr, else of the output, says why.
   const [out = '', err = stderr] = stdout.split('----------ERROR-------');
@@ -52,6 +56,6 @@ export function hostOutcome(action: 'enforce' | 'rollback', instanceId: string, 
     const reasons = strings(json?.gate?.reasons);
     return { instanceId, outcome: 'refused', processes, detail: processes.length > 0 ? `IMDSv1 callers: ${processes.join(', ')}` : reasons[0] ?? (firstError || 'refused by the gate') };
   }
-  const why = typeof json?.error === 'string' ? json.error : firstError || `SSM status ${status}${responseCode === null ? '' : `, exit ${responseCode}`}`;
+  const why = typeof json?.error === 'string' ? json.error : typeof errorLine?.message === 'string' ? errorLine.message : firstError || `SSM status ${status}${responseCode === null ? '' : `, exit ${responseCode}`}`;
   return { instanceId, outcome: 'failed', processes: [], detail: why.slice(0, 300) };
 }

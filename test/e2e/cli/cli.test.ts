@@ -22,7 +22,7 @@ describe('imds-sniff CLI', () => {
     [['--duration', '0s'], /greater than zero/],
     [['--format', 'xml'], /Allowed choices are table, json/],
     [['--attribution', 'magic'], /Allowed choices are auto, tracefs, procfs, none/],
-    [['--no-such-flag'], /^imds-sniff: unknown option '--no-such-flag'\n  hint: run imds-sniff --help\n$/],
+    [['--no-such-flag'], /^imds-sniff: unknown option '--no-such-flag' \[ERR_USAGE\]\n  hint: run imds-sniff --help\n$/],
     [['--read', PCAP, '--duration', '1m'], /--read and --duration do not go together/],
     [['--duration', '25d'], /too long \(at most 24d\)/],
     [['--read', PCAP, '--output', '/nonexistent/dir/out.txt'], /--output: cannot write \/nonexistent\/dir\/out.txt: no such directory/],

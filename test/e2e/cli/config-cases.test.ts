@@ -22,11 +22,11 @@ function check(path: string): ReturnType<typeof runCli> {
   return runCli(['config', 'check', '--config', path], { timeoutMs: 15_000 });
 }
 
-/** Exit 2 and exactly `imds-sniff: config <path>: <message>` on one line; no stack, no raw control character, nothing on stdout. */
+/** Exit 2 and exactly `imds-sniff: config <path>: <message> [ERR_USAGE]` on one line; no stack, no raw control character, nothing on stdout. */
 function expectUsageLine(path: string, message: string, shownPath = path): void {
   const r = check(path);
   expect(r.signal).toBeNull();
-  expect(r.stderr).toBe(`imds-sniff: config ${shownPath}: ${message}\n`);
+  expect(r.stderr).toBe(`imds-sniff: config ${shownPath}: ${message} [ERR_USAGE]\n`);
   expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
 }
@@ -75,7 +75,7 @@ describe('config check: untrusted text is shown escaped on one line', () => {
   it('escapes a bad duration value, and keeps its hint', () => {
     const r = check(configFile('duration.json', '{"metrics": {"interval": "\\u001b[2J5s"}}'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`imds-sniff: config ${join(dir, 'duration.json')}: metrics.interval: "\\u001b[2J5s" is not a duration\n  hint: use e.g. 90s, 10m, 1h or 1h30m\n`);
+    expect(r.stderr).toBe(`imds-sniff: config ${join(dir, 'duration.json')}: metrics.interval: "\\u001b[2J5s" is not a duration [ERR_USAGE]\n  hint: use e.g. 90s, 10m, 1h or 1h30m\n`);
   });
 
   it('escapes a file path that holds a newline, in the error and in "ok"', () => {

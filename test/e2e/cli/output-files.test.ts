@@ -17,7 +17,7 @@ describe('imds-sniff output that cannot be written', () => {
     const stdout = spawnSync('sh', ['-c', `exec "${process.execPath}" "${MAIN}" --read "${PCAP}" --format ${format} > /dev/full`], { encoding: 'utf8', timeout: 20_000 });
     expect(stdout.signal).toBeNull();
     expect(stdout.status).toBe(4);
-    expectOneLineError(stdout.stderr, /^imds-sniff: cannot write the output to stdout: no space left on the device; this run has no result\n$/);
+    expectOneLineError(stdout.stderr, /^imds-sniff: cannot write the output to stdout: no space left on the device; this run has no result \[ERR_OUTPUT\]\n$/);
     const file = runCli(['--read', PCAP, '--format', format, '--output', '/dev/full'], { timeoutMs: 20_000 });
     expect(file.code).toBe(4);
     expect(file.stderr).toMatch(/cannot write the output to \/dev\/full: no space left on the device/);

@@ -83,7 +83,7 @@ describe('imds-sniff --read on files that hold no usable evidence: exit 4, said 
     execFileSync('mkfifo', [fifo]);
     const r = runCli(['--read', fifo], { timeoutMs: 20_000 });
     expect(r.code).toBe(4);
-    expectOneLineError(r.stderr, /cannot read capture file .*fifo\.pcap: a FIFO, not a regular file\n  hint: write the capture to a file, then read that/);
+    expectOneLineError(r.stderr, /cannot read capture file .*fifo\.pcap: a FIFO, not a regular file \[ERR_PCAP_FILE\]\n  hint: write the capture to a file, then read that/);
     expect(r.ms).toBeLessThan(10_000);
   });
 

@@ -81,9 +81,11 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       withV1Caller();
       const r = await bed.cli(['enforce', '--format', 'json']);
       expect(r.code).toBe(6);
-      expect(r.stderr).toMatch(/imds-sniff: not changing instance i-\w+: IMDSv1 callers seen: legacy-cron; nothing was changed/);
+      expect(r.stderr).toMatch(/imds-sniff: not changing instance i-\w+: IMDSv1 callers seen: legacy-cron; nothing was changed \[ERR_GATE_REFUSED\]\n/);
       expect(r.stderr).toMatch(/hint: .*--force overrides/);
-      expect(json(r)).toMatchObject({ result: 'refused', gate: { ok: false, offenders: ['legacy-cron'] } });
+      // One JSON object: the report carries the code; no second error object follows it.
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      expect(json(r)).toMatchObject({ result: 'refused', gate: { ok: false, offenders: ['legacy-cron'] }, error_code: 'ERR_GATE_REFUSED', exit_code: 6 });
       expect(await bed.options()).toMatchObject({ HttpTokens: 'optional' });
       expect(bed.changes()).toEqual([]);
       expect(bed.auditLines()).toEqual([]);
@@ -181,15 +183,15 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(bed.changes()).toMatchObject([{ result: 'applied' }]);
     });
 
-    it('someone else changing the instance while enforce waits is reported (exit 5)', async () => {
+    it('someone else changing the instance while enforce waits is a refusal (exit 6, ERR_CHANGED_MEANWHILE), like a change since enforce', async () => {
       const p = await proxy({ pendingDescribes: 'all' });
       v2Only();
       const running = bed.cli(['enforce', '--timeout', '60s'], { endpoint: p.endpoint });
       await p.waitForRequests((rs) => rs.some((c) => c.action === 'ModifyInstanceMetadataOptions') && rs.filter((c) => c.outcome === 'pending').length >= 2, 30_000);
       await bed.setOptions({ HttpTokens: 'required', HttpPutResponseHopLimit: 3 });
       const r = await running;
-      expect(r.code).toBe(5);
-      expect(r.stderr).toMatch(/now reads HttpTokens=required HttpEndpoint=enabled HopLimit=3 .*someone else changed it meanwhile/);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/now reads HttpTokens=required HttpEndpoint=enabled HopLimit=3 .*someone else changed it meanwhile \[ERR_CHANGED_MEANWHILE\]\n/);
       expect(bed.auditLines()).toMatchObject([{ result: 'changed_meanwhile' }]);
     });
 

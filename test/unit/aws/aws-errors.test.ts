@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isTransientAwsError, outcomeUnknown, toAwsApiError } from '../../../src/aws/aws-errors.js';
+import { isTransientAwsError, outcomeUnknown, toAwsApiError, type AwsCallContext } from '../../../src/aws/aws-errors.js';
 import { ExitCode } from '../../../src/errors.js';
 
-const ctx = { action: 'ModifyInstanceMetadataOptions', iamActions: ['ec2:DescribeInstances', 'ec2:ModifyInstanceMetadataOptions'], resource: 'i-0123456789abcdef0', region: 'us-east-1' };
+const ctx: AwsCallContext = { action: 'ModifyInstanceMetadataOptions', iamActions: ['ec2:DescribeInstances', 'ec2:ModifyInstanceMetadataOptions'], resource: 'i-0123456789abcdef0', region: 'us-east-1' };
 function sdkError(name: string, message: string, httpStatusCode = 400): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
 }

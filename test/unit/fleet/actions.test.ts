@@ -99,6 +99,11 @@ describe('hostOutcome (SSM invocation → result)', () => {
     expect(hostOutcome('enforce', 'i-3', 'Failed', 127, '', '')).toMatchObject({ outcome: 'failed', detail: 'SSM status Failed, exit 127' });
     expect(hostOutcome('rollback', 'i-4', 'Success', 0, '{"result":"verified"}', '').outcome).toBe('rolled-back');
     expect(hostOutcome('enforce', 'i-5', 'Failed', 5, '{"result":"failed","error":"ModifyInstanceMetadataOptions: not authorized"}', '').detail).toBe('ModifyInstanceMetadataOptions: not authorized');
+    // A run that ended before its report prints only its error line; after a report, the report still decides.
+    const early = '{"event":"error","code":"ERR_AWS_DESCRIBE_INSTANCES","exit_code":5,"message":"DescribeInstances on i-6 in us-east-1: not authorized (UnauthorizedOperation)","hint":null}\n';
+    expect(hostOutcome('enforce', 'i-6', 'Failed', 5, early, '')).toMatchObject({ outcome: 'failed', detail: 'DescribeInstances on i-6 in us-east-1: not authorized (UnauthorizedOperation)' });
+    const reportThenError = '{"result":"refused","gate":{"offenders":["cron"]},"error_code":"ERR_GATE_REFUSED","exit_code":6}\n{"event":"error","code":"ERR_INTERNAL","exit_code":1,"message":"x","hint":null}\n';
+    expect(hostOutcome('enforce', 'i-7', 'Failed', 1, reportThenError, '')).toMatchObject({ outcome: 'refused', processes: ['cron'] });
   });
 });
 

@@ -168,3 +168,20 @@ describe('StateFile bounds (a host with container churn)', () => {
     expect(({} as Record<string, unknown>)['v1']).toBeUndefined();
   });
 });
+
+describe('StateFile that cannot be read', () => {
+  it('a path it cannot read (here a directory) is a usage error, and nothing is moved aside', async () => {
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    mkdirSync(path);
+    let error: unknown;
+    try {
+      new StateFile(path, new Date(T0), (m) => warnings.push(m));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'ERR_STATE_UNREADABLE', exitCode: 2 });
+    expect((error as Error).message).toMatch(/cannot read the state file .*state\.json \(EISDIR\)/);
+    expect(readdirSync(dir)).toEqual(['state.json']);
+    expect(warnings).toEqual([]);
+  });
+});
