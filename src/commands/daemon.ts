@@ -90,6 +90,13 @@ function reload(flags: DaemonFlags, current: AgentConfig, log: StatusLog): Agent
   }
 }
 
+/** The agent's own footprint, in each interval summary line: what an operator (and the soak benchmark) watches for growth. */
+function agentFootprint(state: StateFile): { rss_mib: number; heap_used_mib: number; external_mib: number; state_names: number } {
+  const { rss, heapUsed, external } = process.memoryUsage();
+  const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+  return { rss_mib: mib(rss), heap_used_mib: mib(heapUsed), external_mib: mib(external), state_names: state.processCount };
+}
+
 export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   // Loaded only by this command: pino (~35 MiB with the CloudWatch client) would weigh on every other one.
   const [{ createStatusLog }, { createMetricsSink }] = await Promise.all([import('../log/status-log.js'), import('../sinks/metrics/create-metrics-sink.js')]);
@@ -198,7 +205,7 @@ export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   const ticker = setInterval(() => {
     const at = new Date();
     const summary = events?.tick(at.getTime());
-    if (summary) log.info({ interval_start: summary.interval_start, processes: summary.processes }, 'interval summary');
+    if (summary) log.info({ interval_start: summary.interval_start, processes: summary.processes, agent: agentFootprint(state) }, 'interval summary');
     if (capturing && at.getTime() - lastStateWrite >= 1000) {
       lastStateWrite = at.getTime();
       saveState(at);

@@ -20,9 +20,20 @@ export type FoldTarget = { into: 'program'; key: string } | { into: 'other' };
 export const FOLD_TO_SHARE = 0.9;
 
 /**
+ * The order entries fold in, by what is lost: first what the gate does not
+ * need (no IMDSv1); then an IMDSv1 caller in a container, which keeps its
+ * program's name in the bucket; then a program bucket without IMDSv1; then an
+ * IMDSv1 caller on the host, whose name is lost in `other`; last a program
+ * bucket with IMDSv1 callers.
+ */
+function foldRank(e: FoldCandidate): number {
+  if (e.bucket === null) return !e.evidence ? 0 : e.programKey !== null ? 1 : 3;
+  return e.evidence ? 4 : 2;
+}
+
+/**
  * Plans the folds that bring a table of `entries` back to at most `maxEntries`
- * (down to FOLD_TO_SHARE of it). Entries that are not evidence go first, a
- * program's bucket after the entries of its class, then the oldest. A container's entry folds into its program's bucket (the name
+ * (down to FOLD_TO_SHARE of it), in `foldRank` order, the oldest first. A container's entry folds into its program's bucket (the name
  * survives, the container id does not); everything else, program buckets
  * included, into `other`. A bucket keeps the latest times of what it holds, so
  * an IMDSv1 caller inside the gate's window still refuses the change, under its
@@ -38,7 +49,7 @@ export function planFolds(entries: readonly FoldCandidate[], maxEntries: number)
   let otherExists = entries.some((e) => e.bucket === 'other');
   const candidates = entries
     .filter((e) => e.bucket !== 'other')
-    .sort((a, b) => Number(a.evidence) - Number(b.evidence) || Number(a.bucket !== null) - Number(b.bucket !== null) || (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
+    .sort((a, b) => foldRank(a) - foldRank(b) || (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
   for (const entry of candidates) {
     if (size <= keepTo) break;
     if (entry.programKey !== null && entry.bucket === null) {

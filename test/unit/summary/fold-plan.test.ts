@@ -41,4 +41,23 @@ describe('planFolds', () => {
     const plan = planFolds(entries, 4); // `other` is made by the first fold: four go to reach 3
     expect([...plan.keys()]).toEqual(['v1-5', 'v1-4', 'v1-3', 'v1-2']);
   });
+
+  it('loses the least first: an IMDSv1 caller in a container (its program stays named) before a program bucket, before a named IMDSv1 caller on the host', () => {
+    const entries = [
+      entry('other', 0, { bucket: 'other' }),
+      entry('legacy-agent', 1, { evidence: true }),
+      entry('aws@*', 2, { bucket: 'program', programKey: 'aws@*' }),
+      entry('curl@*', 3, { bucket: 'program', programKey: 'curl@*', evidence: true }),
+      entry('curl@ccc', 9, { evidence: true, programKey: 'curl@*' }),
+      entry('python@ddd', 8, { evidence: true, programKey: 'python@*' }),
+    ];
+    // Cap 5 (fold to 4; python@* is new): both containers go first, then the IMDSv2-only bucket; the host's IMDSv1 caller keeps its name.
+    expect([...planFolds(entries, 5)]).toEqual([
+      ['python@ddd', { into: 'program', key: 'python@*' }],
+      ['curl@ccc', { into: 'program', key: 'curl@*' }],
+      ['aws@*', { into: 'other' }],
+    ]);
+    // Only past that does the host's IMDSv1 caller fold (into other), and the bucket with IMDSv1 callers last.
+    expect([...planFolds(entries, 3).keys()]).toEqual(['python@ddd', 'curl@ccc', 'aws@*', 'legacy-agent', 'curl@*']);
+  });
 });
