@@ -41,7 +41,7 @@ async function main(data: FuzzWorkerData): Promise<void> {
   const progress = new Int32Array(data.progress);
   const corpus = { fixtures: loadFixtureSessions(data.fixturesDir) };
   const skip = new Set(data.skip);
-  const report = new FuzzReport();
+  const report = new FuzzReport(25);
   const post = (message: FuzzWorkerMessage): void => port.postMessage(message);
   if (data.from === 0) post({ type: 'heap', at: 'start', bytes: heapAfterGc() });
   let lastSnapshot = performance.now();

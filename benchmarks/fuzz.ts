@@ -48,7 +48,7 @@ const mib = (bytes: number | null): number | null => (bytes === null ? null : Ma
 
 /** Runs [start, end) in workers, restarting after a hang with the hung input skipped. */
 async function runInWorkers(options: { seed: number; start: number; end: number; fixturesDir: string; differential: boolean }): Promise<{ report: FuzzReport; heap: HeapFigures }> {
-  const total = new FuzzReport();
+  const total = new FuzzReport(25);
   const heap: HeapFigures = { start: null, middle: null, end: null };
   const skip: number[] = [];
   const middle = options.start + Math.floor((options.end - options.start) / 2);

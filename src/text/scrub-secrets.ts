@@ -43,6 +43,14 @@ const USERINFO = /\/\/[^\s/:@?#]{0,64}:([^\s/@]{1,256})@/g;
 const SECRET_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/g;
 /** 32+ characters of base64 mixing upper and lower case and digits throughout: a random key, not a word. */
 const RANDOM_RUN = /[A-Za-z0-9+=]{32,}/g;
+/**
+ * 12+ letters and digits with no separator a name or version uses (`/`, `.`, `-`, `_`): in a
+ * User-Agent or a path, a run that also mixes the three kinds throughout (see `scrambled`) is a
+ * piece of a key whose name damaged framing cut off, never a word, version or role name.
+ */
+const FRAGMENT_RUN = /[A-Za-z0-9+]{12,}/g;
+/** Share of neighbouring characters of different kinds (digit, upper, lower) in a scrambled run: random base64 has ~0.64, words and names far fewer. */
+const SCRAMBLED_SHARE = 0.55;
 /** Characters of a key (base64 and base64url, not the `=` that also separates a name from its value). */
 const KEY_CHAR = /[A-Za-z0-9+/_-]/;
 /** Base64 characters (not `/`, which also separates path segments). */
@@ -68,6 +76,24 @@ function count(text: string, pattern: RegExp): number {
 /** Two or more each of digits, upper and lower case letters: not a word a person wrote as a name. */
 function keyLike(name: string): boolean {
   return count(name, /[0-9]/g) >= 2 && count(name, /[a-z]/g) >= 2 && count(name, /[A-Z]/g) >= 2;
+}
+
+/** Kind of a character: 0 digit, 1 upper case, 2 lower case, 3 other. */
+function kind(c: string): number {
+  return c >= '0' && c <= '9' ? 0 : c >= 'A' && c <= 'Z' ? 1 : c >= 'a' && c <= 'z' ? 2 : 3;
+}
+
+/**
+ * Key-like, and the kind of character changes at most neighbours (`k9Jx2Lq7Wm4R`, not
+ * `MyRole2024Prod`). An upper-case hex tail (the hash CloudFormation and the CDK append to a
+ * logical id: `WebRole3F8E2F42`) is a name's, not a key's, and is left out of the judgement.
+ */
+function scrambled(whole: string): boolean {
+  const run = whole.replace(/[0-9A-F]{8,}$/, '');
+  if (run.length < 12 || !keyLike(run)) return false;
+  let changes = 0;
+  for (let i = 1; i < run.length; i++) if (kind(run[i] as string) !== kind(run[i - 1] as string)) changes += 1;
+  return changes >= SCRAMBLED_SHARE * (run.length - 1);
 }
 
 function randomLooking(run: string, minEach: number): boolean {
@@ -132,6 +158,8 @@ export function scrubSecrets(input: string, scope: ScrubScope = 'rest'): string 
     }, spans);
     // `…@host` with no `//` before it (a damaged scheme): what stands before the `@` may be a password.
     matches(text, AT_HOST, (m) => [m.index, m.index + m[0].length], values);
+    // The tail of a key whose name and start damaged framing cut off: nothing says "secret" but its shape.
+    matches(text, FRAGMENT_RUN, (m) => (scrambled(m[0]) ? [m.index, m.index + m[0].length] : null), values);
   }
   // A value found inside a longer run of key characters takes the whole run: the part before it is
   // the same secret with a byte damaged where the rule began to match.

@@ -129,7 +129,29 @@ describe('scrubSecrets: pieces of a damaged secret (found by the long fuzz run)'
     // seed 7, index 795024 of the 10^6 run: a bit flip put a quote inside the token, and its first byte too
     ['a token split by a damaged byte: the piece before it goes too', `/latest/meta-data/"?QAEAFUZZCANARYTOKENq8Wz3'r7Xk2Pf9Tn4Vb6Hc1Jm5Ds0GyEaQuRiOpSd==`, '/latest/meta-data/"?[redacted]'],
     ['two damaged bytes', 'x QAEAFUZZCANA"YTOKENq8?z3Lr7Xk2Pf9Tn4Vb6Hc1Jm5Ds0GyEaQuRiOpSd==', 'x [redacted]'],
+    // seed 8 of the 10^6 run (stop 21): the tail of a key whose header name the framing lost
+    ['index 58939: a bearer tail in a User-Agent', 'python-requests/2.31 95h4j3k2l1zXcVbNm', 'python-requests/2.31 [redacted]'],
+    ['index 109207: a cookie tail after damaged bytes in a path', '/latest/api/??????????????????????????kie3m4n5b6v7c8x9zAqWsEdRf', '/latest/api/??????????????????????????[redacted]'],
+    ['index 461086: a secret key after its name lost its separator', 'Boto3/1.34.0 Python/3.11 arySecret/k9Jx2Lq7Wm4Rt8Yp3Zs6Vb1N', 'Boto3/1.34.0 Python/3.11 [redacted]'],
   ])('%s', (_name, input, expected) => {
     expect(scrubSecrets(input, 'wire')).toBe(expected);
+  });
+
+  it.each([
+    'aws-sdk-js/3.1164.0 ua/2.1 os/linux#6.1.0-27-cloud-amd64 lang/js md/nodejs#20.19.0 api/ec2#3.1164.0 m/E,N,e',
+    'Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#5.10.205-195.804.amzn2.x86_64 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.0',
+    'aws-sdk-java/2.21.0 Linux/5.10.0 OpenJDK_64-Bit_Server_VM/17.0.9+8-LTS Java/17.0.9 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/legacy',
+    'kubelet/v1.28.3 (linux/amd64) kubernetes/a8a1abc',
+    'aws-node-termination-handler/v1.20.0',
+    'datadog-agent/7.50.0',
+    'Go-http-client/1.1',
+    '/latest/meta-data/iam/security-credentials/MyStack-WebServerInstanceRole3F8E2F42-1A2B3C4D5E6F',
+    '/latest/meta-data/iam/security-credentials/MyStack-WebRole3F8E2F42-1HX0Q3W2ZQ5PZ',
+    '/latest/meta-data/iam/security-credentials/eksctl-prod-nodegroup-ng-1a2b3c-NodeInstanceRole-1ABCDEF2GHIJ',
+    '/latest/meta-data/iam/security-credentials/AmazonSSMRoleForInstancesQuickSetup',
+    '/latest/meta-data/network/interfaces/macs/0a:1b:2c:3d:4e:5f/subnet-id',
+    '/latest/meta-data/placement/availability-zone-id',
+  ])('leaves a real User-Agent or path alone: %s', (text) => {
+    expect(scrubSecrets(text, 'wire')).toBe(text);
   });
 });
