@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirS
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { IMDS_IPV4 } from '../src/imds-endpoint.js';
 import { DEFAULT_STATE_BOUNDS } from '../src/sinks/state-file.js';
 import { createTestbed } from '../src/testbed/testbed.js';
 import { DaemonProcess } from '../test/helpers/daemon-process.js';
@@ -21,7 +22,7 @@ function cgroupRoot(): string {
     return '/sys/fs/cgroup/pids';
   }
 }
-const IMDS = 'http://169.254.169.254';
+const IMDS = `http://${IMDS_IPV4}`;
 
 interface Sample {
   seconds: number;

@@ -45,7 +45,7 @@ const E = <C extends ErrorClassName>(cls: C, exitCode: ExitCodeValue, meaning: s
 export const ERROR_CODES = {
   ERR_USAGE: E('UsageError', ExitCode.USAGE, 'a flag, value, config file or argument is wrong'),
   ERR_NOT_ON_EC2: E('UsageError', ExitCode.USAGE, 'this host is not an EC2 instance (IMDS did not answer): give --instance-id and --region'),
-  ERR_STATE_UNREADABLE: E('UsageError', ExitCode.USAGE, "the agent's state file or directory cannot be read or written (permissions, not a file)"),
+  ERR_STATE_UNREADABLE: E('UsageError', ExitCode.USAGE, "a file in the agent's state directory (state, change log, audit log) cannot be read or written, or is not what it should be"),
   ERR_CAPTURE_PERMISSION: E('CaptureError', ExitCode.CANNOT_CAPTURE, 'no permission to capture: not root and no CAP_NET_RAW'),
   ERR_CAPTURE_OPEN: E('CaptureError', ExitCode.CANNOT_CAPTURE, 'libpcap could not open the capture'),
   ERR_UNKNOWN_INTERFACE: E('CaptureError', ExitCode.CANNOT_CAPTURE, 'no network interface of that name'),
@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   ERR_CHANGED_MEANWHILE: E('GateRefusedError', ExitCode.GATE_REFUSED, 'someone else changed the instance while enforce ran; nothing more changed'),
   ERR_CHANGED_SINCE_ENFORCE: E('GateRefusedError', ExitCode.GATE_REFUSED, 'rollback: the instance or template was changed since enforce; nothing changed'),
   ERR_VERIFY_FAILED: E('VerifyFailedError', ExitCode.VERIFY_FAILED, 'EC2 applied the change but IMDS on this host does not answer as it should'),
+  ERR_CHANGED_AFTER_APPLY: E('VerifyFailedError', ExitCode.VERIFY_FAILED, 'the change was sent, then the instance read back as someone else set it: it is theirs now'),
   ERR_TESTBED: E('TestbedError', ExitCode.INTERNAL, 'the demo\'s network-namespace testbed cannot be built'),
   ERR_INTERNAL: E('InternalError', ExitCode.INTERNAL, 'a bug or an unexpected failure inside imds-sniff: run with --debug and report it'),
 } as const satisfies Record<string, ErrorCodeEntry>;
@@ -160,8 +161,11 @@ export class GateRefusedError extends ImdsSniffError {
 
 /** The change is applied in EC2 but IMDS on this host does not answer as it should. */
 export class VerifyFailedError extends ImdsSniffError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('ERR_VERIFY_FAILED', message, options);
+  constructor(message: string, options?: ErrorOptions);
+  constructor(code: CodeOf<'VerifyFailedError'>, message: string, options?: ErrorOptions);
+  constructor(a: string, b?: string | ErrorOptions, c: ErrorOptions = {}) {
+    if (typeof b === 'string') super(a as CodeOf<'VerifyFailedError'>, b, c);
+    else super('ERR_VERIFY_FAILED', a, b ?? {});
   }
 }
 

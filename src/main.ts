@@ -2,7 +2,7 @@
 // argv → command → exit code. The only place that catches for the user and calls process.exit.
 
 import { Command, CommanderError } from 'commander';
-import { ExitCode, ImdsSniffError, InternalError, OutputError, type ExitCodeValue } from './errors.js';
+import { ExitCode, ImdsSniffError, InternalError, OutputError, UsageError, type ExitCodeValue } from './errors.js';
 import { versionText } from './version.js';
 import { loadPcap } from './capture/pcap-module.js';
 import { COMMANDS } from './commands/index.js';
@@ -125,7 +125,9 @@ async function main(argv: string[]): Promise<ExitCodeValue> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
         return ExitCode.OK;
       }
-      return ExitCode.USAGE; // commander already printed the message
+      // commander already printed the message on stderr; a JSON reader gets it too.
+      if (wantsJson(argv)) process.stdout.write(`${jsonTerminalSafe(JSON.stringify(new UsageError(error.message.replace(/^error: /, ''))))}\n`);
+      return ExitCode.USAGE;
     }
     return report(error, debug, wantsJson(argv));
   }

@@ -1,7 +1,7 @@
 // aws/: the raw CloudWatch reads of the control commands (ListMetrics, GetMetricData), every page; control/observed-metrics.ts decides what they mean.
 
 import { GetMetricDataCommand, ListMetricsCommand, type CloudWatchClient, type DimensionFilter, type Metric, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import { createCloudWatchClient } from '../sinks/metrics/cloudwatch-publisher.js';
+import { createCloudWatchClient } from './cloudwatch-client.js';
 import { awsCall, type AwsCallContext } from './aws-errors.js';
 import type { AwsCredentialIdentityProvider } from './control-credentials.js';
 import { EC2_MAX_ATTEMPTS } from './ec2-client.js';

@@ -17,7 +17,7 @@ import { EventsLog } from '../sinks/events-log.js';
 import type { MetricsConfig } from '../sinks/metrics/config.js';
 import { AwaitingIdentitySink } from '../sinks/metrics/awaiting-identity.js';
 import type { MetricsSink } from '../sinks/metrics/metrics-sink.js';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../contract/sink.js';
 import { StateFile } from '../sinks/state-file.js';
 import type { StatusLog } from '../log/status-log.js';
 import { assertCanCapture } from './privileges.js';
@@ -99,7 +99,7 @@ function agentFootprint(state: StateFile): { rss_mib: number; heap_used_mib: num
 
 export async function runDaemon(flags: DaemonFlags): Promise<ExitCodeValue> {
   // Loaded only by this command: pino (~35 MiB with the CloudWatch client) would weigh on every other one.
-  const [{ createStatusLog }, { createMetricsSink }] = await Promise.all([import('../log/status-log.js'), import('../sinks/metrics/create-metrics-sink.js')]);
+  const [{ createStatusLog }, { createMetricsSink }] = await Promise.all([import('../log/status-log.js'), import('../sinks/create-metrics-sink.js')]);
   const loaded = loadConfig(flags.config, overridesFromFlags(flags));
   let config = loaded.config;
   assertCanCapture();

@@ -3,7 +3,7 @@
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { JsonLinesSink } from '../sinks/json-lines.js';
 import { TableSink } from '../sinks/table.js';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../contract/sink.js';
 import { OutputError, UsageError } from '../errors.js';
 
 export type OutputFormat = 'table' | 'json';

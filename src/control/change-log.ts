@@ -120,14 +120,14 @@ export class ChangeLog {
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-      throw new UsageError(`cannot read ${this.path} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, { hint: 'run as root, or point --state-dir at your own directory; nothing was changed', cause });
+      throw new UsageError('ERR_STATE_UNREADABLE', `cannot read ${this.path} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, { hint: 'run as root, or point --state-dir at your own directory; nothing was changed', cause });
     }
     try {
       const file = JSON.parse(text) as ChangeFile;
       if (file.version !== 1 || !Array.isArray(file.changes)) throw new Error('not version 1');
       return file.changes;
     } catch (cause) {
-      throw new UsageError(`${this.path} is not an imds-sniff change log (${(cause as Error).message})`, { hint: 'move it aside; rollback needs the record enforce wrote', cause });
+      throw new UsageError('ERR_STATE_UNREADABLE', `${this.path} is not an imds-sniff change log (${(cause as Error).message})`, { hint: 'move it aside; rollback needs the record enforce wrote', cause });
     }
   }
 
@@ -167,7 +167,7 @@ export class ChangeLog {
 
   private cannotWrite(path: string, cause: unknown): never {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot write the change record ${path} (${code === 'EACCES' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (cause as Error).message})`, {
+    throw new UsageError('ERR_STATE_UNREADABLE', `cannot write the change record ${path} (${code === 'EACCES' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (cause as Error).message})`, {
       hint: 'run as root, or give --state-dir a directory you can write; nothing was changed',
       cause,
     });

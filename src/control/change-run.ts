@@ -141,7 +141,7 @@ export async function applyChange(run: StartedChange, change: InstanceChange): P
   try {
     waitedMs = await waitUntilApplied(change.it, change.desired, change.before, deadlineMs);
   } catch (error) {
-    reportFailure(run, (error as AwsApiError).code === 'ERR_CHANGED_MEANWHILE' ? 'changed_meanwhile' : 'not_applied', error);
+    reportFailure(run, (error as ImdsSniffError).code === 'ERR_CHANGED_AFTER_APPLY' ? 'changed_meanwhile' : 'not_applied', error);
     throw error;
   }
   // The host check probes at least once, whatever is left of the deadline.

@@ -60,6 +60,23 @@ export async function decideGate(ctx: ControlContext, target: ControlTarget | nu
   );
 }
 
+/** The error of a refusing gate: what blocks, and what to do. */
+function gateRefusal(gate: GateResult, lead: string): GateRefusedError {
+  const callers = gate.mode === 'require-tokens' ? 'IMDSv1 callers seen' : 'IMDS callers seen (--disable-endpoint needs none)';
+  const blocking = gate.offenders.length > 0 ? `${callers}: ${gate.offenders.map((o) => o.name).join(', ')}` : (gate.reasons[0] ?? 'refused');
+  return new GateRefusedError('ERR_GATE_REFUSED', `${lead}: ${blocking}; nothing was changed`, {
+    hint:
+      gate.offenders.length > 0
+        ? 'move those processes to IMDSv2 (imds-sniff status lists them); --force overrides the gate'
+        : 'let imds-sniff daemon observe for the whole window first (imds-sniff status says what is missing); --force overrides the gate',
+  });
+}
+
+/** The error a dry run ends with when the real run would be refused (exit 6). */
+export function dryRunRefusal(gate: GateResult, what: string): GateRefusedError {
+  return gateRefusal(gate, `dry run: the gate would refuse changing ${what}`);
+}
+
 /**
  * When the gate refuses: without --force, prints the report (`refused`) and
  * throws GateRefusedError (exit 6); with it, warns on stderr. Returns whether
@@ -68,14 +85,7 @@ export async function decideGate(ctx: ControlContext, target: ControlTarget | nu
 export function applyGate(gate: GateResult, force: boolean, what: string, report: Report): boolean {
   if (gate.ok) return false;
   if (!force) {
-    const callers = gate.mode === 'require-tokens' ? 'IMDSv1 callers seen' : 'IMDS callers seen (--disable-endpoint needs none)';
-    const blocking = gate.offenders.length > 0 ? `${callers}: ${gate.offenders.map((o) => o.name).join(', ')}` : (gate.reasons[0] ?? 'refused');
-    const refused = new GateRefusedError('ERR_GATE_REFUSED', `not changing ${what}: ${blocking}; nothing was changed`, {
-      hint:
-        gate.offenders.length > 0
-          ? 'move those processes to IMDSv2 (imds-sniff status lists them); --force overrides the gate'
-          : 'let imds-sniff daemon observe for the whole window first (imds-sniff status says what is missing); --force overrides the gate',
-    });
+    const refused = gateRefusal(gate, `not changing ${what}`);
     printOutcome(report, 'refused', { text: 'refused: nothing was changed', error: refused });
     throw refused;
   }

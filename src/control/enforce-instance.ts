@@ -4,7 +4,7 @@ import { modifyMetadataOptions, type InstanceTarget } from '../aws/instance-meta
 import { ExitCode, GateRefusedError, type ExitCodeValue } from '../errors.js';
 import { applyChange, startChange } from './change-run.js';
 import { resolveTarget, type ControlContext, type ControlFlags } from './control-context.js';
-import { applyGate, decideGate, type EnforcePlan } from './decide-gate.js';
+import { applyGate, decideGate, dryRunRefusal, type EnforcePlan } from './decide-gate.js';
 import { readInstanceOptions } from './instance-options.js';
 import { describeChange, enforcedOptions, sameOptions, settingsOf } from './metadata-options.js';
 import { gateJson, gateLines, optionsJson, optionsLine, printOutcome, type Report } from './report.js';
@@ -45,10 +45,13 @@ export async function enforceInstance(ctx: ControlContext, flags: Pick<ControlFl
     // EC2 first: a missing permission is worth knowing whatever the gate says (exit 5 before 6).
     await modifyMetadataOptions(it, desired, true);
     const refused = !decision.gate.ok && !p.force;
+    const refusal = refused ? dryRunRefusal(decision.gate, `instance ${target.instanceId}`) : null;
     printOutcome(report, refused ? 'dry_run_gate_refuses' : 'dry_run_ok', {
+      error: refusal,
       text: `dry run: EC2 would accept the change with these credentials${refused ? ', but the gate refuses' : ''}; nothing was changed`,
     });
-    return refused ? ExitCode.GATE_REFUSED : ExitCode.OK;
+    if (refusal !== null) throw refusal;
+    return ExitCode.OK;
   }
   const forced = applyGate(decision.gate, p.force, `instance ${target.instanceId}`, report);
   report.json['forced'] = forced;

@@ -7,7 +7,7 @@ import { ExitCode, VerifyFailedError, type ExitCodeValue } from '../errors.js';
 import { requireRegion, resolveTarget, type ControlContext, type ControlFlags } from './control-context.js';
 import { gateJson, gateLines, printOutcome, type Report } from './report.js';
 import { callChange, readBackTemplate, reportFailure, startChange, updateRecord } from './change-run.js';
-import { applyGate, decideGate, type EnforcePlan } from './decide-gate.js';
+import { applyGate, decideGate, dryRunRefusal, type EnforcePlan } from './decide-gate.js';
 
 /** What enforceTemplate takes of the flags: the evidence instance, the output format, and whether the new version becomes the default. */
 export type TemplateEnforceFlags = Pick<ControlFlags, 'instanceId' | 'format'> & { setDefault?: boolean };
@@ -58,10 +58,13 @@ export async function enforceTemplate(ctx: ControlContext, flags: TemplateEnforc
     await createHardenedVersion(ref, info, data, description, true);
     if (flags.setDefault) await setDefaultVersion(ref, info.id, info.latestVersion, true);
     const refused = !decision.gate.ok && !p.force;
+    const refusal = refused ? dryRunRefusal(decision.gate, `launch template ${info.id}`) : null;
     printOutcome(report, refused ? 'dry_run_gate_refuses' : 'dry_run_ok', {
+      error: refusal,
       text: `dry run: EC2 would accept the new version${flags.setDefault ? ' and the default change' : ''}${refused ? ', but the gate refuses' : ''}; nothing was changed`,
     });
-    return refused ? ExitCode.GATE_REFUSED : ExitCode.OK;
+    if (refusal !== null) throw refusal;
+    return ExitCode.OK;
   }
   const forced = applyGate(decision.gate, p.force, `launch template ${info.id}`, report);
   report.json['forced'] = forced;

@@ -2,7 +2,7 @@
 
 import { isTransientAwsError } from '../aws/aws-errors.js';
 import type { InstanceTarget } from '../aws/instance-metadata-options.js';
-import { AwsApiError, GateRefusedError } from '../errors.js';
+import { AwsApiError, VerifyFailedError } from '../errors.js';
 import { readInstanceOptions } from './instance-options.js';
 import { describeOptions, sameOptions, type MetadataOptions } from './metadata-options.js';
 
@@ -32,7 +32,7 @@ export async function waitUntilApplied(
       const options = await readInstanceOptions(target);
       const stale = !sameOptions(options, expected) && sameOptions(options, before);
       if (!sameOptions(options, expected) && !stale) {
-        throw new GateRefusedError('ERR_CHANGED_MEANWHILE', `instance ${target.instanceId} now reads ${describeOptions(options)}, not what was just set (${describeOptions(expected)}): someone else changed it meanwhile`, {
+        throw new VerifyFailedError('ERR_CHANGED_AFTER_APPLY', `instance ${target.instanceId} now reads ${describeOptions(options)}, not what was just set (${describeOptions(expected)}): someone else changed it meanwhile`, {
           hint: 'find who (CloudTrail ModifyInstanceMetadataOptions), then run imds-sniff status and decide again',
         });
       }

@@ -25,7 +25,7 @@ export class AuditLog {
       closeSync(openSync(this.path, 'a', 0o640));
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
-      throw new UsageError(`cannot append to the audit log ${this.path} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, {
+      throw new UsageError('ERR_STATE_UNREADABLE', `cannot append to the audit log ${this.path} (${code === 'EACCES' ? 'permission denied' : (cause as Error).message})`, {
         hint: 'run as root, or give --events-file a file you can write; nothing was changed',
         cause,
       });

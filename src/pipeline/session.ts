@@ -4,7 +4,7 @@ import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { Aggregator } from '../summary/aggregator.js';
 import { isoTime } from './events.js';
 import { type ImdsRequestEvent } from '../contract/imds-request-event.js';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../contract/sink.js';
 import type { HostFacts, OutputEvent, SummaryEvent } from '../contract/output-events.js';
 import { LiveCapture } from '../capture/live.js';
 import { openCaptureFile } from '../capture/pcap-file.js';

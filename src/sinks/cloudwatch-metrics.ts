@@ -1,7 +1,8 @@
 // sinks/: the cloudwatch-metrics sink: per-process counts per interval, through an on-disk spool, to PutMetricData.
 
 import { splitIntoBatches } from './metrics/batches.js';
-import { CloudWatchPublisher, createCloudWatchClient } from './metrics/cloudwatch-publisher.js';
+import { createCloudWatchClient } from '../aws/cloudwatch-client.js';
+import { CloudWatchPublisher } from './metrics/cloudwatch-publisher.js';
 import type { MetricsConfig, MetricsIdentity } from './metrics/config.js';
 import { seriesDatums, type MetricSeries } from './metrics/datums.js';
 import type { ClosedInterval } from './metrics/interval-counts.js';

@@ -3,7 +3,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { IntervalSummaryEvent } from '../contract/output-events.js';
 import type { ImdsRequestEvent } from '../contract/imds-request-event.js';
-import type { Sink } from './sink.js';
+import type { Sink } from '../contract/sink.js';
 import type { OutputEvent } from '../contract/output-events.js';
 import { processName } from '../contract/process-name.js';
 import { jsonTerminalSafe } from '../text/terminal-safe.js';

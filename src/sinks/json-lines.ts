@@ -1,6 +1,6 @@
 // sinks/: one JSON object per line (the `--format json` contract), written synchronously to stdout or a file.
 
-import type { Sink } from './sink.js';
+import type { Sink } from '../contract/sink.js';
 import type { OutputEvent } from '../contract/output-events.js';
 import { LineWriter } from './line-writer.js';
 import { jsonTerminalSafe } from '../text/terminal-safe.js';

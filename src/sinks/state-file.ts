@@ -6,7 +6,7 @@ import { processName } from '../contract/process-name.js';
 import { OTHER_PROCESS } from '../contract/metric-names.js';
 import { UsageError } from '../errors.js';
 import { planFolds, type FoldCandidate } from '../summary/fold-plan.js';
-import type { Sink } from './sink.js';
+import type { Sink } from '../contract/sink.js';
 import type { OutputEvent } from '../contract/output-events.js';
 
 /** How large the `processes` table may grow. */
@@ -29,6 +29,16 @@ function emptyTotals(comm: string | null, exe: string | null, containerId: strin
 
 const later = (a: string | null | undefined, b: string | null | undefined): string | null => ((a ?? '') >= (b ?? '') ? (a ?? null) : (b ?? null));
 
+/** A file from before 0.2 has hop-limit totals only: a failure at an unknown time counts as at `last_seen` (as the gate reads it). */
+function lastHopLimitTime(p: ProcessTotals): string | null {
+  return p.last_hop_limit_exceeded ?? (p.hop_limit_exceeded > 0 ? p.last_seen : null);
+}
+
+/** The latest time an entry gave the gate something to refuse on, or null. */
+function evidenceTime(p: ProcessTotals): string | null {
+  return later(p.last_v1_seen, lastHopLimitTime(p));
+}
+
 /** Adds `from`'s counts to the bucket `into`, keeping the earliest first and the latest last times. */
 function mergeTotals(into: ProcessTotals, from: ProcessTotals): void {
   into.v1 += from.v1;
@@ -41,7 +51,7 @@ function mergeTotals(into: ProcessTotals, from: ProcessTotals): void {
   if (from.first_seen < into.first_seen) into.first_seen = from.first_seen;
   into.last_seen = later(into.last_seen, from.last_seen) ?? into.last_seen;
   into.last_v1_seen = later(into.last_v1_seen, from.last_v1_seen);
-  into.last_hop_limit_exceeded = later(into.last_hop_limit_exceeded, from.last_hop_limit_exceeded);
+  into.last_hop_limit_exceeded = later(lastHopLimitTime(into), lastHopLimitTime(from));
 }
 
 /**
@@ -131,8 +141,9 @@ export class StateFile implements Sink {
     const candidates = (): FoldCandidate[] =>
       Object.entries(processes).map(([key, p]) => ({
         key,
-        lastSeen: p.last_seen,
-        evidence: p.last_v1_seen !== null || (p.last_hop_limit_exceeded ?? null) !== null,
+        // What the gate reads is the last IMDSv1 call (or lost token answer): an IMDSv1 caller is as recent as that.
+        lastSeen: evidenceTime(p) ?? p.last_seen,
+        evidence: evidenceTime(p) !== null,
         programKey: p.container_id === null ? null : `${processName({ exe: p.exe, comm: p.comm, container_id: null })}@*`,
         bucket: p.folded === undefined ? null : key === OTHER_PROCESS ? 'other' : 'program',
       }));

@@ -1,7 +1,7 @@
 // sinks/: human output: one readable line per request as it happens, then the summary.
 
 import type { ImdsRequestEvent } from '../contract/imds-request-event.js';
-import type { Sink } from './sink.js';
+import type { Sink } from '../contract/sink.js';
 import type { OutputEvent } from '../contract/output-events.js';
 import { LineWriter } from './line-writer.js';
 import { renderSummary } from '../summary/summary-text.js';

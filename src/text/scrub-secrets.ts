@@ -45,12 +45,18 @@ const SECRET_KEY = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/g;
 const RANDOM_RUN = /[A-Za-z0-9+=]{32,}/g;
 /**
  * 12+ letters and digits with no separator a name or version uses (`/`, `.`, `-`, `_`): in a
- * User-Agent or a path, a run that also mixes the three kinds throughout (see `scrambled`) is a
- * piece of a key whose name damaged framing cut off, never a word, version or role name.
+ * User-Agent or a path, a run that is also `scrambled` is a piece of a key whose name damaged
+ * framing cut off, never a word, version or role name.
  */
 const FRAGMENT_RUN = /[A-Za-z0-9+]{12,}/g;
-/** Share of neighbouring characters of different kinds (digit, upper, lower) in a scrambled run: random base64 has ~0.64, words and names far fewer. */
-const SCRAMBLED_SHARE = 0.55;
+/** The pieces a name is made of: a capitalised or lower-case word, an upper-case run, digits. */
+const NAME_PIECE = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|\+/g;
+/** A scrambled run's pieces are this short on average (random base64 ~1.7; `S3ReadOnlyEc2Role` 2.4)… */
+const SCRAMBLED_MEAN_PIECE = 2;
+/** …and none is a word this long (`Access`, `Instance`). */
+const SCRAMBLED_LONGEST_PIECE = 5;
+/** An upper-case hex tail this long is a hash CloudFormation and the CDK append to a logical id. */
+const HEX_TAIL = 8;
 /** Characters of a key (base64 and base64url, not the `=` that also separates a name from its value). */
 const KEY_CHAR = /[A-Za-z0-9+/_-]/;
 /** Base64 characters (not `/`, which also separates path segments). */
@@ -84,16 +90,17 @@ function kind(c: string): number {
 }
 
 /**
- * Key-like, and the kind of character changes at most neighbours (`k9Jx2Lq7Wm4R`, not
- * `MyRole2024Prod`). An upper-case hex tail (the hash CloudFormation and the CDK append to a
- * logical id: `WebRole3F8E2F42`) is a name's, not a key's, and is left out of the judgement.
+ * Key-like, and made of short pieces only (`k9Jx2Lq7Wm4R`: k 9 Jx 2 Lq 7 Wm 4 R), not of words
+ * (`S3ReadOnlyEc2Role`, `Ec2S3AccessRole`). An upper-case hex tail (`WebRole3F8E2F42`) is a
+ * name's hash, not a key's, and is left out of the judgement.
  */
 function scrambled(whole: string): boolean {
-  const run = whole.replace(/[0-9A-F]{8,}$/, '');
+  let end = whole.length;
+  while (end > 0 && /[0-9A-F]/.test(whole[end - 1] as string)) end -= 1;
+  const run = whole.length - end >= HEX_TAIL ? whole.slice(0, end) : whole;
   if (run.length < 12 || !keyLike(run)) return false;
-  let changes = 0;
-  for (let i = 1; i < run.length; i++) if (kind(run[i] as string) !== kind(run[i - 1] as string)) changes += 1;
-  return changes >= SCRAMBLED_SHARE * (run.length - 1);
+  const pieces = run.match(NAME_PIECE) ?? [];
+  return pieces.length > 0 && run.length / pieces.length <= SCRAMBLED_MEAN_PIECE && pieces.every((p) => p.length <= SCRAMBLED_LONGEST_PIECE);
 }
 
 function randomLooking(run: string, minEach: number): boolean {
@@ -158,8 +165,9 @@ export function scrubSecrets(input: string, scope: ScrubScope = 'rest'): string 
     }, spans);
     // `…@host` with no `//` before it (a damaged scheme): what stands before the `@` may be a password.
     matches(text, AT_HOST, (m) => [m.index, m.index + m[0].length], values);
-    // The tail of a key whose name and start damaged framing cut off: nothing says "secret" but its shape.
-    matches(text, FRAGMENT_RUN, (m) => (scrambled(m[0]) ? [m.index, m.index + m[0].length] : null), values);
+    // The tail of a key whose name and start damaged framing cut off: nothing says "secret" but its
+    // shape. Only the run itself: the path or name before it is no part of it.
+    matches(text, FRAGMENT_RUN, (m) => (scrambled(m[0]) ? [m.index, m.index + m[0].length] : null), spans);
   }
   // A value found inside a longer run of key characters takes the whole run: the part before it is
   // the same secret with a byte damaged where the rule began to match.

@@ -45,6 +45,7 @@ describe('error codes', () => {
     expect(new UsageError('ERR_STATE_UNREADABLE', 'x').exitCode).toBe(ExitCode.USAGE);
     expect(new UsageError('bad flag')).toMatchObject({ code: 'ERR_USAGE', exitCode: ExitCode.USAGE });
     expect(new VerifyFailedError('x').exitCode).toBe(ExitCode.VERIFY_FAILED);
+    expect(new VerifyFailedError('ERR_CHANGED_AFTER_APPLY', 'x').exitCode).toBe(ExitCode.VERIFY_FAILED);
     expect(new InternalError('x')).toMatchObject({ code: 'ERR_INTERNAL', exitCode: ExitCode.INTERNAL });
     expect(JSON.parse(JSON.stringify(new UsageError('bad', { hint: 'h' })))).toEqual({ event: 'error', code: 'ERR_USAGE', exit_code: 2, message: 'bad', hint: 'h' });
   });

@@ -3,7 +3,7 @@
 // are held (bounded) and handed, oldest first, to the metrics sink the daemon makes once it has
 // the identity. Their intervals follow the events' own times, so nothing is counted late.
 
-import type { Sink } from '../sink.js';
+import type { Sink } from '../../contract/sink.js';
 import type { OutputEvent } from '../../contract/output-events.js';
 
 export class AwaitingIdentitySink implements Sink {

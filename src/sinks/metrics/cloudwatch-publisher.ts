@@ -1,8 +1,7 @@
 // sinks/metrics/: sends the spooled batches to CloudWatch (PutMetricData), oldest first, with backoff; deletes each only once accepted.
 
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { AwsApiError } from '../../errors.js';
-import type { MetricsConfig } from './config.js';
 import { backoffDelayMs, classifyPutError } from './retry-policy.js';
 import type { Spool, SpoolItem } from './spool.js';
 
@@ -36,26 +35,6 @@ export interface PublisherOptions {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   random?: () => number;
-}
-
-/**
- * A CloudWatch client from the standard SDK chain (credentials from the
- * environment, profile or instance role), with the configured region and
- * endpoint. The SDK's own retries are off by default: the publisher retries,
- * counts and gives up by itself so that a flush stays bounded. A reader (the
- * control commands' gate) asks for SDK retries and its own credentials.
- */
-export function createCloudWatchClient(
-  config: Pick<MetricsConfig, 'region' | 'endpointUrl'>,
-  options: { maxAttempts?: number; credentials?: () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }> } = {},
-): CloudWatchClient {
-  return new CloudWatchClient({
-    region: config.region,
-    ...(config.endpointUrl === null ? {} : { endpoint: config.endpointUrl }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    maxAttempts: options.maxAttempts ?? 1,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
-  });
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

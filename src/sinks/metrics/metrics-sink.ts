@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ImdsRequestEvent } from '../../contract/imds-request-event.js';
 import type { OutputEvent } from '../../contract/output-events.js';
-import type { Sink } from '../sink.js';
+import type { Sink } from '../../contract/sink.js';
 import { ClosedLedger } from './closed-ledger.js';
 import type { MetricsLog, PublisherStats } from './cloudwatch-publisher.js';
 import type { MetricsConfig, MetricsIdentity } from './config.js';

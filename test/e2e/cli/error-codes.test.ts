@@ -25,6 +25,13 @@ describe('error codes', () => {
     ]);
   });
 
+  it('an unknown flag is ERR_USAGE, in JSON too', () => {
+    const r = runCli(['status', '--no-such-flag', '-f', 'json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^imds-sniff: unknown option '--no-such-flag' \[ERR_USAGE\]\n/);
+    expect(JSON.parse(r.stdout)).toEqual({ event: 'error', code: 'ERR_USAGE', exit_code: 2, message: "unknown option '--no-such-flag'", hint: null });
+  });
+
   it('a bad flag is ERR_USAGE on its line', () => {
     const r = runCli(['status', '--min-observation', 'soon', '--instance-id', 'i-0123456789abcdef0', '--region', 'us-east-1', '-f', 'json']);
     expect(r.code).toBe(2);

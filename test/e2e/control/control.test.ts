@@ -183,15 +183,15 @@ describe.skipIf(skip !== null)(skip === null ? 'control commands' : `control com
       expect(bed.changes()).toMatchObject([{ result: 'applied' }]);
     });
 
-    it('someone else changing the instance while enforce waits is a refusal (exit 6, ERR_CHANGED_MEANWHILE), like a change since enforce', async () => {
+    it('someone else changing the instance while enforce waits for its change: exit 7, ERR_CHANGED_AFTER_APPLY (the change was sent; the instance is theirs now)', async () => {
       const p = await proxy({ pendingDescribes: 'all' });
       v2Only();
       const running = bed.cli(['enforce', '--timeout', '60s'], { endpoint: p.endpoint });
       await p.waitForRequests((rs) => rs.some((c) => c.action === 'ModifyInstanceMetadataOptions') && rs.filter((c) => c.outcome === 'pending').length >= 2, 30_000);
       await bed.setOptions({ HttpTokens: 'required', HttpPutResponseHopLimit: 3 });
       const r = await running;
-      expect(r.code).toBe(6);
-      expect(r.stderr).toMatch(/now reads HttpTokens=required HttpEndpoint=enabled HopLimit=3 .*someone else changed it meanwhile \[ERR_CHANGED_MEANWHILE\]\n/);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(/now reads HttpTokens=required HttpEndpoint=enabled HopLimit=3 .*someone else changed it meanwhile \[ERR_CHANGED_AFTER_APPLY\]\n/);
       expect(bed.auditLines()).toMatchObject([{ result: 'changed_meanwhile' }]);
     });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { DEFAULT_METRICS_CONFIG, type MetricsConfig, type MetricsIdentity } from '../../../src/sinks/metrics/config.js';
 import type { MetricsSink, MetricsSinkDeps } from '../../../src/sinks/metrics/metrics-sink.js';
-import { createMetricsSink } from '../../../src/sinks/metrics/create-metrics-sink.js';
+import { createMetricsSink } from '../../../src/sinks/create-metrics-sink.js';
 import { MotoServer } from '../../helpers/moto.js';
 
 let identityCounter = 0;

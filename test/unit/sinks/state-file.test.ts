@@ -147,6 +147,17 @@ describe('StateFile bounds (a host with container churn)', () => {
     expect(gate.offenders.reduce((n, p) => n + p.v1, 0)).toBe(200);
   });
 
+  it('among IMDSv1 callers, the one whose last IMDSv1 call is oldest folds first, whatever IMDSv2 calls it made since', () => {
+    const file = new StateFile(path, new Date(T0), (m) => warnings.push(m), { maxProcesses: 3, retentionMs: 35 * 86_400_000 });
+    for (const [i, name] of ['a', 'b', 'c', 'd'].entries()) file.write(requestEvent(T0 + i, { kind: 'v2_get', ...proc(`/usr/bin/${name}`) }));
+    expect(Object.keys(file.state.processes).sort()).toEqual(['d', 'other']); // a, b, c folded (to 90% of 3)
+    file.write(requestEvent(T0 + 1000, { ...proc('/usr/bin/old-v1') })); // IMDSv1 long ago…
+    file.write(requestEvent(T0 + 9000, { kind: 'v2_get', ...proc('/usr/bin/old-v1') })); // …and busy with IMDSv2 since
+    file.write(requestEvent(T0 + 5000, { ...proc('/usr/bin/recent-v1') })); // over the cap: d, then old-v1 fold
+    expect(Object.keys(file.state.processes).sort()).toEqual(['other', 'recent-v1']);
+    expect(file.state.processes['other']).toMatchObject({ v1: 1, v2_get: 5, folded: 5, last_v1_seen: new Date(T0 + 1000).toISOString() });
+  });
+
   it('folds names not seen for the retention time into other, keeping their IMDSv1 time', () => {
     const file = new StateFile(path, new Date(T0), (m) => warnings.push(m), { maxProcesses: 500, retentionMs: 86_400_000 });
     file.write(requestEvent(T0, { ...proc('/usr/bin/ancient') }));

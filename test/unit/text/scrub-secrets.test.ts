@@ -132,7 +132,7 @@ describe('scrubSecrets: pieces of a damaged secret (found by the long fuzz run)'
     // seed 8 of the 10^6 run (stop 21): the tail of a key whose header name the framing lost
     ['index 58939: a bearer tail in a User-Agent', 'python-requests/2.31 95h4j3k2l1zXcVbNm', 'python-requests/2.31 [redacted]'],
     ['index 109207: a cookie tail after damaged bytes in a path', '/latest/api/??????????????????????????kie3m4n5b6v7c8x9zAqWsEdRf', '/latest/api/??????????????????????????[redacted]'],
-    ['index 461086: a secret key after its name lost its separator', 'Boto3/1.34.0 Python/3.11 arySecret/k9Jx2Lq7Wm4Rt8Yp3Zs6Vb1N', 'Boto3/1.34.0 Python/3.11 [redacted]'],
+    ['index 461086: a secret key after its name lost its separator', 'Boto3/1.34.0 Python/3.11 arySecret/k9Jx2Lq7Wm4Rt8Yp3Zs6Vb1N', 'Boto3/1.34.0 Python/3.11 arySecret/[redacted]'],
   ])('%s', (_name, input, expected) => {
     expect(scrubSecrets(input, 'wire')).toBe(expected);
   });
@@ -149,6 +149,10 @@ describe('scrubSecrets: pieces of a damaged secret (found by the long fuzz run)'
     '/latest/meta-data/iam/security-credentials/MyStack-WebRole3F8E2F42-1HX0Q3W2ZQ5PZ',
     '/latest/meta-data/iam/security-credentials/eksctl-prod-nodegroup-ng-1a2b3c-NodeInstanceRole-1ABCDEF2GHIJ',
     '/latest/meta-data/iam/security-credentials/AmazonSSMRoleForInstancesQuickSetup',
+    '/latest/meta-data/iam/security-credentials/S3ReadOnlyEc2Role',
+    '/latest/meta-data/iam/security-credentials/Ec2S3AccessRole',
+    '/latest/meta-data/iam/security-credentials/MyRole2024ProdV2Ab',
+    '/latest/meta-data/tags/instance/aws:cloudformation:logical-id',
     '/latest/meta-data/network/interfaces/macs/0a:1b:2c:3d:4e:5f/subnet-id',
     '/latest/meta-data/placement/availability-zone-id',
   ])('leaves a real User-Agent or path alone: %s', (text) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_METRICS_CONFIG, type MetricsConfig } from '../../../../src/sinks/metrics/config.js';
 import type { ClosedInterval } from '../../../../src/sinks/metrics/interval-counts.js';
-import { createMetricsSink } from '../../../../src/sinks/metrics/create-metrics-sink.js';
+import { createMetricsSink } from '../../../../src/sinks/create-metrics-sink.js';
 import { proc, requestEvent } from './request-event.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
