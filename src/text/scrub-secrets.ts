@@ -35,6 +35,12 @@ const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
  * IMDS paths hold neither `Name: value` nor `name=value`. Bounded quantifiers: linear.
  */
 const GLUED = /([A-Za-z][A-Za-z0-9_-]{0,40}[^A-Za-z0-9\s/]{0,2}?(?::\s|=))\S/g;
+/**
+ * In a User-Agent or a path, a secret word (or the token header's name, however damaged after
+ * `metadata-to`) and, within a few characters, a `:` or `=`: a header glued on by damaged framing
+ * whose name lost its shape (`Proxy-Auth rizavion:`, `X-aws-ec2-metadata-toke ?:`). Bounded: linear.
+ */
+const WIRE_NAMED = /(?:token|secret|pass(?:w|phrase)?|pwd|credential|auth|cookie|bearer|signature|(?:session|access|api|private)[-_?]?key|metadata-to)[^\s:=]{0,12}\s?[^\s:=]{0,12}[:=]/gi;
 /** IMDSv2 tokens (base64 starting AQAE), STS session tokens (IQoJ…, FwoG…, AgoJ…), access key ids. */
 const SECRET_VALUE = /(?:AQAE|IQoJ|FwoG|AgoJ)[A-Za-z0-9+/=_-]{8,}|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
 /** `//user:password@` in a URL (also one whose scheme was damaged); bounded quantifiers keep it linear. */
@@ -165,6 +171,8 @@ export function scrubSecrets(input: string, scope: ScrubScope = 'rest'): string 
     }, spans);
     // `…@host` with no `//` before it (a damaged scheme): what stands before the `@` may be a password.
     matches(text, AT_HOST, (m) => [m.index, m.index + m[0].length], values);
+    // A damaged header name, then its separator: what follows is the value.
+    matches(text, WIRE_NAMED, (m) => [m.index + m[0].length, m.index + m[0].length + 1], spans);
     // The tail of a key whose name and start damaged framing cut off: nothing says "secret" but its
     // shape. Only the run itself: the path or name before it is no part of it.
     matches(text, FRAGMENT_RUN, (m) => (scrambled(m[0]) ? [m.index, m.index + m[0].length] : null), spans);
