@@ -3,7 +3,7 @@
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { getMetricData, listMetrics, type MetricsSource } from '../aws/cloudwatch-reader.js';
 import { AwsApiError } from '../errors.js';
-import type { MetricName } from '../contract/metric-names.js';
+import { DIMENSION, type MetricName } from '../contract/metric-names.js';
 import { observationFromMetrics, type MetricBuckets, type Observation } from './observation.js';
 
 /** Bucket length of the read-back: 5 minutes keeps a 14-day window under CloudWatch's limits. */
@@ -14,10 +14,10 @@ const KINDS = { v1: 'IMDSv1Calls', v2Token: 'IMDSv2TokenCalls', v2Get: 'IMDSv2Ca
 /** The Process dimension values the agent on `instanceId` has published: the series with exactly InstanceId and Process. */
 async function processNames(client: CloudWatchClient, source: MetricsSource, instanceId: string): Promise<string[]> {
   const names = new Set<string>();
-  for (const metric of await listMetrics(client, source, [{ Name: 'InstanceId', Value: instanceId }], instanceId)) {
+  for (const metric of await listMetrics(client, source, [{ Name: DIMENSION.instance, Value: instanceId }], instanceId)) {
     const dims = metric.Dimensions ?? [];
-    const process = dims.find((d) => d.Name === 'Process')?.Value;
-    if (process !== undefined && dims.length === 2 && dims.some((d) => d.Name === 'InstanceId' && d.Value === instanceId)) names.add(process);
+    const process = dims.find((d) => d.Name === DIMENSION.process)?.Value;
+    if (process !== undefined && dims.length === 2 && dims.some((d) => d.Name === DIMENSION.instance && d.Value === instanceId)) names.add(process);
   }
   return [...names].sort();
 }
@@ -33,7 +33,7 @@ export async function readObservedMetrics(client: CloudWatchClient, source: Metr
   const queries: MetricDataQuery[] = [];
   const meaning = new Map<string, { process: string | null; kind: keyof typeof KINDS }>();
   const metric = (id: string, metricName: string, process: string | null, kind: keyof typeof KINDS): void => {
-    const dimensions = [{ Name: 'InstanceId', Value: instanceId }, ...(process === null ? [] : [{ Name: 'Process', Value: process }])];
+    const dimensions = [{ Name: DIMENSION.instance, Value: instanceId }, ...(process === null ? [] : [{ Name: DIMENSION.process, Value: process }])];
     queries.push({ Id: id, ReturnData: true, MetricStat: { Metric: { Namespace: source.namespace, MetricName: metricName, Dimensions: dimensions }, Period: READBACK_PERIOD_SECONDS, Stat: 'Sum' } });
     meaning.set(id, { process, kind });
   };

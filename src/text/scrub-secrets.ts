@@ -172,7 +172,11 @@ export function scrubSecrets(input: string, scope: ScrubScope = 'rest'): string 
     // `…@host` with no `//` before it (a damaged scheme): what stands before the `@` may be a password.
     matches(text, AT_HOST, (m) => [m.index, m.index + m[0].length], values);
     // A damaged header name, then its separator: what follows is the value.
-    matches(text, WIRE_NAMED, (m) => [m.index + m[0].length, m.index + m[0].length + 1], spans);
+    matches(text, WIRE_NAMED, (m) => {
+      let value = m.index + m[0].length;
+      while (value < text.length && text[value] === ' ') value += 1;
+      return value < text.length ? [value, value + 1] : null;
+    }, spans);
     // The tail of a key whose name and start damaged framing cut off: nothing says "secret" but its
     // shape. Only the run itself: the path or name before it is no part of it.
     matches(text, FRAGMENT_RUN, (m) => (scrambled(m[0]) ? [m.index, m.index + m[0].length] : null), spans);

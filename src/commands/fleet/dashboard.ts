@@ -6,6 +6,7 @@ import { quote } from '../../text/quote.js';
 import { jsonTerminalSafe, terminalSafe } from '../../text/terminal-safe.js';
 import type { Register } from '../register.js';
 import { days, DEFAULT_AUDIT_FILE, FLEET_HELP, scopeFlags, scopeOptions, waves, writeOutput, type ReportFlags } from './shared.js';
+import { DEFAULT_METRICS_NAMESPACE } from '../../contract/metric-names.js';
 
 interface DashboardFlags extends ReportFlags {
   name: string;
@@ -36,7 +37,7 @@ export const dashboard: Register = (fleet, setResult) => {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--name <name>', 'dashboard name', 'imds-sniff-imdsv1')
     .option('--days <n>', 'window of metrics for the waves and the ranking, in days', '14')
-    .option('--namespace <name>', "the agents' CloudWatch namespace", 'IMDSSniff')
+    .option('--namespace <name>', "the agents' CloudWatch namespace", DEFAULT_METRICS_NAMESPACE)
     .option('--set-wave <id=n...>', 'put instances in a wave (as for report)')
     .option('--dry-run', 'print the dashboards (with -f json, their bodies); write nothing')
     .option('--audit-file <file>', 'JSON lines audit of every change (appended, 0640)', DEFAULT_AUDIT_FILE)

@@ -6,6 +6,7 @@ import { jsonTerminalSafe, terminalSafe } from '../../text/terminal-safe.js';
 import { quote } from '../../text/quote.js';
 import type { Register } from '../register.js';
 import { days, DEFAULT_AUDIT_FILE, readAuditLines, scopeFlags, scopeOptions, waves, writeOutput, type ReportFlags } from './shared.js';
+import { DEFAULT_METRICS_NAMESPACE } from '../../contract/metric-names.js';
 
 interface EnforceFlags extends ReportFlags {
   wave: string;
@@ -67,7 +68,7 @@ export const enforce: Register = (fleet, setResult) => {
     .option('--max-errors <n|%>', 'SSM MaxErrors, and for the whole wave: no further batch of 50 once this many failed (a refusal counts)', '1')
     .option('--timeout <time>', 'how long to wait for every instance', '10m')
     .option('--days <n>', 'window of metrics for the report that picks the instances', '14')
-    .option('--namespace <name>', "the agents' CloudWatch namespace", 'IMDSSniff')
+    .option('--namespace <name>', "the agents' CloudWatch namespace", DEFAULT_METRICS_NAMESPACE)
     .option('--set-wave <id=n...>', 'put instances in a wave (as for report)')
     .option('--dry-run', 'list the instances the wave would be sent to, and those skipped; send nothing')
     .option('--rollback', 'run imds-sniff rollback on the instances the last run of this wave enforced (from the audit file)')

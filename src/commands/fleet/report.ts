@@ -5,6 +5,7 @@ import { ExitCode, type ExitCodeValue } from '../../errors.js';
 import { jsonTerminalSafe } from '../../text/terminal-safe.js';
 import type { Register } from '../register.js';
 import { days, FLEET_HELP, scopeFlags, scopeOptions, waves, writeOutput, type ReportFlags } from './shared.js';
+import { DEFAULT_METRICS_NAMESPACE } from '../../contract/metric-names.js';
 
 async function reportAction(flags: ReportFlags): Promise<ExitCodeValue> {
   const scope = scopeOptions(flags);
@@ -25,7 +26,7 @@ export const report: Register = (fleet, setResult) => {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv', 'html']).default('table'))
     .option('--all', 'with the table format: every instance, not only those that need work')
     .option('--days <n>', 'window of metrics to judge by, in days', '14')
-    .option('--namespace <name>', "the agents' CloudWatch namespace", 'IMDSSniff')
+    .option('--namespace <name>', "the agents' CloudWatch namespace", DEFAULT_METRICS_NAMESPACE)
     .option('--set-wave <id=n...>', 'put instances in a wave: i-0abc=0,i-0def=2 (repeatable); else the tag imds-sniff:wave, then group membership')
     .addHelpText('after', FLEET_HELP)
     .action((flags: ReportFlags) => setResult(reportAction(flags)));

@@ -2,6 +2,7 @@
 
 import { GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { awsErrorCode } from '../../aws/aws-errors.js';
+import { DIMENSION } from '../../contract/metric-names.js';
 import type { Inventory, Scope, ScopeError } from '../model.js';
 import { DAY_MS } from '../report/build.js';
 import type { InstanceMetrics } from '../report/model.js';
@@ -45,9 +46,9 @@ async function agentSeries(aws: FleetAws, scope: Scope, namespace: string, insta
   const pages = await allPages((NextToken) => cw.send(new ListMetricsCommand({ Namespace: namespace, MetricName: 'IMDSv1Calls', NextToken })), (p) => p.NextToken);
   for (const m of pages.flatMap((p) => p.Metrics ?? [])) {
     const dims = m.Dimensions ?? [];
-    const instanceId = dims.find((d) => d.Name === 'InstanceId')?.Value;
+    const instanceId = dims.find((d) => d.Name === DIMENSION.instance)?.Value;
     if (instanceId === undefined || !instances.has(instanceId)) continue;
-    const process = dims.find((d) => d.Name === 'Process')?.Value;
+    const process = dims.find((d) => d.Name === DIMENSION.process)?.Value;
     if (dims.length === 1) out.push({ instanceId, process: null });
     else if (dims.length === 2 && process !== undefined) out.push({ instanceId, process });
   }

@@ -1,5 +1,7 @@
 // sinks/metrics/: the typed settings of the per-process metrics sink and their defaults (config/ validates and loads them).
 
+import { DEFAULT_METRICS_NAMESPACE } from '../../contract/metric-names.js';
+
 /** Where interval counts go: CloudWatch PutMetricData, Embedded Metric Format lines in a file, or nowhere. */
 export type MetricsSinkKind = 'cloudwatch' | 'emf' | 'none';
 
@@ -41,7 +43,7 @@ export interface MetricsIdentity {
 /** The default settings; `region` is empty and must come from the identity or the config. */
 export const DEFAULT_METRICS_CONFIG: Readonly<MetricsConfig> = Object.freeze({
   sink: 'cloudwatch',
-  namespace: 'IMDSSniff',
+  namespace: DEFAULT_METRICS_NAMESPACE,
   intervalSeconds: 60,
   maxProcesses: 20,
   includeAutoScalingGroup: false,

@@ -3,7 +3,7 @@
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { MetricsIdentity } from './config.js';
 import { zeroCounts, type ClosedInterval, type ProcessCounts } from './interval-counts.js';
-import { METRIC_NAMES, type MetricName } from '../../contract/metric-names.js';
+import { DIMENSION, METRIC_NAMES, type MetricName } from '../../contract/metric-names.js';
 import { sanitizeDimensionValue } from '../../contract/process-name.js';
 
 /** What decides the dimensions of an interval's series. */
@@ -52,15 +52,15 @@ export function intervalSeries(interval: ClosedInterval, options: SeriesOptions)
     for (const m of METRIC_NAMES) total[m] += counts[m];
     const values = nonZero(counts);
     if (Object.keys(values).length === 0) continue;
-    series.push({ dimensions: { InstanceId: instanceId, Process: process }, dimensionSets: [['InstanceId', 'Process']], values });
+    series.push({ dimensions: { [DIMENSION.instance]: instanceId, [DIMENSION.process]: process }, dimensionSets: [[DIMENSION.instance, DIMENSION.process]], values });
   }
   const values = interval.late ? nonZero(total) : { ...alwaysReported(total), ...nonZero(total) };
   if (Object.keys(values).length === 0) return series;
-  const aggregate: MetricSeries = { dimensions: { InstanceId: instanceId }, dimensionSets: [['InstanceId']], values };
+  const aggregate: MetricSeries = { dimensions: { [DIMENSION.instance]: instanceId }, dimensionSets: [[DIMENSION.instance]], values };
   const group = options.identity.autoScalingGroupName;
   if (options.includeAutoScalingGroup && group !== null && group.trim() !== '') {
-    aggregate.dimensions['AutoScalingGroupName'] = sanitizeDimensionValue(group);
-    aggregate.dimensionSets.push(['AutoScalingGroupName']);
+    aggregate.dimensions[DIMENSION.autoScalingGroup] = sanitizeDimensionValue(group);
+    aggregate.dimensionSets.push([DIMENSION.autoScalingGroup]);
   }
   series.push(aggregate);
   return series;
