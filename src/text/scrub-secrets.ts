@@ -41,8 +41,8 @@ const GLUED = /([A-Za-z][A-Za-z0-9_-]{0,40}[^A-Za-z0-9\s/]{0,2}?(?::\s|=))\S/g;
  * whose name lost its shape (`Proxy-Auth rizavion:`, `X-aws-ec2-metadata-toke ?:`). Bounded: linear.
  */
 const WIRE_NAMED = /(?:token|secret|pass(?:w|phrase)?|pwd|credential|auth|cookie|bearer|signature|(?:session|access|api|private)[-_?]?key|metadata-to)[^\s:=]{0,12}\s?[^\s:=]{0,12}[:=]/gi;
-/** IMDSv2 tokens (base64 starting AQAE), STS session tokens (IQoJ…, FwoG…, AgoJ…), access key ids. */
-const SECRET_VALUE = /(?:AQAE|IQoJ|FwoG|AgoJ)[A-Za-z0-9+/=_-]{8,}|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
+/** IMDSv2 tokens (base64 starting AQAE; AQA and any fourth byte, which a damaged byte leaves), STS session tokens (IQoJ…, FwoG…, AgoJ…), access key ids. */
+const SECRET_VALUE = /(?:AQA[A-Za-z0-9+/=_-]|IQoJ|FwoG|AgoJ)[A-Za-z0-9+/=_-]{8,}|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
 /** `//user:password@` in a URL (also one whose scheme was damaged); bounded quantifiers keep it linear. */
 const USERINFO = /\/\/[^\s/:@?#]{0,64}:([^\s/@]{1,256})@/g;
 /** Exactly 40 base64 characters on their own: the shape of a secret access key. */

@@ -134,6 +134,7 @@ describe('scrubSecrets: pieces of a damaged secret (found by the long fuzz run)'
     ['index 109207: a cookie tail after damaged bytes in a path', '/latest/api/??????????????????????????kie3m4n5b6v7c8x9zAqWsEdRf', '/latest/api/??????????????????????????[redacted]'],
     ['index 475592: the token header with a damaged name', 'curl/8.5.0; X-aws-ec2-metadata-toke ?: AQ:EAFUZZCANARYTOKE', 'curl/8.5.0; X-aws-ec2-metadata-toke ?: [redacted]'],
     ['index 481339: Proxy-Authorization with a damaged name', 'Boto3/1.34.0 Python/3.11 Proxy-Auth rizavion:!Basic0FezzjanaryProxy1q2v3e4r5t6y7', 'Boto3/1.34.0 Python/3.11 Proxy-Auth rizavion:[redacted]'],
+    ['index 887740: a token whose fourth byte a bit flip changed (AQAE → AQAM)', 'AQAMAFUZZCANARYTOKENq8Wz3Lr7Xk', '[redacted]'],
     ['index 461086: a secret key after its name lost its separator', 'Boto3/1.34.0 Python/3.11 arySecret/k9Jx2Lq7Wm4Rt8Yp3Zs6Vb1N', 'Boto3/1.34.0 Python/3.11 arySecret/[redacted]'],
   ])('%s', (_name, input, expected) => {
     expect(scrubSecrets(input, 'wire')).toBe(expected);
