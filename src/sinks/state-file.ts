@@ -139,14 +139,17 @@ export class StateFile implements Sink {
   private fold(nowMs: number | null): void {
     const processes = this.state.processes;
     const candidates = (): FoldCandidate[] =>
-      Object.entries(processes).map(([key, p]) => ({
-        key,
+      Object.entries(processes).map(([key, p]) => {
         // What the gate reads is the last IMDSv1 call (or lost token answer): an IMDSv1 caller is as recent as that.
-        lastSeen: evidenceTime(p) ?? p.last_seen,
-        evidence: evidenceTime(p) !== null,
-        programKey: p.container_id === null ? null : `${processName({ exe: p.exe, comm: p.comm, container_id: null })}@*`,
-        bucket: p.folded === undefined ? null : key === OTHER_PROCESS ? 'other' : 'program',
-      }));
+        const evidence = evidenceTime(p);
+        return {
+          key,
+          lastSeen: evidence ?? p.last_seen,
+          evidence: evidence !== null,
+          programKey: p.container_id === null ? null : `${processName({ exe: p.exe, comm: p.comm, container_id: null })}@*`,
+          bucket: p.folded === undefined ? null : key === OTHER_PROCESS ? 'other' : 'program',
+        };
+      });
     if (nowMs !== null) {
       const oldest = new Date(nowMs - this.bounds.retentionMs).toISOString();
       for (const c of candidates()) if (c.bucket !== 'other' && c.lastSeen < oldest) this.foldOne(c.key, OTHER_PROCESS);

@@ -23,8 +23,6 @@ export class Aggregator {
   private readonly byIdentity = new Map<string, ProcessSummary>();
   /** Summaries whose cmdline already comes from an IMDSv1 call. */
   private readonly cmdlineFromV1 = new Set<ProcessSummary>();
-  /** Identity → the fold bucket it is in: `program` buckets of container entries, and `other`. */
-  private readonly buckets = new Map<string, 'program' | 'other'>();
   ownRequests = 0;
 
   /**
@@ -88,12 +86,13 @@ export class Aggregator {
     return this.byIdentity.size;
   }
 
-  /** Folds the oldest identities that are not IMDSv1 callers into buckets until the table is under its cap again. */
+  /** Folds identities into buckets (in fold-plan.ts's order: what loses least first) until the table is under its cap again. */
   private fold(): void {
     for (let round = 0; round < 3 && this.byIdentity.size > this.maxProcesses; round += 1) {
       const candidates: FoldCandidate[] = [];
       for (const [key, s] of this.byIdentity) {
-        const bucket = this.buckets.get(key) ?? null;
+        // A summary with `folded` is a bucket: `other` under its own key, else a program's.
+        const bucket = s.folded === undefined ? null : key === OTHER_KEY ? 'other' : 'program';
         candidates.push({
           key,
           lastSeen: s.last_seen,
@@ -106,7 +105,6 @@ export class Aggregator {
         const s = this.byIdentity.get(key);
         if (s === undefined) continue;
         this.byIdentity.delete(key);
-        this.buckets.delete(key);
         this.cmdlineFromV1.delete(s);
         const intoKey = target.into === 'other' ? OTHER_KEY : target.key;
         let into = this.byIdentity.get(intoKey);
@@ -117,7 +115,6 @@ export class Aggregator {
             : { ...emptySummary(`${base} (containers)`, null), comm: s.comm, exe: s.exe, first_seen: s.first_seen, last_seen: s.last_seen };
           into.folded = 0;
           this.byIdentity.set(intoKey, into);
-          this.buckets.set(intoKey, target.into);
         }
         mergeSummary(into, s);
       }
