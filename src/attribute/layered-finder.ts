@@ -1,6 +1,6 @@
 // attribute/: tracefs first, /proc when tracefs cannot know (connections older than the agent) or fails.
 
-import type { AttributionCounters, ProcessInfo, SocketKey, SocketOwnerFinder } from './types.js';
+import type { AttributionCounters, LookupHint, ProcessInfo, SocketKey, SocketOwnerFinder } from './types.js';
 
 /** How long the /proc fallback may take for one connection. */
 const FALLBACK_TIMEOUT_MS = 300;
@@ -30,7 +30,7 @@ export class LayeredOwnerFinder implements SocketOwnerFinder {
     await this.fallback.start();
   }
 
-  async find(key: SocketKey, timeoutMs: number, hint?: { midStream: boolean }): Promise<ProcessInfo> {
+  async find(key: SocketKey, timeoutMs: number, hint?: LookupHint): Promise<ProcessInfo> {
     if (hint?.midStream || this.failure !== null) return this.fallback.find(key, Math.min(timeoutMs, FALLBACK_TIMEOUT_MS), hint);
     const found = await this.primary.find(key, timeoutMs, hint);
     // A connection the trace saw no connect for, though it lost nothing, was not made while it

@@ -10,6 +10,13 @@ const TCP_CLOSE = 7;
 const IPPROTO_TCP = 6;
 /** How long a transition read before its socket's connect waits for it. */
 const EARLY_MS = 5_000;
+/**
+ * Clock error allowed when a packet's capture time (wall clock, read in ms) is set against
+ * kernel times (monotonic): the packet's socket connected before it was captured. A capture
+ * stamp can come late (seen under qemu TCG: a container's SYN stamped after its socket had
+ * closed), never early, so only "connected after the packet" is ever concluded from it.
+ */
+const CAPTURE_SLACK_S = 0.002;
 /** A connection has a handful of transitions; more for one unknown socket is not a connection. */
 const MAX_EARLY_PER_SOCKET = 8;
 /** Connections kept per struct sock address: the kernel reuses one at once under a burst. */
@@ -47,6 +54,16 @@ export interface ConnectRecord<P> {
   payload: P;
 }
 
+/**
+ * A key two sockets claimed while both looked open: since when, and the two when known. Two
+ * network namespaces using the same addresses and ports claim it at once; a port reused at
+ * once, whose first socket's close a lagging CPU delivers late, only seems to.
+ */
+interface Contest<P> {
+  sinceMs: number;
+  claimants: [ConnectRecord<P>, ConnectRecord<P>] | null;
+}
+
 /** Options for {@link SocketStateIndex}. */
 export interface SocketStateIndexOptions {
   /** A record is forgotten this long after its connect; default 30 s. */
@@ -58,6 +75,14 @@ export interface SocketStateIndexOptions {
    * short-lived client can finish before the pipeline asks; default 5 s.
    */
   closedGraceMs?: number;
+}
+
+/** When the packet a lookup asks about was captured; each part optional. */
+export interface AskedAt {
+  /** On the lookup's clock (`nowMs`): a connection closed within the grace before it still answers. */
+  askedAtMs?: number;
+  /** On the trace clock: a connection made after it is a later socket on the tuple, not the packet's. */
+  askedTs?: number | null;
 }
 
 /** What one transition did. */
@@ -107,10 +132,10 @@ export class SocketStateIndex<P> {
   private readonly bySkaddr = new Map<string, ConnectRecord<P>[]>();
   private readonly byKey = new Map<string, ConnectRecord<P>>();
   /**
-   * Keys two open sockets claimed at once (two network namespaces using the same addresses
-   * and ports): lookups on them answer nothing rather than guess.
+   * Keys two sockets claimed while both looked open (see {@link Contest}): lookups on them
+   * answer nothing rather than guess, unless the packet's capture time tells them apart.
    */
-  private readonly ambiguous = new Map<string, number>();
+  private readonly ambiguous = new Map<string, Contest<P>>();
   /**
    * Transitions of a socket whose connect has not been applied yet: another CPU's reader
    * can lag past the reorder holdback (a starved host), so the ESTABLISHED transition,
@@ -275,7 +300,7 @@ export class SocketStateIndex<P> {
       // The connecting thread itself closing with another port: that port is its own, and the
       // one it was joined to was another socket's (a reused struct sock read out of order).
       // That one answers nothing from now on: unknown, never this process.
-      this.ambiguous.set(recordKey({ ...record, sport: record.sport }), nowMs);
+      this.ambiguous.set(recordKey({ ...record, sport: record.sport }), { sinceMs: nowMs, claimants: null });
       this.unbind(record);
       changed = true;
     }
@@ -289,7 +314,7 @@ export class SocketStateIndex<P> {
       const key = recordKey({ ...record, sport: ev.sport });
       const other = this.byKey.get(key);
       if (other && other !== record && other.closedAtMs === null && nowMs - other.connectAtMs <= this.expiryMs) {
-        this.ambiguous.set(key, nowMs);
+        this.ambiguous.set(key, { sinceMs: nowMs, claimants: [other, record] });
       }
       this.byKey.delete(key);
       this.byKey.set(key, record);
@@ -300,27 +325,82 @@ export class SocketStateIndex<P> {
       record.closedTs = ev.timestamp;
       record.closedBy = ev;
       changed = true;
+      this.settleContest(record);
     }
     return changed;
   }
 
   /**
+   * A socket that claimed a key beside another has closed: if the older of the two closed
+   * before the newer connected (kernel time), they were one after the other, the port reused
+   * at once and the close read late, and the newer holds the key. Two that overlapped stay
+   * ambiguous.
+   */
+  private settleContest(record: ConnectRecord<P>): void {
+    if (record.sport === null) return;
+    const key = recordKey({ ...record, sport: record.sport });
+    const claimants = this.ambiguous.get(key)?.claimants;
+    if (!claimants?.includes(record)) return;
+    const [older, newer] = claimants[0].connectTs <= claimants[1].connectTs ? claimants : [claimants[1], claimants[0]];
+    if (older.closedTs === null || older.closedTs > newer.connectTs) return;
+    this.ambiguous.delete(key);
+    if (newer.sport === record.sport) {
+      this.byKey.delete(key);
+      this.byKey.set(key, newer);
+    }
+  }
+
+  /**
    * The connection `key` belongs to, or null if not (yet) known. An IPv4 key also matches
    * an AF_INET6 socket on the v4-mapped addresses (a dual-stack socket).
-   * A closed connection is returned only within closedGraceMs, and not while a newer,
-   * still-unbound connect could turn out to be the one that reused the tuple.
+   * A closed connection is returned only if it closed at most closedGraceMs before
+   * `askedAtMs` (when the packet asked about was captured; default now), and not while a
+   * newer, still-unbound connect could turn out to be the one that reused the tuple.
    */
-  lookup(key: SocketKey, nowMs: number): ConnectRecord<P> | null {
-    const record = this.holder(key, nowMs);
+  lookup(key: SocketKey, nowMs: number, at: AskedAt = {}): ConnectRecord<P> | null {
+    const askedTs = at.askedTs ?? null;
+    let record = this.holder(key, nowMs);
+    // The tuple held by a socket newer than the packet, or claimed by two: the one that had it when the packet was captured.
+    if (askedTs !== null && (record === undefined ? this.contested(key, nowMs) : record.connectTs > askedTs + CAPTURE_SLACK_S)) {
+      record = this.latestBefore(key, askedTs);
+    }
     if (!record || nowMs - record.connectAtMs > this.expiryMs) return null;
     if (record.closedAtMs === null) return record;
-    if (nowMs - record.closedAtMs > this.closedGraceMs) return null;
+    if (Math.min(at.askedAtMs ?? nowMs, nowMs) - record.closedAtMs > this.closedGraceMs) return null;
     for (const list of this.bySkaddr.values()) {
       for (const pending of list) {
-        if (pending.sport === null && pending.closedTs === null && pending.seq > record.seq && couldBe(pending, key)) return null;
+        if (pending.sport !== null || pending.closedTs !== null || pending.seq <= record.seq || !couldBe(pending, key)) continue;
+        // A connect after the packet was captured cannot be the packet's socket.
+        if (askedTs === null || pending.connectTs <= askedTs + CAPTURE_SLACK_S) return null;
       }
     }
     return record;
+  }
+
+  /** Whether `key` is claimed by two sockets (see {@link Contest}). */
+  private contested(key: SocketKey, nowMs: number): boolean {
+    return candidateKeys(key).some((k) => {
+      const contest = this.ambiguous.get(k);
+      return contest !== undefined && nowMs - contest.sinceMs <= this.expiryMs;
+    });
+  }
+
+  /**
+   * The latest connection on `key` that connected before kernel time `ts`; undefined if none,
+   * or if an earlier one on the key was still open when it connected (two namespaces at once,
+   * or a close not read yet: no telling which).
+   */
+  private latestBefore(key: SocketKey, ts: number): ConnectRecord<P> | undefined {
+    const keys = candidateKeys(key);
+    const before: ConnectRecord<P>[] = [];
+    for (const list of this.bySkaddr.values()) {
+      for (const r of list) {
+        if (r.sport === key.srcPort && r.connectTs <= ts + CAPTURE_SLACK_S && keys.includes(recordKey({ ...r, sport: r.sport }))) before.push(r);
+      }
+    }
+    const latest = before.reduce<ConnectRecord<P> | undefined>((a, r) => (a === undefined || r.connectTs > a.connectTs ? r : a), undefined);
+    if (latest === undefined) return undefined;
+    return before.every((r) => r === latest || (r.closedTs !== null && r.closedTs <= latest.connectTs)) ? latest : undefined;
   }
 
   /**
@@ -328,16 +408,12 @@ export class SocketStateIndex<P> {
    * wait, whether the one found before still holds the port (no late connect took it).
    */
   holder(key: SocketKey, nowMs: number): ConnectRecord<P> | undefined {
-    const portsOnly = `6|${key.srcPort}|${key.dstPort}`;
-    const [saddr, daddr] = key.family === 4 ? [`::ffff:${key.srcIp}`, `::ffff:${key.dstIp}`] : [key.srcIp, key.dstIp];
-    const v6Key = recordKey({ family: 6, saddr, daddr, sport: key.srcPort, dport: key.dstPort });
-    const v4Key = recordKey({ family: 4, saddr: key.srcIp, daddr: key.dstIp, sport: key.srcPort, dport: key.dstPort });
-    const usable = (k: string): ConnectRecord<P> | undefined => {
-      const since = this.ambiguous.get(k);
-      if (since !== undefined && nowMs - since <= this.expiryMs) return undefined;
-      return this.byKey.get(k);
-    };
-    return (key.family === 4 ? usable(v4Key) : undefined) ?? usable(v6Key) ?? usable(portsOnly);
+    for (const k of candidateKeys(key)) {
+      const since = this.ambiguous.get(k)?.sinceMs;
+      const record = since !== undefined && nowMs - since <= this.expiryMs ? undefined : this.byKey.get(k);
+      if (record) return record;
+    }
+    return undefined;
   }
 
   /** What the index holds that could bear on `key` (same ports): for a debug line when a lookup finds nothing. */
@@ -360,8 +436,8 @@ export class SocketStateIndex<P> {
 
   /** Drops records older than expiryMs and the oldest beyond maxEntries. */
   prune(nowMs: number): void {
-    for (const [k, since] of this.ambiguous) {
-      if (nowMs - since <= this.expiryMs && this.ambiguous.size <= this.maxEntries) break;
+    for (const [k, contest] of this.ambiguous) {
+      if (nowMs - contest.sinceMs <= this.expiryMs && this.ambiguous.size <= this.maxEntries) break;
       this.ambiguous.delete(k);
     }
     for (const [k, list] of this.bySkaddr) {
@@ -384,6 +460,19 @@ export class SocketStateIndex<P> {
 function foreign(record: ConnectRecord<unknown>, ev: SockStateEvent): boolean {
   if (record.sport === null || ev.sport === 0 || ev.sport === record.sport) return false;
   return !(ev.tid === record.tid && ev.oldState === TCP_ESTABLISHED && ev.newState === TCP_FIN_WAIT1);
+}
+
+/**
+ * The index keys a socket behind `key` may be under, most specific first: an IPv4 key also
+ * matches an AF_INET6 socket on the v4-mapped addresses, and a v6 event without addresses keys
+ * on the ports alone.
+ */
+function candidateKeys(key: SocketKey): string[] {
+  const [saddr, daddr] = key.family === 4 ? [`::ffff:${key.srcIp}`, `::ffff:${key.dstIp}`] : [key.srcIp, key.dstIp];
+  const v6Key = recordKey({ family: 6, saddr, daddr, sport: key.srcPort, dport: key.dstPort });
+  const portsOnly = `6|${key.srcPort}|${key.dstPort}`;
+  if (key.family === 6) return [v6Key, portsOnly];
+  return [recordKey({ family: 4, saddr: key.srcIp, daddr: key.dstIp, sport: key.srcPort, dport: key.dstPort }), v6Key, portsOnly];
 }
 
 /** Whether an unbound connect may be the socket behind `key` once its port shows. */

@@ -17,11 +17,11 @@ import {
   type VolatileProcFiles,
 } from './process-info.js';
 import { innermostNsPid, parseStatus, type CgroupEntry } from './proc-parsers.js';
-import { isConnectTransition, SocketStateIndex, type ConnectRecord } from './socket-state-index.js';
+import { isConnectTransition, SocketStateIndex, type AskedAt, type ConnectRecord } from './socket-state-index.js';
 import { TracefsInstance, type TracefsInstanceOptions } from './tracefs/instance.js';
 import { ReorderBuffer } from './tracefs/reorder-buffer.js';
 import type { SockStateEvent, TraceEvent, TraceEventSource } from './tracefs/trace-events.js';
-import { unknownProcess, type AttributionCounters, type ProcessInfo, type SocketKey, type SocketOwnerFinder } from './types.js';
+import { unknownProcess, type AttributionCounters, type LookupHint, type ProcessInfo, type SocketKey, type SocketOwnerFinder } from './types.js';
 
 /** Linux TASK_COMM_LEN - 1: exec sets comm to the first 15 bytes of the file name. */
 const COMM_MAX = 15;
@@ -36,6 +36,12 @@ const COMM_MAX = 15;
 const CATCH_UP_MS = 2_000;
 /** How often a catch-up looks again at the CPUs still behind. */
 const CATCH_UP_POLL_MS = 5;
+
+/**
+ * The longest capture lag believed: a packet said to be older than this (a recorded file's
+ * times, a clock step) is looked up as if captured now.
+ */
+const MAX_CAPTURE_LAG_MS = 30_000;
 
 /** Lost trace events make misses worth a /proc look for this long. */
 const LOSS_MEMORY_MS = 60_000;
@@ -132,6 +138,8 @@ interface ExecSeen {
 
 interface Waiter {
   key: SocketKey;
+  /** When the packet asked about was captured. */
+  at: AskedAt;
   settle: (record: ConnectRecord<ConnectPayload> | null) => void;
 }
 
@@ -234,19 +242,27 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /** Resolves when the socket's owner is known, or with 'unknown' after `timeoutMs`. */
-  async find(key: SocketKey, timeoutMs: number): Promise<ProcessInfo> {
+  async find(key: SocketKey, timeoutMs: number, hint?: LookupHint): Promise<ProcessInfo> {
     const k: SocketKey = { ...key, srcIp: normalizeIp(key.srcIp), dstIp: normalizeIp(key.dstIp) };
-    let record = this.index.lookup(k, performance.now());
+    // When the packet was captured: a capture that lags asks late (seen under qemu TCG: a pipeline
+    // 10 s behind the trace), and the socket it saw may have closed, or its port been taken by a
+    // newer one, meanwhile. Without a believable time, the question counts as asked now.
+    const ago = hint?.capturedAgoMs;
+    const believable = ago !== undefined && ago >= 0 && ago <= MAX_CAPTURE_LAG_MS;
+    const kernelNow = believable ? (this.source?.now?.() ?? null) : null;
+    const at: AskedAt = { askedAtMs: performance.now() - (believable ? ago : 0), askedTs: kernelNow === null || !believable ? null : kernelNow - ago / 1000 };
+    let record = this.index.lookup(k, performance.now(), at);
     if (record?.closedAtMs != null) {
       // A closed connection on this tuple may be an older one, and the connect of the one
       // asked about (the port reused at once) not read yet: read the trace up to now first.
       await this.catchUp(this.source?.now?.() ?? null, timeoutMs);
-      record = this.index.lookup(k, performance.now());
+      record = this.index.lookup(k, performance.now(), at);
     }
     if (!record && !this.closed) {
       record = await new Promise<ConnectRecord<ConnectPayload> | null>((resolve) => {
         const waiter: Waiter = {
           key: k,
+          at,
           settle: (r) => {
             if (!this.waiters.has(waiter)) return;
             clearTimeout(timer);
@@ -255,7 +271,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
           },
         };
         const timer = setTimeout(() => {
-          void this.catchUp(this.source?.now?.() ?? null, CATCH_UP_MS).then(() => waiter.settle(this.index.lookup(k, performance.now())));
+          void this.catchUp(this.source?.now?.() ?? null, CATCH_UP_MS).then(() => waiter.settle(this.index.lookup(k, performance.now(), at)));
         }, timeoutMs);
         this.waiters.add(waiter);
       });
@@ -269,11 +285,11 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
       // Still its port: the answer stands, even if it closed meanwhile or a newer connect to
       // the same place would now hide it; otherwise whoever took the port, if anyone.
       const now = performance.now();
-      record = this.index.holder(k, now) === first ? first : this.index.lookup(k, now);
+      record = this.index.holder(k, now) === first ? first : this.index.lookup(k, now, at);
     }
     if (!record) {
       this.stats.timedOut++;
-      if (process.env.IMDS_SNIFF_DEBUG_ATTRIBUTION === '1') this.debugMiss(k);
+      if (process.env.IMDS_SNIFF_DEBUG_ATTRIBUTION === '1') this.debugMiss(k, performance.now() - (at.askedAtMs ?? 0));
       return unknownProcess();
     }
     const info = await this.describe(record);
@@ -302,10 +318,10 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
   }
 
   /** One stderr line on a lookup that found nothing (IMDS_SNIFF_DEBUG_ATTRIBUTION=1): what the index and readers held. */
-  private debugMiss(key: SocketKey): void {
+  private debugMiss(key: SocketKey, askedAgoMs: number): void {
     const now = this.source?.now?.() ?? null;
     const cpus = Object.fromEntries([...this.delivered].map(([cpu, ts]) => [cpu, { behindS: now === null ? null : Math.round((now - ts) * 1000) / 1000, unread: this.source?.pendingEvents?.(cpu) ?? null }]));
-    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, cpus, index: this.index.explain(key, performance.now()) })}\n`);
+    process.stderr.write(`imds-sniff: attribution-debug ${JSON.stringify({ key, nowTs: now, askedAgoMs: Math.round(askedAgoMs), cpus, index: this.index.explain(key, performance.now()) })}\n`);
   }
 
   /** Whether the source says how much each CPU's buffer still holds (a live instance does). */
@@ -543,7 +559,7 @@ export class TracefsOwnerFinder implements SocketOwnerFinder {
 
   private wakeWaiters(now: number): void {
     for (const w of [...this.waiters]) {
-      const record = this.index.lookup(w.key, now);
+      const record = this.index.lookup(w.key, now, w.at);
       if (record) w.settle(record);
     }
   }

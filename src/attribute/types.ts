@@ -49,6 +49,17 @@ export interface SocketKey {
   dstPort: number;
 }
 
+/** What the pipeline knows about the connection it asks about. */
+export interface LookupHint {
+  /** The connection was already open when the capture started (its SYN was never seen). */
+  midStream: boolean;
+  /**
+   * How long before the question its first packet was captured (ms). A capture that lags
+   * (a starved host) asks late, and a connection that closed meanwhile still answers for it.
+   */
+  capturedAgoMs?: number;
+}
+
 /** Finds the process that owns a client socket. One implementation per method. */
 export interface SocketOwnerFinder {
   readonly method: 'tracefs' | 'procfs';
@@ -56,10 +67,9 @@ export interface SocketOwnerFinder {
   start(): Promise<void>;
   /**
    * Called as soon as the client's SYN is captured. Resolves with the owner, or with
-   * `attribution: 'unknown'` after at most `timeoutMs`. `hint.midStream` says the
-   * connection was already open when the capture started (its SYN was never seen).
+   * `attribution: 'unknown'` after at most `timeoutMs`.
    */
-  find(key: SocketKey, timeoutMs: number, hint?: { midStream: boolean }): Promise<ProcessInfo>;
+  find(key: SocketKey, timeoutMs: number, hint?: LookupHint): Promise<ProcessInfo>;
   /** Why the method stopped working during the run, or null while it works. */
   readonly failure?: string | null;
   /**

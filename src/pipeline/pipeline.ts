@@ -165,7 +165,8 @@ export class Pipeline {
     if (!finder) return Promise.resolve(offlineProcess());
     const key = { family: conn.family, srcIp: conn.client.ip, srcPort: conn.client.port, dstIp: conn.server.ip, dstPort: conn.server.port };
     return finder
-      .find(key, this.options.attributionTimeoutMs, { midStream })
+      // A live capture's packet times are the kernel's wall clock: how far behind this question comes.
+      .find(key, this.options.attributionTimeoutMs, { midStream, capturedAgoMs: Date.now() - conn.openedUs / 1000 })
       .catch((err: unknown) => {
         this.stats.lookupErrors += 1;
         this.stats.firstLookupError ??= err instanceof Error ? err.message : String(err);

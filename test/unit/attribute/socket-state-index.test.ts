@@ -68,6 +68,16 @@ describe('SocketStateIndex: replay of a real capture', () => {
     expect(index.lookup(key(37816), now + 5_001)).toBeNull();
   });
 
+  it('the grace runs from when the packet asked about was captured, not from when the question comes', () => {
+    expect(tidOf(index, key(37816), now)).not.toBeNull();
+    // Asked 20 s late about a packet captured as the connection closed: still it.
+    expect(index.lookup(key(37816), now + 20_000, { askedAtMs: now })).not.toBeNull();
+    // A packet captured past the grace after the close: not it.
+    expect(index.lookup(key(37816), now + 20_000, { askedAtMs: now + 5_001 })).toBeNull();
+    // A capture time after the question (clocks disagreeing) counts as now.
+    expect(index.lookup(key(37816), now + 5_001, { askedAtMs: now + 30_000 })).toBeNull();
+  });
+
   it('the server side of the same connections is not indexed (its skaddr never connected)', () => {
     expect(index.size.bound).toBe(7);
   });
@@ -163,6 +173,27 @@ describe('SocketStateIndex: transitions', () => {
       5,
       2,
     ],
+    [
+      'a port reused at once, the first close read after the second bound (a lagging CPU): the second holds it',
+      [connect('a', 1, 0, { timestamp: 1 }), bound('a', 5000, 1, { timestamp: 1.1 }), connect('b', 2, 2, { timestamp: 1.3 }), bound('b', 5000, 3, { timestamp: 1.4 }), closed('a', 5000, 4, { timestamp: 1.2 })],
+      key(5000),
+      5,
+      2,
+    ],
+    [
+      'the same, the older connect read last of all: still the second',
+      [connect('b', 2, 0, { timestamp: 1.3 }), bound('b', 5000, 1, { timestamp: 1.4 }), connect('a', 1, 2, { timestamp: 1 }), bound('a', 5000, 3, { timestamp: 1.1 }), closed('a', 5000, 4, { timestamp: 1.2 })],
+      key(5000),
+      5,
+      2,
+    ],
+    [
+      'two sockets open at once on one key (two namespaces) stay ambiguous when one closes',
+      [connect('a', 1, 0, { timestamp: 1 }), bound('a', 5000, 1, { timestamp: 1.1 }), connect('b', 2, 2, { timestamp: 1.3 }), bound('b', 5000, 3, { timestamp: 1.4 }), closed('a', 5000, 4, { timestamp: 1.5 })],
+      key(5000),
+      5,
+      null,
+    ],
     ['non-TCP (SCTP) is ignored', [connect('a', 1, 0, { protocol: 132 }), bound('a', 5000, 1, { protocol: 132 })], key(5000), 2, null],
     ['transitions of a socket never seen connecting are ignored', [bound('z', 5000, 1)], key(5000), 2, null],
     ['records expire after expiryMs even while open', [connect('a', 1, 0), bound('a', 5000, 1)], key(5000), 30_001, null],
@@ -170,6 +201,52 @@ describe('SocketStateIndex: transitions', () => {
     const index = new SocketStateIndex<null>();
     for (const [e, t] of steps) index.apply(e, t, () => null);
     expect(index.lookup(k, at)?.tid ?? null).toBe(expectedTid);
+  });
+
+  describe("a port reused while the capture lagged: the packet's capture time picks the socket", () => {
+    const first = [connect('a', 1, 0, { timestamp: 1 }), bound('a', 5000, 1, { timestamp: 1.1 })];
+    const second = [connect('b', 2, 3, { timestamp: 1.3 }), bound('b', 5000, 4, { timestamp: 1.4 })];
+    const indexOf = (steps: Step[]) => {
+      const index = new SocketStateIndex<null>();
+      for (const [e, t] of steps) index.apply(e, t, () => null);
+      return index;
+    };
+
+    it('the first socket closed, the second holds the port: each packet gets its own', () => {
+      const index = indexOf([...first, closed('a', 5000, 2, { timestamp: 1.2 }), ...second]);
+      expect(index.lookup(key(5000), 5, { askedTs: 1.05 })?.tid).toBe(1);
+      expect(index.lookup(key(5000), 5, { askedTs: 1.35 })?.tid).toBe(2);
+      expect(index.lookup(key(5000), 5)?.tid).toBe(2);
+      // Captured before either connected: neither is its socket.
+      expect(index.lookup(key(5000), 5, { askedTs: 0.5 })).toBeNull();
+    });
+
+    it("the first socket's close not read yet (both look open): the packet from before the second connect is the first's, one after it is no one's", () => {
+      const index = indexOf([...first, ...second]);
+      expect(index.lookup(key(5000), 5)).toBeNull();
+      expect(index.lookup(key(5000), 5, { askedTs: 1.05 })?.tid).toBe(1);
+      expect(index.lookup(key(5000), 5, { askedTs: 1.35 })).toBeNull();
+    });
+
+    it('a capture stamp can come late, never early: a socket that closed before its packet was stamped still answers', () => {
+      const index = indexOf([...first, closed('a', 5000, 2, { timestamp: 1.2 })]);
+      expect(index.lookup(key(5000), 4, { askedTs: 1.15 })?.tid).toBe(1);
+      expect(index.lookup(key(5000), 4, { askedTs: 1.5 })?.tid).toBe(1);
+    });
+
+    it('two sockets open at once on the key (two namespaces): no packet time tells them apart', () => {
+      const index = indexOf([...first, ...second, closed('a', 5000, 5, { timestamp: 1.5 })]);
+      expect(index.lookup(key(5000), 6, { askedTs: 1.05 })?.tid).toBe(1);
+      expect(index.lookup(key(5000), 6, { askedTs: 1.35 })).toBeNull();
+      expect(index.lookup(key(5000), 6)).toBeNull();
+    });
+
+    it("a newer connect not bound yet does not hide a closed socket from a packet captured before it", () => {
+      const index = indexOf([...first, closed('a', 5000, 2, { timestamp: 1.2 }), connect('b', 2, 3, { timestamp: 1.3 })]);
+      expect(index.lookup(key(5000), 4)).toBeNull();
+      expect(index.lookup(key(5000), 4, { askedTs: 1.05 })?.tid).toBe(1);
+      expect(index.lookup(key(5000), 4, { askedTs: 1.35 })).toBeNull();
+    });
   });
 
   it('reports what changed', () => {

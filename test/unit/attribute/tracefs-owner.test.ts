@@ -394,9 +394,9 @@ describe('TracefsOwnerFinder (events)', () => {
       return [exec(9277, '/usr/bin/curl'), connect, established, { ...established, timestamp: 2, oldState: 5, newState: 7 }];
     };
     const newer = (): TraceEvent[] => [exec(9300, '/usr/bin/curl', 3), ...connection(9300, 37816, { skaddr: 'ffff8881049fd000' }, 3)];
-    const markingFinder = async (): Promise<{ finder: TracefsOwnerFinder; source: MarkingSource }> => {
+    const markingFinder = async (closedGraceMs?: number): Promise<{ finder: TracefsOwnerFinder; source: MarkingSource }> => {
       const source = new MarkingSource();
-      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source, reorderHoldbackMs: 0 });
+      const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source, reorderHoldbackMs: 0, closedGraceMs });
       await finder.start();
       return { finder, source };
     };
@@ -416,6 +416,45 @@ describe('TracefsOwnerFinder (events)', () => {
       expect(await finder.find(imdsKey(37816), 500)).toMatchObject({ pid: 9277, attribution: 'exited' });
       expect(source.marks).toBe(1);
       await finder.close();
+    });
+
+    describe('a capture that lags asks late: the grace runs from when its packet was captured', () => {
+      // No grace at all, and the close applied before the question: only the packet's own age can keep it.
+      const closedThenAsked = async (capturedAgoMs?: number) => {
+        const { finder, source } = await markingFinder(0);
+        source.push(...closed());
+        await new Promise((resolve) => setImmediate(resolve));
+        const until = performance.now() + 5;
+        while (performance.now() < until); // the close is 5 ms old when the question comes
+        const found = await finder.find(imdsKey(37816), 20, { midStream: false, capturedAgoMs });
+        await finder.close();
+        return found;
+      };
+
+      it('asked about now, a connection closed before is past its grace: unknown', async () => {
+        expect(await closedThenAsked()).toMatchObject({ pid: null, attribution: 'unknown' });
+      });
+
+      it('its packet captured a second ago, before the close: the closed connection answers', async () => {
+        expect(await closedThenAsked(1_000)).toMatchObject({ pid: 9277, comm: 'curl', attribution: 'exited' });
+      });
+
+      it('a packet said to be older than the index remembers (a clock step, a recorded time) counts as captured now', async () => {
+        expect(await closedThenAsked(10 * 60_000)).toMatchObject({ pid: null, attribution: 'unknown' });
+      });
+
+      it('a socket that connected after the packet was captured is a newer one on the tuple, never named for it', async () => {
+        // The kernel's clock reads 10 s; the connect on this tuple was at 9.5 s.
+        const source = Object.assign(new ReplaySource(), { now: () => 10 });
+        const finder = new TracefsOwnerFinder({ ...fakeHost, openSource: async () => source, reorderHoldbackMs: 0 });
+        await finder.start();
+        source.push(exec(9500, '/usr/bin/curl', 9.4), ...connection(9500, 37900, {}, 9.5));
+        // Captured 1 s ago (at 9 s), before that connect: its own socket is an older one.
+        expect(await finder.find(imdsKey(37900), 20, { midStream: false, capturedAgoMs: 1_000 })).toMatchObject({ pid: null, attribution: 'unknown' });
+        // Captured 0.1 s ago (at 9.9 s): that connection's.
+        expect(await finder.find(imdsKey(37900), 20, { midStream: false, capturedAgoMs: 100 })).toMatchObject({ pid: 9500, comm: 'curl' });
+        await finder.close();
+      });
     });
 
     it('a lookup whose time ran out during a stall reads the trace up to now before it says unknown', async () => {

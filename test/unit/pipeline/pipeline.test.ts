@@ -129,6 +129,28 @@ describe('Pipeline', () => {
     expect(pipeline.stats).toMatchObject({ connections: 2, midStream: 1, lookupErrors: 1, firstLookupError: 'EACCES: /proc/41031/stat', attributed: { unknown: 1, tracefs: 1 } });
   });
 
+  it("tells the finder how long ago the connection's SYN was captured (a lagging capture asks late)", async () => {
+    const asked: Array<number | undefined> = [];
+    const finder: SocketOwnerFinder = {
+      method: 'tracefs',
+      start: async () => {},
+      find: async (_key, _timeout, hint) => {
+        asked.push(hint?.capturedAgoMs);
+        return unknownProcess();
+      },
+      close: async () => {},
+    };
+    const { pipeline } = make({ finder });
+    const before = Date.now();
+    // Frames stamped 3 s ago, as a capture 3 s behind hands them over.
+    for (const f of conversation({ client: '10.0.0.2', cport: 41033, startUs: (before - 3_000) * 1000, exchanges: [{ request: V1, response: OK }] })) pipeline.handleFrame(f.frame, f.timestampUs);
+    await pipeline.flush(Number.MAX_SAFE_INTEGER);
+    expect(asked).toHaveLength(1);
+    // The SYN is the first frame (startUs + 1 ms).
+    expect(asked[0]).toBeGreaterThanOrEqual(2_999 - 1);
+    expect(asked[0]).toBeLessThanOrEqual(2_999 + (Date.now() - before));
+  });
+
   it('pairs pipelined requests with their answers in order', async () => {
     const frames = conversation({ client: '10.0.0.2', cport: 41001, exchanges: [{ request: V1 + V2 + V1, response: OK + OK + DENIED }] });
     expect((await run(frames)).events.map(brief)).toEqual([
